@@ -1,0 +1,42 @@
+import { UsageError, type CommandIo, type CommandRun } from "./args.js";
+
+/** One file per command; each exports `run(argv, io)` and is loaded only when called. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: CommandRun }> }> = {
+  "kommo-sim": { summary: "run the simulated Kommo MCP server (stdio, --listen, --rest)", load: () => import("./kommo-sim.js") },
+};
+
+export const USAGE = `usage: toolgate <command> [flags]
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(11)} ${c.summary}`)
+  .join("\n")}
+
+exit codes: 0 ok, 1 check failed or policy invalid, 2 usage error`;
+
+export async function main(argv: readonly string[], io: CommandIo = defaultIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    (name === undefined ? io.stderr : io.stdout).write(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`toolgate: unknown command \`${name}\`\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const { run } = await command.load();
+    return await run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`toolgate ${name}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+function defaultIo(): CommandIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+}

@@ -1,0 +1,65 @@
+/**
+ * Time is injected. This is the only module that reads the system clock or sets real timers;
+ * everything else takes a `Clock`.
+ */
+import { readFileSync } from "node:fs";
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Milliseconds since the UTC epoch. */
+  nowMs(): number;
+  /** Runs `fn` once after `delayMs` on this clock. */
+  setTimer(fn: () => void, delayMs: number): TimerHandle;
+  /** Resolves after `delayMs` on this clock. */
+  sleep(delayMs: number): Promise<void>;
+}
+
+function realTimer(fn: () => void, delayMs: number): TimerHandle {
+  const handle = setTimeout(fn, Math.max(0, delayMs));
+  handle.unref?.();
+  return { cancel: () => clearTimeout(handle) };
+}
+
+export const systemClock: Clock = {
+  nowMs: () => Date.now(),
+  setTimer: realTimer,
+  sleep: (delayMs) => new Promise((resolve) => realTimer(resolve, delayMs)),
+};
+
+/**
+ * A clock whose "now" is read from a file holding epoch milliseconds; timers still run on real
+ * time. It exists so that tests can move the time of a child process (`toolgate serve`,
+ * `toolgate kommo-sim`) without sleeping: write a new number into the file and the next decision
+ * sees it. Selected with the environment variable `TOOLGATE_CLOCK_FILE`.
+ */
+export function fileClock(path: string): Clock {
+  const read = (): number => {
+    const text = readFileSync(path, "utf8").trim();
+    const value = Number(text);
+    if (!Number.isFinite(value)) {
+      throw new Error(`${path}: expected epoch milliseconds, found \`${text}\``);
+    }
+    return value;
+  };
+  read();
+  return { nowMs: read, setTimer: realTimer, sleep: systemClock.sleep };
+}
+
+/** The process clock: `TOOLGATE_CLOCK_FILE` when set (a documented test hook), else the system clock. */
+export function processClock(env: Record<string, string | undefined> = process.env): Clock {
+  const file = env.TOOLGATE_CLOCK_FILE;
+  return file ? fileClock(file) : systemClock;
+}
+
+/** Monotonic high-resolution time in nanoseconds, for measurements only (never for decisions). */
+export function monotonicNs(): bigint {
+  return process.hrtime.bigint();
+}
+
+/** Random bytes as hex, for identifiers. Lives here so that randomness has one entry point. */
+export function randomHex(bytes: number): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
+}

@@ -1,0 +1,64 @@
+/**
+ * What the policy decided for one `tools/call`. Expected outcomes are values, never exceptions.
+ * The wire form (tool result with `_meta["toolgate/decision"]`) is built in `protocol/denial.ts`.
+ */
+
+export const DENY_CODES = [
+  "no_policy",
+  "hidden",
+  "default_deny",
+  "invalid_arguments",
+  "denied",
+  "requirement_failed",
+  "approval_required",
+  "approval_denied",
+  "approval_expired",
+  "rate_limited",
+  "store_unavailable",
+] as const;
+
+export type DenyCode = (typeof DENY_CODES)[number];
+
+export type LimitScope = "grant" | "session" | "global";
+
+/** Facts about the limit that denied (or would deny) a call; all times in ms. */
+export interface LimitFacts {
+  readonly counter: string;
+  readonly scope: LimitScope;
+  /** The window as the policy wrote it: `second|minute|hour|day` or a number of seconds. */
+  readonly window: string | number;
+  readonly windowMs: number;
+  readonly max: number;
+  readonly remaining: number;
+  readonly retryAfterMs: number;
+  /** Window end as ISO-8601 UTC. */
+  readonly resetAt: string;
+}
+
+export interface Allow {
+  readonly decision: "allow";
+  readonly tool: string;
+  /** The rules that matched on the way (limits reserved), as JSON pointers; may be empty. */
+  readonly rules: readonly string[];
+}
+
+export interface Deny {
+  readonly decision: "deny";
+  readonly code: DenyCode;
+  /** JSON pointer into the policy (`/tools/x/deny_if/0`) or `(hidden)`, `(default deny)`, `(no policy)`. */
+  readonly rule: string;
+  readonly tool: string;
+  /** Human/model-readable reason, without the `[POLICY DENIED] ` prefix. */
+  readonly message: string;
+  readonly limit?: LimitFacts;
+  readonly approvalId?: string;
+  /** True when a rule in shadow mode produced this denial: log it, forward anyway. */
+  readonly shadow?: boolean;
+}
+
+export type Decision = Allow | Deny;
+
+export const RULE_HIDDEN = "(hidden)";
+export const RULE_DEFAULT_DENY = "(default deny)";
+export const RULE_NO_POLICY = "(no policy)";
+export const RULE_STORE = "(store)";
