@@ -1,0 +1,125 @@
+/**
+ * The dependency rule and the clock rule, re-derived from the source text so that they cannot be
+ * quietly weakened (STYLE.md rules 1 and 2).
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect, test } from "vitest";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const src = join(root, "src");
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return path.endsWith(".ts") ? [path] : [];
+  });
+}
+
+interface ImportEdge {
+  readonly file: string; // relative to src, e.g. "gateway/gateway.ts"
+  readonly specifier: string;
+  readonly target?: string; // relative to src when the import is local
+}
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|\bimport\s+["']([^"']+)["']/g;
+
+function importsOf(path: string): ImportEdge[] {
+  const text = readFileSync(path, "utf8");
+  const file = relative(src, path);
+  const edges: ImportEdge[] = [];
+  for (const m of text.matchAll(IMPORT)) {
+    const specifier = m[1] ?? m[2] ?? m[3]!;
+    if (specifier.startsWith(".")) {
+      const target = relative(src, resolve(dirname(path), specifier)).replace(/\.js$/, ".ts");
+      edges.push({ file, specifier, target });
+    } else {
+      edges.push({ file, specifier });
+    }
+  }
+  return edges;
+}
+
+const files = sourceFiles(src);
+const edges = files.flatMap(importsOf);
+const area = (file: string): string => file.split("/")[0]!;
+
+/** Which areas each area may import from (itself always allowed). */
+const ALLOWED: Record<string, readonly string[]> = {
+  core: [],
+  policy: ["core", "stores"],
+  protocol: ["core", "policy"],
+  stores: ["core", "policy"],
+  transports: ["core", "protocol"],
+  gateway: ["core", "policy", "protocol", "stores", "transports"],
+  kommo: ["core", "protocol", "transports"],
+  harness: ["core", "policy", "protocol", "stores", "transports", "gateway", "kommo"],
+  bench: ["core", "policy", "protocol", "stores", "transports", "gateway", "kommo", "harness"],
+  cli: ["core", "policy", "protocol", "stores", "transports", "gateway", "kommo", "harness", "bench"],
+};
+
+test("the source tree has files in every layer it names", () => {
+  expect(files.length).toBeGreaterThan(3);
+  for (const file of files.map((f) => relative(src, f))) {
+    if (file.includes("/")) expect(Object.keys(ALLOWED), `unknown area for ${file}`).toContain(area(file));
+  }
+});
+
+test("imports point one way: no area imports a layer above it", () => {
+  const violations = edges
+    .filter((e) => e.target !== undefined && area(e.target) !== area(e.file))
+    .filter((e) => !(ALLOWED[area(e.file)] ?? []).includes(area(e.target!)))
+    .map((e) => `${e.file} imports ${e.specifier}`);
+  expect(violations).toEqual([]);
+});
+
+test("policy may only use the stores' types, never a store implementation", () => {
+  const violations = edges
+    .filter((e) => area(e.file) === "policy" && e.target !== undefined && area(e.target) === "stores")
+    .filter((e) => e.target !== "stores/counter-store.ts")
+    .map((e) => `${e.file} imports ${e.specifier}`);
+  expect(violations).toEqual([]);
+});
+
+test("the gateway and the Kommo simulator never import each other", () => {
+  const violations = edges
+    .filter((e) => e.target !== undefined)
+    .filter((e) => (area(e.file) === "gateway" && area(e.target!) === "kommo") || (area(e.file) === "kommo" && area(e.target!) === "gateway"))
+    .map((e) => `${e.file} imports ${e.specifier}`);
+  expect(violations).toEqual([]);
+});
+
+test("core, policy and protocol import no node modules, no MCP SDK and no Redis client", () => {
+  const pure = new Set(["core", "policy", "protocol"]);
+  const violations = edges
+    .filter((e) => e.target === undefined && pure.has(area(e.file)))
+    // The clock is the one system boundary in core: it may read the clock file of the test hook.
+    .filter((e) => !(e.file === "core/clock.ts" && e.specifier === "node:fs"))
+    .filter((e) => e.specifier.startsWith("node:") || e.specifier.startsWith("@modelcontextprotocol/") || /redis/.test(e.specifier) || /^(fs|path|os|net|http|https|child_process|crypto)$/.test(e.specifier))
+    .map((e) => `${e.file} imports ${e.specifier}`);
+  expect(violations).toEqual([]);
+});
+
+test("only the Redis store imports a Redis client", () => {
+  const violations = edges
+    .filter((e) => e.target === undefined && /(^|\/)(ioredis|redis)$/.test(e.specifier))
+    .filter((e) => e.file !== "stores/redis-counter-store.ts" && !e.file.startsWith("stores/redis/"))
+    .map((e) => `${e.file} imports ${e.specifier}`);
+  expect(violations).toEqual([]);
+});
+
+test("only core/clock.ts reads the system clock, sets real timers or draws randomness", () => {
+  const forbidden = /\bDate\.now\(|\bsetTimeout\(|\bsetInterval\(|\bsetImmediate\(|\bMath\.random\(|\bperformance\.now\(|\bnew Date\(\s*\)/;
+  const violations = files
+    .filter((f) => relative(src, f) !== "core/clock.ts")
+    .flatMap((f) =>
+      readFileSync(f, "utf8")
+        .split("\n")
+        .map((line, i) => ({ line: line.replace(/\/\/.*$/, ""), n: i + 1 }))
+        .filter(({ line }) => forbidden.test(line))
+        .map(({ n }) => `${relative(src, f)}:${n}`),
+    );
+  expect(violations).toEqual([]);
+});
