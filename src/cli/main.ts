@@ -3,6 +3,7 @@ import { UsageError, type CommandIo, type CommandRun } from "./args.js";
 /** One file per command; each exports `run(argv, io)` and is loaded only when called. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: CommandRun }> }> = {
   "kommo-sim": { summary: "run the simulated Kommo MCP server (stdio, --listen, --rest)", load: () => import("./kommo-sim.js") },
+  validate: { summary: "check policy files; print every problem with its JSON path", load: () => import("./validate.js") },
 };
 
 export const USAGE = `usage: toolgate <command> [flags]

@@ -62,3 +62,6 @@ export const RULE_HIDDEN = "(hidden)";
 export const RULE_DEFAULT_DENY = "(default deny)";
 export const RULE_NO_POLICY = "(no policy)";
 export const RULE_STORE = "(store)";
+
+/** Rule label for step 4: the call's arguments do not match the upstream tool's `inputSchema`. */
+export const RULE_INPUT_SCHEMA = "(input schema)";
