@@ -1,0 +1,36 @@
+/** Reading CRM seeds from disk: the default fixture, or a `--seed FILE`. */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { GatewayError, formatIssues } from "../../core/errors.js";
+import { parseCrmSeed } from "./seed-schema.js";
+import type { CrmSeed } from "./seed-schema.js";
+
+/** `fixtures/crm/seed.json` in this checkout. */
+export const DEFAULT_SEED_PATH = fileURLToPath(new URL("../../../fixtures/crm/seed.json", import.meta.url));
+
+let defaultSeed: CrmSeed | undefined;
+
+/** Reads and validates a seed file; throws `GatewayError("CONFIG_INVALID")` listing every issue as `file: path: message`. */
+export function loadCrmSeedFile(file: string): CrmSeed {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (cause) {
+    throw new GatewayError("CONFIG_INVALID", `${file}: cannot read the seed file (${(cause as Error).message})`, { cause });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new GatewayError("CONFIG_INVALID", `${file}: (root): found invalid JSON (${(cause as Error).message}); expected a CRM seed object`, { cause });
+  }
+  const parsed = parseCrmSeed(value, file);
+  if (!parsed.ok) throw new GatewayError("CONFIG_INVALID", formatIssues(file, parsed.issues));
+  return parsed.value;
+}
+
+/** The committed default seed (parsed once per process; stores copy it, so sharing is safe). */
+export function loadDefaultSeed(): CrmSeed {
+  defaultSeed ??= loadCrmSeedFile(DEFAULT_SEED_PATH);
+  return defaultSeed;
+}
