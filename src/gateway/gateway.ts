@@ -1,0 +1,360 @@
+/**
+ * The gateway: one downstream connection (an agent), one upstream connection (an MCP server).
+ * A message-level proxy: every frame is classified; `tools/call` is decided before it is
+ * forwarded and `tools/list` results are filtered; everything else (initialize/server/discover,
+ * notifications, server-to-client requests and their answers) passes through untouched, with
+ * request ids mapped to gateway-owned ids on the way up and back on the way down.
+ *
+ * Faults: a malformed downstream frame gets its JSON-RPC error and the gateway keeps serving; a
+ * request the upstream does not answer within `upstreamTimeoutMs` gets an error; when the upstream
+ * goes away every pending request is answered with an error and the gateway closes with exit
+ * code 1 (it does not restart the upstream: a restarted server has lost its sessions and state,
+ * and the process supervisor that started the agent knows better how to recover).
+ */
+import type { Clock } from "../core/clock.js";
+import type { CompiledPolicy } from "../policy/load-policy.js";
+import type { CounterStore } from "../stores/counter-store.js";
+import { eraMeta, eraOfRevision, requestEra, type Era } from "../protocol/eras.js";
+import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
+import { FrameError, type Transport } from "../protocol/transport.js";
+import { invalidRequest, messageTooLarge, parseError, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
+import type { AuditRecord } from "./audit-log.js";
+import { Correlation, type PendingUpstream } from "./correlation.js";
+import { newConnectionKey } from "./decision-id.js";
+import { filterToolList } from "./tool-list.js";
+import { ToolCallGovernor, type ForwardedCall } from "./tool-call.js";
+import { UpstreamTools } from "./upstream-tools.js";
+
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+export interface GatewayOptions {
+  readonly policy: CompiledPolicy | undefined;
+  readonly grantId?: string;
+  /** Scope key for `scope: "session"`; default: a fresh id for this downstream connection. */
+  readonly sessionKey?: string;
+  readonly clock: Clock;
+  readonly store: CounterStore;
+  readonly upstream: Transport;
+  readonly downstream: Transport;
+  readonly audit?: (record: AuditRecord) => void;
+  /** How long a forwarded request may wait for its answer, on `clock` (default 60000). */
+  readonly upstreamTimeoutMs?: number;
+  /** Reported in the "message too large" error; the transport enforces it (default 4 MiB). */
+  readonly maxMessageBytes?: number;
+  readonly logger?: (line: object) => void;
+  /** When the counter store throws: deny (`closed`, the default) or allow and log (`open`). */
+  readonly storeFailMode?: "closed" | "open";
+  /** Decide and audit, but forward every call and leave `tools/list` unfiltered. */
+  readonly shadow?: boolean;
+}
+
+export interface GatewayClosed {
+  readonly reason: string;
+  readonly exitCode: number;
+}
+
+export interface Gateway {
+  start(): Promise<void>;
+  /** Replaces the policy (hot reload); counters live in the store and are kept. */
+  setPolicy(policy: CompiledPolicy): void;
+  close(): Promise<void>;
+  readonly closed: Promise<GatewayClosed>;
+}
+
+type Forwarded =
+  | { readonly kind: "plain" }
+  | { readonly kind: "list"; readonly fullListing: boolean }
+  | { readonly kind: "call"; readonly call: ForwardedCall }
+  | { readonly kind: "internal"; readonly resolve: (response: JsonRpcResponse) => void };
+
+export function createGateway(options: GatewayOptions): Gateway {
+  return new GatewayConnection(options);
+}
+
+class GatewayConnection implements Gateway {
+  readonly closed: Promise<GatewayClosed>;
+  private resolveClosed!: (value: GatewayClosed) => void;
+  private policy: CompiledPolicy | undefined;
+  private readonly correlation = new Correlation<Forwarded>();
+  private readonly tools = new UpstreamTools();
+  private readonly governor: ToolCallGovernor;
+  private readonly timeoutMs: number;
+  private readonly log: (line: object) => void;
+  private connectionEra: Era = "2025";
+  private upstreamGone = false;
+  private closing = false;
+  private finished = false;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.policy = options.policy;
+    this.timeoutMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+    this.log = options.logger ?? (() => {});
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.governor = new ToolCallGovernor({
+      clock: options.clock,
+      store: options.store,
+      grantId: options.grantId,
+      sessionKey: options.sessionKey ?? newConnectionKey(),
+      storeFailMode: options.storeFailMode ?? "closed",
+      shadow: options.shadow ?? false,
+      policy: () => this.policy,
+      tools: this.tools,
+      listPage: (cursor, meta) => this.listUpstreamTools(cursor, meta),
+      answer: (id, result) => this.answer({ jsonrpc: "2.0", id, result }),
+      answerError: (response) => this.answer(response),
+      forward: (call, request) => this.forward(request, { kind: "call", call }),
+      audit: options.audit,
+      log: this.log,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { upstream, downstream } = this.options;
+    upstream.onmessage = (message) => this.fromUpstream(message);
+    upstream.onerror = (error) => this.log({ level: "warn", event: "upstream_frame_error", message: error.message });
+    upstream.onclose = () => this.upstreamClosed();
+    downstream.onmessage = (message) => this.fromDownstream(message);
+    downstream.onerror = (error) => this.downstreamError(error);
+    downstream.onclose = () => void this.shutdown("downstream closed", 0);
+    await upstream.start();
+    await downstream.start();
+  }
+
+  setPolicy(policy: CompiledPolicy): void {
+    this.policy = policy;
+  }
+
+  async close(): Promise<void> {
+    await this.shutdown("closed by the host", 0);
+  }
+
+  // ── downstream → upstream ───────────────────────────────────────────────────────────────────
+
+  private fromDownstream(value: JsonRpcMessage): void {
+    const frame = classifyFrame(value);
+    switch (frame.kind) {
+      case "request":
+        return this.clientRequest(frame.message);
+      case "notification":
+        return this.clientNotification(frame.message);
+      case "response":
+        if (this.correlation.answerServerRequest(frame.message.id)) return this.sendUpstream(frame.message);
+        this.log({ level: "warn", event: "unknown_response_id", side: "downstream", id: frame.message.id, message: "dropped a response whose id answers no open server request" });
+        return;
+      case "invalid":
+        this.log({ level: "warn", event: "invalid_frame", side: "downstream", id: frame.id, message: frame.reason });
+        return this.answer(invalidRequest(frame.id, frame.reason));
+    }
+  }
+
+  private downstreamError(error: Error): void {
+    if (error instanceof FrameError) {
+      this.log({ level: "warn", event: error.kind, side: "downstream", message: error.message });
+      this.answer(error.kind === "too_large" ? messageTooLarge(this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) : parseError(error.message));
+      return;
+    }
+    this.log({ level: "warn", event: "downstream_error", message: error.message });
+  }
+
+  private clientRequest(request: JsonRpcRequest): void {
+    const era = requestEra(request.method, request.params, this.connectionEra);
+    if (request.method === "initialize" || request.method === "server/discover" || era !== this.connectionEra) this.connectionEra = era;
+    if (this.upstreamGone) return this.answer(upstreamFailure(request.id, "upstream_closed", "the upstream MCP server has gone away"));
+    switch (request.method) {
+      case "tools/call":
+        return this.governor.handle(request, era);
+      case "tools/list":
+        return this.forward(request, { kind: "list", fullListing: !isJsonObject(request.params) || request.params.cursor === undefined });
+      default:
+        return this.forward(request, { kind: "plain" });
+    }
+  }
+
+  private clientNotification(notification: JsonRpcNotification): void {
+    if (notification.method === "notifications/cancelled" && isJsonObject(notification.params)) {
+      const callerId = notification.params.requestId;
+      if (typeof callerId === "string" || typeof callerId === "number") {
+        if (this.governor.cancelDeciding(callerId)) return; // never reached the upstream
+        const upstreamId = this.correlation.upstreamIdOf(callerId);
+        if (upstreamId === undefined) return; // already answered or never seen: nothing to cancel
+        const pending = this.correlation.take(upstreamId);
+        if (pending?.extra.kind === "call") this.governor.finish(pending.extra.call, "cancelled");
+        return this.sendUpstream({ ...notification, params: { ...notification.params, requestId: upstreamId } });
+      }
+    }
+    this.sendUpstream(notification);
+  }
+
+  /** Sends a request upstream under a gateway-owned id, with a timeout on the clock. */
+  private forward(request: JsonRpcRequest, extra: Forwarded): void {
+    const callerId = extra.kind === "internal" ? undefined : request.id;
+    if (this.upstreamGone) {
+      const gone = this.correlation.open(callerId, request.method, undefined, extra);
+      this.correlation.take(gone.upstreamId);
+      return this.fail(gone, "upstream_closed");
+    }
+    const meta = isJsonObject(request.params) && isJsonObject(request.params._meta) ? request.params._meta : undefined;
+    const token = meta?.progressToken;
+    const progressToken = typeof token === "string" || typeof token === "number" ? token : undefined;
+    const pending = this.correlation.open(callerId, request.method, progressToken, extra);
+    this.armTimer(pending);
+    this.options.upstream.send({ ...request, id: pending.upstreamId }).catch((error: unknown) => {
+      this.log({ level: "error", event: "upstream_send_failed", method: request.method, message: error instanceof Error ? error.message : String(error) });
+      const still = this.correlation.take(pending.upstreamId);
+      if (still) this.fail(still, "upstream_unreachable");
+    });
+  }
+
+  private armTimer(pending: PendingUpstream<Forwarded>): void {
+    pending.timer?.cancel();
+    pending.timer = this.options.clock.setTimer(() => {
+      const timedOut = this.correlation.take(pending.upstreamId);
+      if (!timedOut) return;
+      this.log({ level: "error", event: "upstream_timeout", method: timedOut.method, timeoutMs: this.timeoutMs, message: `the upstream did not answer \`${timedOut.method}\` within ${this.timeoutMs} ms` });
+      this.sendUpstream({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: timedOut.upstreamId, reason: "toolgate: upstream timeout" } });
+      this.fail(timedOut, "upstream_timeout");
+    }, this.timeoutMs);
+  }
+
+  /** Answers a pending request that will get no upstream answer. */
+  private fail(pending: PendingUpstream<Forwarded>, failure: UpstreamFailure): void {
+    const message =
+      failure === "upstream_timeout"
+        ? `the upstream MCP server did not answer \`${pending.method}\` within ${this.timeoutMs} ms`
+        : failure === "upstream_closed"
+          ? `the upstream MCP server went away before answering \`${pending.method}\``
+          : `the upstream MCP server could not be reached for \`${pending.method}\``;
+    const extra = pending.extra;
+    if (extra.kind === "internal") {
+      extra.resolve(upstreamFailure(pending.upstreamId, failure, message));
+      return;
+    }
+    if (extra.kind === "call") this.governor.finish(extra.call, failure === "upstream_timeout" ? "timeout" : "upstream_closed");
+    if (pending.callerId !== undefined) this.answer(upstreamFailure(pending.callerId, failure, message));
+  }
+
+  /** The gateway's own `tools/list` page, with the caller's era fields for 2026-07-28. */
+  private listUpstreamTools(cursor: string | undefined, meta: JsonObject | undefined): Promise<JsonObject> {
+    return new Promise((resolve, reject) => {
+      const params: JsonObject = {};
+      if (cursor !== undefined) params.cursor = cursor;
+      const era = eraMeta(meta === undefined ? undefined : { _meta: meta });
+      if (era) params._meta = era;
+      const request: JsonRpcRequest = { jsonrpc: "2.0", id: 0, method: "tools/list", params };
+      this.forward(request, {
+        kind: "internal",
+        resolve: (response) => {
+          if (isErrorResponse(response)) reject(new Error(`tools/list failed: ${response.error.message}`));
+          else resolve(response.result);
+        },
+      });
+    });
+  }
+
+  // ── upstream → downstream ───────────────────────────────────────────────────────────────────
+
+  private fromUpstream(value: JsonRpcMessage): void {
+    const frame = classifyFrame(value);
+    switch (frame.kind) {
+      case "response":
+        return this.upstreamResponse(frame.message);
+      case "request":
+        this.correlation.rememberServerRequest(frame.message.id);
+        return this.answer(frame.message);
+      case "notification":
+        return this.upstreamNotification(frame.message);
+      case "invalid":
+        this.log({ level: "warn", event: "invalid_frame", side: "upstream", id: frame.id, message: frame.reason });
+        return;
+    }
+  }
+
+  private upstreamResponse(response: JsonRpcResponse): void {
+    const pending = this.correlation.settle(response);
+    if (!pending) {
+      this.log({ level: "warn", event: "unknown_response_id", side: "upstream", id: response.id, message: "dropped a response whose id answers no pending request" });
+      return;
+    }
+    const extra = pending.extra;
+    if (extra.kind === "internal") return extra.resolve(response);
+    const callerId = pending.callerId!;
+    if (isErrorResponse(response)) {
+      if (extra.kind === "call") this.governor.finish(extra.call, "rpc_error");
+      return this.answer({ ...response, id: callerId });
+    }
+    const result = response.result;
+    switch (extra.kind) {
+      case "call":
+        this.answer({ jsonrpc: "2.0", id: callerId, result });
+        return this.governor.finish(extra.call, result.isError === true ? "tool_error" : "ok");
+      case "list":
+        this.tools.remember(result, extra.fullListing);
+        return this.answer({ jsonrpc: "2.0", id: callerId, result: this.options.shadow ? result : filterToolList(result, this.policy) });
+      case "plain":
+        if (pending.method === "initialize" && typeof result.protocolVersion === "string") {
+          this.options.upstream.setProtocolVersion?.(result.protocolVersion);
+          this.connectionEra = eraOfRevision(result.protocolVersion);
+        }
+        return this.answer({ ...response, id: callerId });
+    }
+  }
+
+  private upstreamNotification(notification: JsonRpcNotification): void {
+    const params = notification.params;
+    switch (notification.method) {
+      case "notifications/tools/list_changed":
+        this.tools.invalidate();
+        break;
+      case "notifications/progress": {
+        const token = params?.progressToken;
+        const pending = typeof token === "string" || typeof token === "number" ? this.correlation.byProgress(token) : undefined;
+        if (pending) this.armTimer(pending); // progress proves the upstream is alive
+        break;
+      }
+      case "notifications/cancelled": {
+        const id = params?.requestId;
+        if (typeof id === "string" || typeof id === "number") this.correlation.answerServerRequest(id);
+        break;
+      }
+    }
+    this.answer(notification);
+  }
+
+  // ── plumbing ────────────────────────────────────────────────────────────────────────────────
+
+  private answer(message: JsonRpcMessage): void {
+    if (this.finished) return;
+    this.options.downstream.send(message).catch((error: unknown) => {
+      this.log({ level: "warn", event: "downstream_send_failed", message: error instanceof Error ? error.message : String(error) });
+    });
+  }
+
+  private sendUpstream(message: JsonRpcMessage): void {
+    if (this.upstreamGone) return;
+    this.options.upstream.send(message).catch((error: unknown) => {
+      this.log({ level: "warn", event: "upstream_send_failed", message: error instanceof Error ? error.message : String(error) });
+    });
+  }
+
+  private upstreamClosed(): void {
+    if (this.upstreamGone) return;
+    this.upstreamGone = true;
+    const pending = this.correlation.drain();
+    for (const p of pending) this.fail(p, "upstream_closed");
+    if (this.closing) return;
+    this.log({ level: "error", event: "upstream_closed", pending: pending.length, message: `the upstream MCP server went away; answered ${pending.length} pending request(s) with an error and shutting down` });
+    void this.shutdown("upstream closed", 1);
+  }
+
+  private async shutdown(reason: string, exitCode: number): Promise<void> {
+    if (this.closing) return this.closed.then(() => undefined);
+    this.closing = true;
+    await this.options.upstream.close().catch(() => {});
+    this.upstreamClosed();
+    this.governor.abandonDeciding();
+    this.finished = true;
+    await this.options.downstream.close().catch(() => {});
+    this.resolveClosed({ reason, exitCode });
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Tool arguments checked against the upstream tool's `inputSchema` with ajv, each distinct schema
+ * compiled once. Messages read like ajv's own (`data must have required property 'entity_id'`).
+ * The schema's `$schema` picks the dialect: 2020-12 and 2019-09 have their own ajv classes,
+ * everything else is validated as draft-07.
+ */
+import { Ajv, type ValidateFunction } from "ajv";
+import { Ajv2019 } from "ajv/dist/2019.js";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import type { JsonObject } from "../protocol/messages.js";
+
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+/** Compiled schemas kept; when exceeded the cache starts over (upstreams list few tools). */
+const MAX_CACHED_SCHEMAS = 2_000;
+
+type Dialect = "draft-07" | "2019-09" | "2020-12";
+
+export class ArgumentValidator {
+  private readonly engines = new Map<Dialect, Ajv>();
+  private readonly compiled = new Map<string, ValidateFunction | string>();
+
+  /**
+   * Problems with `args` against `schema`, one message per problem; empty when valid. A schema
+   * that does not compile yields one message saying so (the call is then not forwarded).
+   */
+  validate(schema: JsonObject, args: JsonObject): string[] {
+    const validator = this.compile(schema);
+    if (typeof validator === "string") return [validator];
+    if (validator(args)) return [];
+    return (validator.errors ?? []).map((e) => `data${e.instancePath} ${e.message ?? "is invalid"}`);
+  }
+
+  private compile(schema: JsonObject): ValidateFunction | string {
+    const key = JSON.stringify(schema);
+    const cached = this.compiled.get(key);
+    if (cached !== undefined) return cached;
+    if (this.compiled.size >= MAX_CACHED_SCHEMAS) this.compiled.clear();
+    let result: ValidateFunction | string;
+    try {
+      result = this.engine(dialectOf(schema)).compile(schema);
+    } catch (error) {
+      result = `the upstream's inputSchema does not compile: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    this.compiled.set(key, result);
+    return result;
+  }
+
+  private engine(dialect: Dialect): Ajv {
+    let engine = this.engines.get(dialect);
+    if (!engine) {
+      const options = { allErrors: true, strict: false, addUsedSchema: false, validateSchema: false } as const;
+      engine = dialect === "2020-12" ? new Ajv2020(options) : dialect === "2019-09" ? new Ajv2019(options) : new Ajv(options);
+      addFormats(engine);
+      this.engines.set(dialect, engine);
+    }
+    return engine;
+  }
+}
+
+function dialectOf(schema: JsonObject): Dialect {
+  const uri = typeof schema.$schema === "string" ? schema.$schema : "";
+  if (uri.includes("2020-12")) return "2020-12";
+  if (uri.includes("2019-09")) return "2019-09";
+  return "draft-07";
+}

@@ -1,0 +1,50 @@
+/**
+ * A policy decision on the wire (DESIGN §3). A denied `tools/call` is a tool result the model can
+ * read, never a transport error; machine-readable facts go in `_meta["toolgate/decision"]`
+ * (not `structuredContent`, which a tool's `outputSchema` would constrain).
+ */
+import type { Deny } from "../policy/decision.js";
+import type { Era } from "./eras.js";
+import { errorResponse, POLICY_DENIED } from "./wire-errors.js";
+import type { JsonObject, JsonRpcErrorResponse, JsonRpcId } from "./messages.js";
+
+export const DENIED_PREFIX = "[POLICY DENIED] ";
+export const APPROVAL_PREFIX = "[APPROVAL REQUIRED] ";
+export const DECISION_META_KEY = "toolgate/decision";
+
+/** The `_meta["toolgate/decision"]` object: decision, code, rule, decisionId, tool, then limit facts. */
+export function decisionMeta(deny: Deny, decisionId: string): JsonObject {
+  const meta: JsonObject = { decision: "deny", code: deny.code, rule: deny.rule, decisionId, tool: deny.tool };
+  const limit = deny.limit;
+  if (limit) {
+    meta.counter = limit.counter;
+    meta.scope = limit.scope;
+    meta.window = limit.window;
+    meta.max = limit.max;
+    meta.remaining = limit.remaining;
+    meta.retryAfterMs = limit.retryAfterMs;
+    meta.resetAt = limit.resetAt;
+  }
+  if (deny.approvalId !== undefined) meta.approvalId = deny.approvalId;
+  return meta;
+}
+
+export function denialText(deny: Deny): string {
+  return (deny.code === "approval_required" ? APPROVAL_PREFIX : DENIED_PREFIX) + deny.message;
+}
+
+/** The `tools/call` result for a denial, in the caller's revision (`resultType` for 2026-07-28). */
+export function denialResult(deny: Deny, decisionId: string, era: Era): JsonObject {
+  const result: JsonObject = {
+    content: [{ type: "text", text: denialText(deny) }],
+    isError: true,
+    _meta: { [DECISION_META_KEY]: decisionMeta(deny, decisionId) },
+  };
+  if (era === "2026-07-28") result.resultType = "complete";
+  return result;
+}
+
+/** A denial of a method other than `tools/call`: JSON-RPC error with an application code. */
+export function denialError(id: JsonRpcId, deny: Deny, decisionId: string): JsonRpcErrorResponse {
+  return errorResponse(id, POLICY_DENIED, denialText(deny), { [DECISION_META_KEY]: decisionMeta(deny, decisionId) });
+}

@@ -1,0 +1,38 @@
+/** JSON-RPC error answers the gateway builds itself. Every wire error is made here. */
+import type { JsonRpcErrorResponse, JsonRpcId } from "./messages.js";
+
+export const PARSE_ERROR = -32700;
+export const INVALID_REQUEST = -32600;
+export const METHOD_NOT_FOUND = -32601;
+export const INVALID_PARAMS = -32602;
+export const INTERNAL_ERROR = -32603;
+/** Application code (outside the reserved −32768..−32000 band) for a non-tool method denied by policy. */
+export const POLICY_DENIED = -31001;
+
+/** Why the gateway answered a forwarded request itself; carried in `error.data["toolgate/error"]`. */
+export type UpstreamFailure = "upstream_timeout" | "upstream_closed" | "upstream_unreachable" | "schemas_unavailable";
+
+export function errorResponse(id: JsonRpcId | null, code: number, message: string, data?: unknown): JsonRpcErrorResponse {
+  const error: JsonRpcErrorResponse["error"] = data === undefined ? { code, message } : { code, message, data };
+  return { jsonrpc: "2.0", id, error };
+}
+
+export function parseError(detail: string): JsonRpcErrorResponse {
+  return errorResponse(null, PARSE_ERROR, `parse error: ${detail}`);
+}
+
+export function invalidRequest(id: JsonRpcId | null, reason: string): JsonRpcErrorResponse {
+  return errorResponse(id, INVALID_REQUEST, `invalid request: ${reason}`);
+}
+
+export function messageTooLarge(maxMessageBytes: number): JsonRpcErrorResponse {
+  return errorResponse(null, INVALID_REQUEST, `message too large: a message may have at most ${maxMessageBytes} bytes`);
+}
+
+export function invalidParams(id: JsonRpcId, reason: string): JsonRpcErrorResponse {
+  return errorResponse(id, INVALID_PARAMS, `invalid params: ${reason}`);
+}
+
+export function upstreamFailure(id: JsonRpcId, failure: UpstreamFailure, message: string): JsonRpcErrorResponse {
+  return errorResponse(id, INTERNAL_ERROR, message, { "toolgate/error": failure });
+}

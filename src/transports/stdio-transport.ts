@@ -1,0 +1,166 @@
+/**
+ * Newline-delimited JSON-RPC over a readable/writable pair (the gateway's own stdin/stdout) or
+ * over a child process's pipes (a stdio upstream). A dumb pipe: it parses JSON and hands the
+ * value on; classification and answers belong to the gateway.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { systemClock } from "../core/clock.js";
+import type { JsonRpcMessage } from "../protocol/messages.js";
+import { FrameError, type Transport } from "../protocol/transport.js";
+import { LineFramer } from "./line-framer.js";
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+export interface StdioTransportOptions {
+  readonly readable: NodeJS.ReadableStream;
+  readonly writable: NodeJS.WritableStream;
+  readonly maxMessageBytes?: number;
+  /** End the writable side on close (true for a child's stdin, false for the process's stdout). */
+  readonly endWritableOnClose?: boolean;
+}
+
+export class StdioTransport implements Transport {
+  onmessage?: ((message: JsonRpcMessage) => void) | undefined;
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+
+  private readonly framer: LineFramer;
+  private started = false;
+  private closed = false;
+  private readonly maxMessageBytes: number;
+
+  constructor(private readonly options: StdioTransportOptions) {
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.framer = new LineFramer(this.maxMessageBytes, (line) => this.receive(line), () =>
+      this.onerror?.(new FrameError("too_large", `message too large: more than ${this.maxMessageBytes} bytes without a newline`)),
+    );
+  }
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error("stdio transport already started");
+    this.started = true;
+    const { readable, writable } = this.options;
+    readable.on("data", this.onData);
+    readable.on("end", this.onEnd);
+    readable.on("error", this.onStreamError);
+    writable.on("error", this.onStreamError);
+  }
+
+  send(message: JsonRpcMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("transport closed"));
+    const ok = this.options.writable.write(`${JSON.stringify(message)}\n`);
+    if (ok) return Promise.resolve();
+    return new Promise((resolve) => this.options.writable.once("drain", resolve));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const { readable, writable } = this.options;
+    readable.off("data", this.onData);
+    readable.off("end", this.onEnd);
+    if (this.options.endWritableOnClose ?? true) writable.end();
+    this.finish();
+  }
+
+  /** Marks the transport closed and fires `onclose` once. */
+  protected finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onclose?.();
+  }
+
+  private readonly onData = (chunk: Buffer | string): void => {
+    this.framer.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  };
+
+  private readonly onEnd = (): void => this.finish();
+
+  private readonly onStreamError = (error: Error): void => {
+    this.onerror?.(error);
+  };
+
+  private receive(line: string): void {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      this.onerror?.(new FrameError("parse_error", error instanceof Error ? error.message : String(error)));
+      return;
+    }
+    this.onmessage?.(value as JsonRpcMessage);
+  }
+}
+
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (e.g. ENOENT). */
+  readonly error?: Error;
+}
+
+export interface SpawnOptions {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env?: Record<string, string | undefined>;
+  readonly cwd?: string;
+  readonly stderr?: "inherit" | "pipe" | "ignore";
+  readonly maxMessageBytes?: number;
+  /** How long `close()` waits after SIGTERM before SIGKILL (real time; default 2000 ms). */
+  readonly killGraceMs?: number;
+}
+
+/** A stdio transport over a child process spawned without a shell. `onclose` fires when it exits. */
+export class ChildProcessTransport extends StdioTransport {
+  readonly child: ChildProcess;
+  /** Resolves when the child has exited and its pipes are closed. */
+  readonly exited: Promise<ChildExit>;
+  private exitInfo: ChildExit | undefined;
+  private readonly killGraceMs: number;
+
+  constructor(options: SpawnOptions) {
+    const child = spawn(options.command, [...options.args], {
+      env: options.env as NodeJS.ProcessEnv | undefined,
+      cwd: options.cwd,
+      stdio: ["pipe", "pipe", options.stderr ?? "inherit"],
+      shell: false,
+      windowsHide: true,
+    });
+    super({ readable: child.stdout!, writable: child.stdin!, maxMessageBytes: options.maxMessageBytes, endWritableOnClose: true });
+    this.child = child;
+    this.killGraceMs = options.killGraceMs ?? 2000;
+    let spawnError: Error | undefined;
+    this.exited = new Promise((resolve) => {
+      child.once("error", (error) => {
+        spawnError = error;
+        // A process that never started emits no `close` on some versions; settle here too.
+        if (child.pid === undefined) {
+          this.exitInfo = { code: null, signal: null, error };
+          resolve(this.exitInfo);
+        }
+      });
+      child.once("close", (code, signal) => {
+        this.exitInfo ??= { code, signal, ...(spawnError ? { error: spawnError } : {}) };
+        resolve(this.exitInfo);
+      });
+    });
+    void this.exited.then(() => this.finish());
+  }
+
+  /** Exit status once known. */
+  get exitStatus(): ChildExit | undefined {
+    return this.exitInfo;
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    if (this.exitInfo) return;
+    this.child.kill("SIGTERM");
+    const timer = systemClock.setTimer(() => this.child.kill("SIGKILL"), this.killGraceMs);
+    await this.exited;
+    timer.cancel();
+  }
+}
+
+export function spawnStdioTransport(options: SpawnOptions): ChildProcessTransport {
+  return new ChildProcessTransport(options);
+}
