@@ -106,6 +106,7 @@ export class RedisCounterStore implements CounterStore {
   }
 
   async reserve(requests: readonly CounterRequest[]): Promise<ReserveResult> {
+    this.assertOpen("reserve");
     requests.forEach((r, i) => checkRequest(r, `requests[${i}]`));
     if (requests.length === 0) return { ok: true, reservation: { entries: [] }, levels: [] };
     const keys = requests.map((r) => this.redisKey(r.key, r.windowMs));
@@ -131,6 +132,7 @@ export class RedisCounterStore implements CounterStore {
   }
 
   async rollback(reservation: Reservation): Promise<void> {
+    this.assertOpen("roll back");
     const entries = reservation.entries;
     if (entries.length === 0) return;
     const keys = entries.map((e) => this.redisKey(e.key, e.windowMs));
@@ -165,8 +167,12 @@ export class RedisCounterStore implements CounterStore {
     return this.timeSource === "redis" ? "" : String(this.timeSource.nowMs());
   }
 
-  private async call(what: string, command: () => Promise<unknown>): Promise<string[]> {
+  private assertOpen(what: string): void {
     if (this.closed) throw new GatewayError("STORE_UNAVAILABLE", `redis store at \`${this.where}\` is closed; cannot ${what}`);
+  }
+
+  private async call(what: string, command: () => Promise<unknown>): Promise<string[]> {
+    this.assertOpen(what);
     let reply: unknown;
     try {
       reply = await command();
