@@ -1,0 +1,277 @@
+/**
+ * The scenario file (`scenarios/*.scenario.json`, DESIGN §6): a policy, grants, a CRM seed, Kommo
+ * faults, agents whose steps run at virtual times, and the expected outcome of every step plus
+ * the end state (CRM effects, Kommo requests, audit facts). Strict objects: unknown keys are
+ * errors, reported with their JSON path. Cross-field rules live in `superRefine` below.
+ */
+import { z } from "zod";
+import { DENY_CODES } from "../policy/decision.js";
+import { errorMap } from "../policy/schema-issues.js";
+
+function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
+  const known = Object.keys(shape).map((k) => `\`${k}\``).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === "unrecognized_keys" ? `expected one of: ${known}` : undefined),
+  });
+}
+
+const count = z.number().int().min(0);
+const positive = z.number().int().min(1);
+const timeMs = z.number().int().min(0);
+
+/** Tool arguments; `{"$repeat": "A", "times": 100000}` anywhere inside expands to a long string. */
+export const ArgsSchema = z.record(z.string(), z.unknown());
+
+export const CallSpecSchema = strictObject({
+  tool: z.string(),
+  args: ArgsSchema.optional(),
+});
+
+export const DENY_CODE_VALUES = DENY_CODES;
+
+export const AllowExpectSchema = strictObject({
+  decision: z.literal("allow"),
+  /** The upstream answered with a tool error (`isError: true`): the call was allowed and counted. */
+  isError: z.boolean().optional(),
+  textIncludes: z.string().optional(),
+});
+
+export const DenyExpectSchema = strictObject({
+  decision: z.literal("deny"),
+  code: z.enum(DENY_CODES),
+  rule: z.string(),
+  retryAfterMs: timeMs.optional(),
+  remaining: count.optional(),
+  textIncludes: z.string().optional(),
+});
+
+/** The gateway answered with a JSON-RPC error (e.g. the upstream timed out). */
+export const ErrorExpectSchema = strictObject({
+  decision: z.literal("error"),
+  textIncludes: z.string().optional(),
+});
+
+const CALL_EXPECT_MESSAGE = 'expected `"allow"` or an object with `decision` `allow`, `deny` or `error`';
+
+export const CallExpectSchema = z.union(
+  [z.literal("allow"), z.discriminatedUnion("decision", [AllowExpectSchema, DenyExpectSchema, ErrorExpectSchema])],
+  { error: CALL_EXPECT_MESSAGE },
+);
+
+export const CountExpectSchema = strictObject({
+  allow: count,
+  deny: count,
+  /** Calls answered with a JSON-RPC error; 0 unless stated. */
+  error: count.optional(),
+  /** Allowed calls whose tool result had `isError: true` (a subset of `allow`). */
+  toolError: count.optional(),
+  /** Denials by code, e.g. `{"rate_limited": 40}`. */
+  codes: z.partialRecord(z.enum(DENY_CODES), count).optional(),
+  /** The rule every denial must name. */
+  rule: z.string().optional(),
+  /** Per-call expectations, in the order the calls were issued. */
+  calls: z.array(CallExpectSchema).optional(),
+});
+
+export const RetryExpectSchema = strictObject({
+  ...CountExpectSchema.shape,
+  attempts: positive.optional(),
+  /** Virtual time (ms from scenario start) at which the allowed attempt was issued. */
+  allowedAtMs: timeMs.optional(),
+});
+
+const stepBase = { at: timeMs, label: z.string().optional() };
+
+export const CallStepSchema = strictObject({ ...stepBase, call: CallSpecSchema, expect: CallExpectSchema });
+export const BurstStepSchema = strictObject({
+  ...stepBase,
+  burst: strictObject({ ...CallSpecSchema.shape, count: positive }),
+  expect: CountExpectSchema,
+});
+export const LoopStepSchema = strictObject({
+  ...stepBase,
+  loop: strictObject({ ...CallSpecSchema.shape, everyMs: positive, forMs: positive }),
+  expect: CountExpectSchema,
+});
+export const ConcurrentStepSchema = strictObject({
+  ...stepBase,
+  concurrent: strictObject({ ...CallSpecSchema.shape, count: positive }),
+  expect: CountExpectSchema,
+});
+export const RetryStepSchema = strictObject({
+  ...stepBase,
+  retry: strictObject({
+    ...CallSpecSchema.shape,
+    maxAttempts: positive,
+    /** `retryAfter`: sleep the denial's `retryAfterMs`; a number: sleep that many ms; `none`: retry at once. */
+    wait: z.union([z.literal("retryAfter"), z.literal("none"), timeMs]),
+  }),
+  expect: RetryExpectSchema,
+});
+export const ApprovalStepSchema = strictObject({ ...stepBase, approval: z.unknown(), expect: z.unknown().optional() });
+
+/**
+ * A value that is one of several strict objects, told apart by which key it carries (`call`,
+ * `burst`, …). Issues come from the branch the author meant, at their own paths.
+ */
+function keyedUnion<const K extends Record<string, z.ZodType>>(what: string, kinds: K) {
+  const names = Object.keys(kinds);
+  const expected = `expected ${what} with \`at\` and exactly one of ${names.map((k) => `\`${k}\``).join(", ")}`;
+  return z.unknown().transform((value, ctx): z.output<K[keyof K]> => {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      ctx.addIssue({ code: "custom", message: `found ${value === null ? "`null`" : Array.isArray(value) ? "an array" : `\`${JSON.stringify(value)}\``}, ${expected}` });
+      return z.NEVER;
+    }
+    const present = names.filter((k) => Object.hasOwn(value, k));
+    if (present.length !== 1) {
+      const found = present.length === 0 ? "none of them" : present.map((k) => `\`${k}\``).join(" and ");
+      ctx.addIssue({ code: "custom", message: `found ${found}, ${expected}` });
+      return z.NEVER;
+    }
+    const parsed = kinds[present[0]!]!.safeParse(value, { error: errorMap, reportInput: true });
+    if (parsed.success) return parsed.data as z.output<K[keyof K]>;
+    for (const issue of parsed.error.issues) {
+      if (issue.code === "unrecognized_keys") {
+        for (const key of issue.keys) ctx.addIssue({ code: "custom", path: [...issue.path, key], message: `unknown key \`${key}\`; ${issue.message}` });
+      } else {
+        ctx.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
+      }
+    }
+    return z.NEVER;
+  });
+}
+
+export const AgentStepSchema = keyedUnion("a step", {
+  call: CallStepSchema,
+  burst: BurstStepSchema,
+  loop: LoopStepSchema,
+  concurrent: ConcurrentStepSchema,
+  retry: RetryStepSchema,
+  approval: ApprovalStepSchema,
+});
+
+export const FaultSchema = strictObject({
+  /** `METHOD /path` with `:param` segments, e.g. `POST /api/v4/bots/:id/stop`. */
+  route: z.string().regex(/^(\*|GET|POST|PATCH|PUT|DELETE) \/\S*$/),
+  status: z.number().int().min(100).max(599).optional(),
+  latencyMs: timeMs.optional(),
+  timeout: z.boolean().optional(),
+  times: positive.optional(),
+});
+
+export const ReloadExpectSchema = z.union(
+  [z.literal("applied"), strictObject({ rejected: strictObject({ includes: z.string().optional() }) })],
+  { error: 'expected `"applied"` or `{"rejected": {"includes": "…"}}`' },
+);
+
+/** A policy: inline JSON, or a file path relative to the scenario file. */
+export const PolicySourceSchema = z.union([z.string().min(1), z.record(z.string(), z.unknown())], {
+  error: "expected a policy object or a file path relative to the scenario",
+});
+
+export const ClockEventSchema = strictObject({ ...stepBase, clock: strictObject({ note: z.string().optional() }) });
+export const ReloadEventSchema = strictObject({ ...stepBase, reload: strictObject({ policy: PolicySourceSchema }), expect: ReloadExpectSchema });
+export const FaultEventSchema = strictObject({ ...stepBase, fault: FaultSchema });
+export const ClearFaultsEventSchema = strictObject({ ...stepBase, clearFaults: z.literal(true) });
+
+export const EventSchema = keyedUnion("an event", {
+  clock: ClockEventSchema,
+  reload: ReloadEventSchema,
+  fault: FaultEventSchema,
+  clearFaults: ClearFaultsEventSchema,
+});
+
+export const AgentSchema = strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+  /** The grant the agent's gateway runs under; absent: no grant. */
+  grant: z.string().min(1).optional(),
+  /** The session key for `scope: "session"`; defaults to the agent's name. */
+  session: z.string().min(1).optional(),
+  steps: z.array(AgentStepSchema),
+});
+
+export const EndExpectSchema = strictObject({
+  effects: strictObject({
+    salesbotStops: count.optional(),
+    salesbotRuns: count.optional(),
+    /** Stops per bot id, e.g. `{"7001": 10}`. */
+    stopsByBot: z.record(z.string(), count).optional(),
+    /** Stops per `entity_type:entity_id`, e.g. `{"leads:1001": 10}`. */
+    stopsByEntity: z.record(z.string(), count).optional(),
+  }).optional(),
+  /** Kommo REST requests that were answered 2xx, by `METHOD /path` (`:id` matches one segment). */
+  kommoRequests: z.record(z.string().regex(/^(GET|POST|PATCH|PUT|DELETE) \/\S*$/), count).optional(),
+  audit: strictObject({
+    total: count.optional(),
+    byDecision: strictObject({ allow: count.optional(), deny: count.optional() }).optional(),
+    byCode: z.partialRecord(z.enum(DENY_CODES), count).optional(),
+  }).optional(),
+});
+
+export const ScenarioSchema = strictObject({
+  $schema: z.string().optional(),
+  purpose: z.string().min(1).regex(/^[^\n\r]+$/, { error: "expected one line of text" }),
+  /** Virtual start instant (ISO-8601 UTC); default 2026-01-01T00:00:00.000Z, a day boundary. */
+  startAt: z.iso.datetime({ offset: false }).optional(),
+  policy: PolicySourceSchema,
+  grants: z.array(z.string().min(1)).optional(),
+  crm: strictObject({
+    /** A seed file relative to the scenario; default: the simulator's default seed. */
+    seed: z.string().min(1).optional(),
+    /** Top-level seed collections replaced wholesale, e.g. `{"salesbots": […]}`. */
+    overrides: z.record(z.string(), z.unknown()).optional(),
+  }).optional(),
+  kommo: strictObject({
+    rateLimitPerSecond: positive.optional(),
+    schema: z.enum(["v2", "v3"]).optional(),
+    confirmWrites: z.boolean().optional(),
+    faults: z.array(FaultSchema).optional(),
+  }).optional(),
+  gateway: strictObject({
+    upstreamTimeoutMs: positive.optional(),
+    maxMessageBytes: positive.optional(),
+  }).optional(),
+  agents: z.array(AgentSchema).min(1),
+  events: z.array(EventSchema).optional(),
+  expect: EndExpectSchema.optional(),
+});
+
+export type Scenario = z.output<typeof ScenarioSchema>;
+export type Agent = z.output<typeof AgentSchema>;
+export type AgentStep = z.output<typeof AgentStepSchema>;
+export type ScenarioEvent = z.output<typeof EventSchema>;
+export type CallSpec = z.output<typeof CallSpecSchema>;
+export type CallExpect = z.output<typeof CallExpectSchema>;
+export type CountExpect = z.output<typeof CountExpectSchema>;
+export type RetryExpect = z.output<typeof RetryExpectSchema>;
+export type Fault = z.output<typeof FaultSchema>;
+export type EndExpect = z.output<typeof EndExpectSchema>;
+export type ReloadExpect = z.output<typeof ReloadExpectSchema>;
+export type PolicySource = z.output<typeof PolicySourceSchema>;
+
+export type StepKind = "call" | "burst" | "loop" | "concurrent" | "retry" | "approval";
+
+export function stepKind(step: AgentStep): StepKind {
+  if ("call" in step) return "call";
+  if ("burst" in step) return "burst";
+  if ("loop" in step) return "loop";
+  if ("concurrent" in step) return "concurrent";
+  if ("retry" in step) return "retry";
+  return "approval";
+}
+
+export type EventKind = "clock" | "reload" | "fault" | "clearFaults";
+
+export function eventKind(event: ScenarioEvent): EventKind {
+  if ("clock" in event) return "clock";
+  if ("reload" in event) return "reload";
+  if ("fault" in event) return "fault";
+  return "clearFaults";
+}
+
+/** A normalised expectation of one call. */
+export function normaliseCallExpect(expect: CallExpect): Exclude<CallExpect, "allow"> {
+  return expect === "allow" ? { decision: "allow" } : expect;
+}
+
+export const DEFAULT_START_MS = Date.UTC(2026, 0, 1, 0, 0, 0);
