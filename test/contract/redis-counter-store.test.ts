@@ -10,6 +10,7 @@ import { GatewayError } from "../../src/core/errors.js";
 import { VirtualClock } from "../../src/core/virtual-clock.js";
 import type { CounterRequest } from "../../src/stores/counter-store.js";
 import { RedisCounterStore, type RedisCounterStoreOptions, redactUrl } from "../../src/stores/redis-counter-store.js";
+import { runCounterStoreContract } from "./counter-store.case.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0";
 const PREFIX = `toolgate-test:${randomHex(6)}:`;
@@ -51,6 +52,11 @@ afterAll(async () => {
     admin?.disconnect();
   }
 });
+
+// The shared contract twice: on Redis's own clock (the boundary cases that need a movable clock are
+// skipped by the suite), and on the VirtualClock through the `timeSource` test seam (every case).
+runCounterStoreContract("redis (Redis TIME)", () => open(), { followsClock: false });
+runCounterStoreContract("redis (test-seam clock)", (clock) => open({ timeSource: clock }));
 
 test("1,000 concurrent reservations from two replicas admit exactly max", async () => {
   const [a, b] = [await open(), await open()];
