@@ -42,6 +42,11 @@ const TYPE_NAMES: Record<string, string> = {
 /** The per-parse error map: house-style messages for every issue a schema did not word itself. */
 export const errorMap: z.core.$ZodErrorMap = (issue) => {
   const found = describeValue(issue.input);
+  if (issue.input === undefined && issue.code !== "invalid_type") {
+    const expected = errorMap({ ...issue, input: null } as typeof issue);
+    const text = typeof expected === "string" ? expected : (expected?.message ?? "");
+    return text.replace(/^found [^,]*, /, "missing; ");
+  }
   switch (issue.code) {
     case "invalid_type": {
       const expected = TYPE_NAMES[issue.expected] ?? issue.expected;
@@ -77,12 +82,17 @@ export function issuesFromZod(issues: readonly z.core.$ZodIssue[], prefix: reado
         out.push(...issuesFromZod(meant[0]!, path));
         continue;
       }
-      const found = describeValue((issue as { input?: unknown }).input);
-      out.push({ path: formatPath(path), message: issue.message.startsWith("expected") ? `found ${found}, ${issue.message}` : issue.message });
+      out.push({ path: formatPath(path), message: withFound(issue) });
       continue;
     }
-    const found = describeValue((issue as { input?: unknown }).input);
-    out.push({ path: formatPath(path), message: issue.code === "custom" && issue.message.startsWith("expected") ? `found ${found}, ${issue.message}` : issue.message });
+    out.push({ path: formatPath(path), message: issue.code === "custom" ? withFound(issue) : issue.message });
   }
   return out;
+}
+
+/** Schema-worded messages say what is expected; prefix what was found (or that it is missing). */
+function withFound(issue: z.core.$ZodIssue): string {
+  if (!issue.message.startsWith("expected")) return issue.message;
+  const input = (issue as { input?: unknown }).input;
+  return input === undefined ? `missing; ${issue.message}` : `found ${describeValue(input)}, ${issue.message}`;
 }
