@@ -1,4 +1,4 @@
-/** A small route table: `METHOD /api/v4/leads/:id`, where `:id` matches digits and `:entity` leads|contacts|companies. */
+/** A small route table: `METHOD /api/v4/leads/:id`, where `:id`/`:x_id` match digits and `:entity` leads|contacts|companies. */
 import type { Clock } from "../../core/clock.js";
 import type { CrmStore } from "../crm/crm-store.js";
 import type { EffectLog } from "../crm/effect-log.js";
@@ -19,8 +19,8 @@ export interface Route {
   readonly handle: (ctx: RouteContext) => Response | Promise<Response>;
 }
 
+const DIGITS = /^\d+$/;
 const PARAM_SHAPES: Record<string, RegExp> = {
-  id: /^\d+$/,
   entity: /^(leads|contacts|companies)$/,
 };
 
@@ -34,7 +34,7 @@ function matchPattern(pattern: string, path: string): Record<string, string> | u
     const actual = b[i]!;
     if (segment.startsWith(":")) {
       const name = segment.slice(1);
-      const shape = PARAM_SHAPES[name] ?? /^[^/]+$/;
+      const shape = PARAM_SHAPES[name] ?? (name === "id" || name.endsWith("_id") ? DIGITS : /^[^/]+$/);
       if (!shape.test(actual)) return undefined;
       params[name] = actual;
     } else if (segment !== actual) {
