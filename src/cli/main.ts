@@ -5,6 +5,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Com
   "kommo-sim": { summary: "run the simulated Kommo MCP server (stdio, --listen, --rest)", load: () => import("./kommo-sim.js") },
   check: { summary: "run scenarios against the gateway (or --gateway-cmd); write a report", load: () => import("./check.js") },
   init: { summary: "write a risk-classified starter policy from an upstream's tools", load: () => import("./init.js") },
+  serve: { summary: "run the policy gateway on stdio in front of an MCP server (--upstream-cmd | --upstream-url)", load: () => import("./serve.js") },
   validate: { summary: "check policy files; print every problem with its JSON path", load: () => import("./validate.js") },
 };
 

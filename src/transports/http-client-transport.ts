@@ -1,0 +1,211 @@
+/**
+ * Streamable HTTP, client side, for a gateway whose upstream is a URL (`--upstream-url`).
+ * Each message is POSTed as JSON; the answer comes back as `application/json` or as a
+ * `text/event-stream` carrying the answer and any notifications/requests the server sends
+ * meanwhile. The session id (`Mcp-Session-Id`) and the negotiated revision
+ * (`MCP-Protocol-Version`) go on every later request; 2026-07-28 requests also carry
+ * `Mcp-Method` and `Mcp-Name`. Server-initiated messages outside a request arrive on a GET event
+ * stream, opened once the revision is known if the server offers one (405 means it does not).
+ *
+ * Built on node:http with a keep-alive agent. A failed POST of a request becomes a JSON-RPC error
+ * answer for that request, so the caller never waits for an answer that cannot come.
+ */
+import http, { type ClientRequest, type IncomingMessage } from "node:http";
+import https from "node:https";
+import { metaRevision, eraOfRevision } from "../protocol/eras.js";
+import { isJsonObject, type JsonObject, type JsonRpcMessage } from "../protocol/messages.js";
+import { FrameError, type Transport } from "../protocol/transport.js";
+import { INTERNAL_ERROR, errorResponse } from "../protocol/wire-errors.js";
+import { SseParser } from "./sse-parser.js";
+
+export interface HttpClientTransportOptions {
+  readonly url: URL;
+  /** Extra headers on every request (e.g. `Authorization`). */
+  readonly headers?: Record<string, string>;
+  /** Largest JSON body or SSE event accepted (default 64 MiB). */
+  readonly maxMessageBytes?: number;
+}
+
+export class HttpClientTransport implements Transport {
+  onmessage?: ((message: JsonRpcMessage) => void) | undefined;
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+
+  sessionId: string | undefined;
+  private protocolVersion: string | undefined;
+  private readonly agent: http.Agent;
+  private readonly inflight = new Set<ClientRequest>();
+  private eventStream: ClientRequest | undefined;
+  private eventStreamTried = false;
+  private closed = false;
+  private readonly maxBytes: number;
+
+  constructor(private readonly options: HttpClientTransportOptions) {
+    const Agent = options.url.protocol === "https:" ? https.Agent : http.Agent;
+    this.agent = new Agent({ keepAlive: true, maxSockets: 64 });
+    this.maxBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
+  }
+
+  async start(): Promise<void> {}
+
+  setProtocolVersion(version: string): void {
+    this.protocolVersion = version;
+    if (!this.eventStreamTried) this.openEventStream();
+  }
+
+  send(message: JsonRpcMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("transport closed"));
+    const body = JSON.stringify(message);
+    const headers = this.headers(message);
+    headers["content-type"] = "application/json";
+    headers.accept = "application/json, text/event-stream";
+    headers["content-length"] = String(Buffer.byteLength(body));
+    const req = this.request("POST", headers, (res) => this.postAnswered(message, res));
+    req.on("error", (error) => this.postFailed(message, `cannot reach the upstream at ${this.options.url.origin}: ${error.message}`));
+    req.end(body);
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const req of this.inflight) req.destroy();
+    this.inflight.clear();
+    this.eventStream?.destroy();
+    if (this.sessionId !== undefined) {
+      await new Promise<void>((resolve) => {
+        const req = this.request("DELETE", this.headers(undefined), (res) => {
+          res.resume();
+          resolve();
+        });
+        req.on("error", () => resolve());
+        req.end();
+      });
+    }
+    this.agent.destroy();
+    this.onclose?.();
+  }
+
+  private headers(message: JsonRpcMessage | undefined): Record<string, string> {
+    const headers: Record<string, string> = { ...this.options.headers };
+    if (this.sessionId !== undefined) headers["mcp-session-id"] = this.sessionId;
+    const params = message && "method" in message ? (message.params as JsonObject | undefined) : undefined;
+    const revision = metaRevision(params) ?? this.protocolVersion;
+    if (revision !== undefined) headers["mcp-protocol-version"] = revision;
+    if (message && "method" in message && revision !== undefined && eraOfRevision(revision) === "2026-07-28") {
+      headers["mcp-method"] = message.method;
+      const name = message.method === "resources/read" ? params?.uri : params?.name;
+      if (typeof name === "string") headers["mcp-name"] = name;
+    }
+    return headers;
+  }
+
+  private request(method: string, headers: Record<string, string>, onResponse: (res: IncomingMessage) => void): ClientRequest {
+    const url = this.options.url;
+    const lib = url.protocol === "https:" ? https : http;
+    const req = lib.request(url, { method, headers, agent: this.agent }, (res) => {
+      const session = res.headers["mcp-session-id"];
+      if (typeof session === "string" && session !== "") this.sessionId = session;
+      onResponse(res);
+    });
+    this.inflight.add(req);
+    req.on("close", () => this.inflight.delete(req));
+    return req;
+  }
+
+  private postAnswered(message: JsonRpcMessage, res: IncomingMessage): void {
+    const status = res.statusCode ?? 0;
+    const type = String(res.headers["content-type"] ?? "");
+    if (status === 202 || status === 204) {
+      res.resume();
+      return;
+    }
+    if (type.includes("text/event-stream") && status < 300) {
+      this.readEvents(res);
+      return;
+    }
+    this.readBody(res, (text) => {
+      let value: unknown;
+      try {
+        value = text === "" ? undefined : JSON.parse(text);
+      } catch {
+        value = undefined;
+      }
+      const messages = Array.isArray(value) ? value : value === undefined ? [] : [value];
+      const jsonRpc = messages.filter((m) => isJsonObject(m) && m.jsonrpc === "2.0");
+      if (status >= 300 && jsonRpc.length === 0) {
+        this.postFailed(message, `the upstream answered HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ""}`);
+        return;
+      }
+      if (status < 300 && value === undefined && text !== "") {
+        this.onerror?.(new FrameError("parse_error", `the upstream sent a body that is not JSON: ${text.slice(0, 200)}`));
+        this.postFailed(message, "the upstream answered with a body that is not JSON");
+        return;
+      }
+      for (const m of jsonRpc) this.onmessage?.(m as JsonRpcMessage);
+    });
+  }
+
+  /** A POST that produced no answer: a request gets a JSON-RPC error in its place. */
+  private postFailed(message: JsonRpcMessage, reason: string): void {
+    if (this.closed) return;
+    this.onerror?.(new Error(reason));
+    if ("method" in message && "id" in message) {
+      this.onmessage?.(errorResponse(message.id, INTERNAL_ERROR, reason, { "toolgate/error": "upstream_unreachable" }));
+    }
+  }
+
+  private readBody(res: IncomingMessage, done: (text: string) => void): void {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    res.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > this.maxBytes) {
+        res.destroy(new Error(`answer larger than ${this.maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    res.on("end", () => done(Buffer.concat(chunks).toString("utf8")));
+    res.on("error", (error) => this.onerror?.(error));
+  }
+
+  private readEvents(res: IncomingMessage): void {
+    const parser = new SseParser(this.maxBytes, (event) => {
+      if (event.event !== "message" || event.data === "") return;
+      let value: unknown;
+      try {
+        value = JSON.parse(event.data);
+      } catch (error) {
+        this.onerror?.(new FrameError("parse_error", `the upstream sent an event that is not JSON: ${(error as Error).message}`));
+        return;
+      }
+      this.onmessage?.(value as JsonRpcMessage);
+    }, () => this.onerror?.(new FrameError("too_large", `the upstream sent an event larger than ${this.maxBytes} bytes`)));
+    res.setEncoding("utf8");
+    res.on("data", (chunk: string) => parser.push(chunk));
+    res.on("error", (error) => {
+      if (!this.closed) this.onerror?.(error);
+    });
+  }
+
+  private openEventStream(): void {
+    if (this.closed) return;
+    this.eventStreamTried = true;
+    const headers = this.headers(undefined);
+    headers.accept = "text/event-stream";
+    const req = this.request("GET", headers, (res) => {
+      const type = String(res.headers["content-type"] ?? "");
+      if ((res.statusCode ?? 0) !== 200 || !type.includes("text/event-stream")) {
+        res.resume(); // 405: the server offers no stream of its own; fine
+        return;
+      }
+      this.readEvents(res);
+    });
+    req.on("error", (error) => {
+      if (!this.closed) this.onerror?.(new Error(`event stream: ${error.message}`));
+    });
+    req.end();
+    this.eventStream = req;
+  }
+}
