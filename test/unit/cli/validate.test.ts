@@ -1,0 +1,71 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { promisify } from "node:util";
+import { afterAll, expect, test } from "vitest";
+import { UsageError, type CommandIo } from "../../../src/cli/args.js";
+import { main } from "../../../src/cli/main.js";
+import { run } from "../../../src/cli/validate.js";
+
+const dir = mkdtempSync(join(tmpdir(), "toolgate-validate-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function capture(cwd = process.cwd()): { io: CommandIo; out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (c: Buffer) => (out += c.toString()));
+  stderr.on("data", (c: Buffer) => (err += c.toString()));
+  return { io: { stdout, stderr, stdin: new PassThrough(), env: {}, cwd }, out: () => out, err: () => err };
+}
+
+test("validate prints `file: ok (…)` for each valid policy and exits 0", async () => {
+  const c = capture();
+  expect(await run(["fixtures/policies/valid/seed.json", "fixtures/policies/valid/all-tools.json"], c.io)).toBe(0);
+  expect(c.out()).toBe(
+    "fixtures/policies/valid/seed.json: ok (1 tool, 1 limit, 0 hidden, default deny, version sha256:3a772282205a85cc)\n" +
+      "fixtures/policies/valid/all-tools.json: ok (3 tools, 5 limits, 0 hidden, default allow, version sha256:fc76d9b495dec16a)\n",
+  );
+  expect(c.err()).toBe("");
+});
+
+test("validate prints every problem as `file: path: message` on stderr and exits 1 when any file is invalid", async () => {
+  const file = join(dir, "two-problems.json");
+  writeFileSync(file, JSON.stringify({ version: "1", default: "deny", tools: { t: { limits: [{ counter: "c", window: "week", max: -1 }] } } }));
+  const c = capture(dir);
+  expect(await run(["two-problems.json", join(process.cwd(), "fixtures/policies/valid/seed.json")], c.io)).toBe(1);
+  expect(c.err()).toBe(
+    'two-problems.json: tools.t.limits[0].window: found `"week"`, expected `"second"`, `"minute"`, `"hour"`, `"day"` or a whole number of seconds ≥ 1\n' +
+      "two-problems.json: tools.t.limits[0].max: found `-1`, expected a number ≥ 0\n",
+  );
+  expect(c.out()).toMatch(/seed\.json: ok \(1 tool/);
+});
+
+test("validate without files is a usage error", async () => {
+  await expect(run([], capture().io)).rejects.toThrow(UsageError);
+  await expect(run([], capture().io)).rejects.toThrow("expected at least one policy file: toolgate validate FILE…");
+});
+
+test("an unreadable file is a usage error that names it, and main exits 2", async () => {
+  const c = capture();
+  expect(await main(["validate", "no/such/policy.json"], c.io)).toBe(2);
+  expect(c.err()).toBe("toolgate validate: cannot read policy file `no/such/policy.json`: no such file\n");
+});
+
+test("validate rejects unknown flags as usage errors", async () => {
+  await expect(run(["--strict", "x.json"], capture().io)).rejects.toThrow(/unknown flag `--strict`/);
+});
+
+test("the real bin validates files and sets the exit code", async () => {
+  const exec = promisify(execFile);
+  const ok = await exec(process.execPath, ["bin/toolgate.mjs", "validate", "fixtures/policies/valid/ops.json"], { timeout: 20_000 });
+  expect(ok.stdout).toMatch(/^fixtures\/policies\/valid\/ops\.json: ok \(1 tool, 0 limits/);
+  const bad = await exec(process.execPath, ["bin/toolgate.mjs", "validate", "fixtures/policies/invalid/unknown-op.json"], { timeout: 20_000 }).catch((e: { code: number; stderr: string }) => e);
+  expect("code" in bad && bad.code).toBe(1);
+  expect((bad as { stderr: string }).stderr).toBe(
+    'fixtures/policies/invalid/unknown-op.json: tools.t.deny_if[0].conditions[0].op: found `"like"`, expected `"eq"`, `"neq"`, `"in"`, `"not_in"`, `"lt"`, `"lte"`, `"gt"`, `"gte"`, `"regex"`, `"contains"` or `"exists"`\n',
+  );
+});
