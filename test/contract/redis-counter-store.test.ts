@@ -19,9 +19,12 @@ const MARGIN_MS = 1_000;
 const FOREVER_MS = 10_000_000_000_000;
 
 let admin: Redis;
+/** Set when Redis cannot be reached: every test then fails with it (never skips). */
+let unreachable: Error | undefined;
 const opened: RedisCounterStore[] = [];
 
 async function open(options: Partial<RedisCounterStoreOptions> = {}): Promise<RedisCounterStore> {
+  if (unreachable) throw unreachable;
   const store = await RedisCounterStore.connect({ url: REDIS_URL, keyPrefix: PREFIX, expiryMarginMs: MARGIN_MS, ...options });
   opened.push(store);
   return store;
@@ -34,11 +37,12 @@ async function redisNowMs(): Promise<number> {
 
 beforeAll(async () => {
   admin = new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2_000, retryStrategy: () => null });
-  admin.on("error", () => undefined);
+  let lastError: unknown;
+  admin.on("error", (error) => (lastError = error));
   try {
     await admin.connect();
   } catch (cause) {
-    throw new Error(`these tests need Redis at \`${redactUrl(REDIS_URL)}\` (set REDIS_URL); it is unreachable: ${String(cause)}`);
+    unreachable = new Error(`these tests need Redis at \`${redactUrl(REDIS_URL)}\` (set REDIS_URL); it is unreachable: ${String(lastError ?? cause)}`);
   }
 });
 
