@@ -12,7 +12,7 @@ function listContacts(ctx: RouteContext): Response {
   const page = readPage(url.searchParams);
   let contacts = applyCommonFilters(crm.contacts(), url.searchParams);
   const match = queryMatcher(url.searchParams);
-  if (match) contacts = contacts.filter((c) => match([c.name, c.first_name, c.last_name, String(c.id), ...customFieldTexts(c.custom_fields_values)]));
+  if (match) contacts = contacts.filter((c) => match([c.name, c.first_name, c.last_name, ...customFieldTexts(c.custom_fields_values)]));
   contacts = applyOrder(contacts, url.searchParams, ORDER_FIELDS);
   const include = withSet(url);
   return pagedList(url, "contacts", contacts, page, (c) => renderContact(crm, c, url.origin, include));
@@ -29,7 +29,7 @@ function listCompanies(ctx: RouteContext): Response {
   const page = readPage(url.searchParams);
   let companies = applyCommonFilters(crm.companies(), url.searchParams);
   const match = queryMatcher(url.searchParams);
-  if (match) companies = companies.filter((c) => match([c.name, String(c.id), ...customFieldTexts(c.custom_fields_values)]));
+  if (match) companies = companies.filter((c) => match([c.name, ...customFieldTexts(c.custom_fields_values)]));
   companies = applyOrder(companies, url.searchParams, ORDER_FIELDS);
   return pagedList(url, "companies", companies, page, (c) => renderCompany(crm, c, url.origin));
 }

@@ -20,7 +20,7 @@ function listLeads(ctx: RouteContext): Response {
   const page = readPage(params);
   let leads = applyCommonFilters(crm.leads(), params);
   const match = queryMatcher(params);
-  if (match) leads = leads.filter((l) => match([l.name, String(l.id), ...customFieldTexts(l.custom_fields_values)]));
+  if (match) leads = leads.filter((l) => match([l.name, ...customFieldTexts(l.custom_fields_values)]));
   const pipelines = numberListParam(params, "filter[pipeline_id]");
   if (pipelines.length > 0) leads = leads.filter((l) => pipelines.includes(l.pipeline_id));
   const statuses = statusFilters(params);
