@@ -97,13 +97,14 @@ export function createFakeKommo(options: FakeKommoOptions): FakeKommo {
   const effects = new EffectLog();
   const requests = new RequestLog();
   const faults = new FaultInjector();
-  const limiter = new RateLimiter(options.rateLimitPerSecond ?? DEFAULT_RATE_LIMIT_PER_SECOND);
+  const perSecond = options.rateLimitPerSecond ?? DEFAULT_RATE_LIMIT_PER_SECOND;
+  const limiter = new RateLimiter(perSecond);
 
   async function answer(request: Request, url: URL, method: string, body: unknown, bodyIsJson: boolean, arrivedAtMs: number): Promise<Response> {
     const presented = bearerToken(request.headers.get("authorization"));
     if (presented === undefined) return problem(401, "Authorization header with a Bearer token is required");
     if (presented !== token) return problem(401, "Invalid user name or password");
-    if (!limiter.admit(presented, arrivedAtMs)) return problem(429, "Too many requests: the limit is 7 requests per second", { "retry-after": "1" });
+    if (!limiter.admit(presented, arrivedAtMs)) return problem(429, `Too many requests: the limit is ${perSecond} requests per second`, { "retry-after": "1" });
 
     const fault = faults.take(method, url.pathname);
     if (fault) {
