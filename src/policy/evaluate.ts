@@ -4,7 +4,6 @@
  * reserve); the gateway reserves them in a `CounterStore` and turns the store's answer into a
  * decision with `limitDenial` / `allowDecision` (or `storeUnavailableDenial` when it throws).
  */
-import type { CounterLevel, CounterRequest } from "../stores/counter-store.js";
 import { describeCondition, resolvePath, testCondition } from "./conditions.js";
 import { RULE_DEFAULT_DENY, RULE_HIDDEN, RULE_INPUT_SCHEMA, RULE_NO_POLICY, RULE_STORE, type Allow, type Deny, type DenyCode, type LimitScope } from "./decision.js";
 import type { CompiledCondition, CompiledLimit, CompiledPolicy, CompiledRuleEntry, CompiledTool } from "./load-policy.js";
@@ -21,6 +20,24 @@ export interface CallInput {
   readonly argumentIssues?: readonly string[];
   /** A matching approval exists; when the tool needs approval and this is not true → `approval_required`. */
   readonly approved?: boolean;
+}
+
+/**
+ * Structurally the same as `CounterRequest` / `CounterLevel` in `stores/counter-store.ts`: spelled
+ * out here because imports point one way (stores depend on policy, never the reverse).
+ */
+export interface CounterRequest {
+  readonly key: string;
+  readonly windowMs: number;
+  readonly max: number;
+  readonly amount: number;
+}
+
+export interface CounterLevel {
+  readonly used: number;
+  readonly windowStartMs: number;
+  readonly windowEndMs: number;
+  readonly nowMs: number;
 }
 
 export interface PlannedLimit {
