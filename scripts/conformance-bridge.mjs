@@ -1,7 +1,7 @@
 /**
  * A Streamable HTTP front for a stdio MCP server, used by scripts/conformance.mjs to put a
  * stdio-downstream gateway (`toolgate serve` without `--listen`) under the HTTP-only conformance
- * suite. Each HTTP session spawns its own child (`sh -c "exec CMD"`) and the bridge moves JSON-RPC
+ * suite. Each HTTP session gets its own child (`sh -c "exec CMD"`, started ahead of need) and the bridge moves JSON-RPC
  * messages both ways untouched. Messages the child starts (notifications, sampling/elicitation
  * requests) go out on the POST stream of the request they belong to: the request whose
  * `progressToken` they carry, else the newest request still in flight, else the GET stream.
@@ -44,15 +44,36 @@ async function readJson(req) {
 }
 
 /**
- * @param {{ command: string, onStderr?: (text: string) => void }} options
+ * @param {{ command: string, onStderr?: (text: string) => void, warmChildren?: number }} options
  * @returns {Promise<{ url: string, sessionsOpened: () => number, close: () => Promise<void> }>}
  */
-export async function startStdioBridge({ command, onStderr }) {
+export async function startStdioBridge({ command, onStderr, warmChildren = 2 }) {
   /** @type {Map<string, { http: StreamableHTTPServerTransport, close: () => Promise<void> }>} */
   const sessions = new Map();
   /** Every session's close, initialized or not, so that no child outlives the bridge. */
   const closers = new Set();
   let opened = 0;
+
+  /**
+   * Children are started ahead of need (`warmChildren` of them), so that a session does not wait
+   * for a gateway and its upstream to load; the suite opens its sessions one after another.
+   */
+  const warm = [];
+  async function spawnChild() {
+    const child = new StdioClientTransport({ command: "/bin/sh", args: ["-c", `exec ${command}`], stderr: "pipe" });
+    await child.start();
+    child.stderr?.on("data", (chunk) => onStderr?.(chunk.toString("utf8")));
+    return child;
+  }
+  function refill() {
+    while (!stopped && warm.length < warmChildren) warm.push(spawnChild());
+  }
+  async function takeChild() {
+    const next = warm.shift() ?? spawnChild();
+    refill();
+    return next;
+  }
+  let stopped = false;
 
   async function openSession() {
     while (sessions.size >= MAX_SESSIONS) {
@@ -61,7 +82,7 @@ export async function startStdioBridge({ command, onStderr }) {
       await oldest.close();
     }
     opened += 1;
-    const child = new StdioClientTransport({ command: "/bin/sh", args: ["-c", `exec ${command}`], stderr: "pipe" });
+    const child = await takeChild();
     /** In-flight client requests, oldest first: id → progress token. */
     const inflight = new Map();
     const http = new StreamableHTTPServerTransport({
@@ -108,8 +129,6 @@ export async function startStdioBridge({ command, onStderr }) {
     child.onclose = () => void close();
     child.onerror = () => {};
 
-    await child.start();
-    child.stderr?.on("data", (chunk) => onStderr?.(chunk.toString("utf8")));
     await http.start();
     return http;
   }
@@ -147,11 +166,15 @@ export async function startStdioBridge({ command, onStderr }) {
     server.listen(0, "127.0.0.1", () => resolve(undefined));
   });
   const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
+  refill();
 
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     sessionsOpened: () => opened,
     close: async () => {
+      stopped = true;
+      const idle = await Promise.allSettled(warm.splice(0));
+      await Promise.allSettled(idle.filter((r) => r.status === "fulfilled").map((r) => r.value.close()));
       const open = [...closers];
       sessions.clear();
       await Promise.allSettled(open.map((close) => close()));
