@@ -5,7 +5,9 @@
  */
 import type { Issue, Parsed } from "../core/errors.js";
 
-export function parseJsonText(text: string): Parsed<unknown> {
+export function parseJsonText(input: string): Parsed<unknown> {
+  // A leading byte-order mark (some Windows editors write one) is not part of the JSON.
+  const text = input.startsWith("\uFEFF") ? input.slice(1) : input;
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch {

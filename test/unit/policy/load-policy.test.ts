@@ -71,3 +71,7 @@ test("descriptions are accepted at the top, on tools, entries, limits and all_to
   });
   expect(parsed.ok ? [] : parsed.issues).toEqual([]);
 });
+
+test("a leading byte-order mark is ignored", () => {
+  expect(parsePolicyText(`\uFEFF${SEED}`).ok).toBe(true);
+});
