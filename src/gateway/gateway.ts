@@ -17,7 +17,7 @@ import type { CounterStore } from "../stores/counter-store.js";
 import { eraMeta, eraOfRevision, requestEra, type Era } from "../protocol/eras.js";
 import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
 import { FrameError, type Transport } from "../protocol/transport.js";
-import { invalidRequest, messageTooLarge, parseError, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
+import { errorResponse, INTERNAL_ERROR, invalidRequest, messageTooLarge, parseError, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
 import type { AuditRecord } from "./audit-log.js";
 import { Correlation, type PendingUpstream } from "./correlation.js";
 import { newConnectionKey } from "./decision-id.js";
@@ -111,10 +111,10 @@ class GatewayConnection implements Gateway {
 
   async start(): Promise<void> {
     const { upstream, downstream } = this.options;
-    upstream.onmessage = (message) => this.fromUpstream(message);
+    upstream.onmessage = (message) => this.guard("upstream", message, () => this.fromUpstream(message));
     upstream.onerror = (error) => this.log({ level: "warn", event: "upstream_frame_error", message: error.message });
     upstream.onclose = () => this.upstreamClosed();
-    downstream.onmessage = (message) => this.fromDownstream(message);
+    downstream.onmessage = (message) => this.guard("downstream", message, () => this.fromDownstream(message));
     downstream.onerror = (error) => this.downstreamError(error);
     downstream.onclose = () => void this.shutdown("downstream closed", 0);
     await upstream.start();
@@ -139,7 +139,7 @@ class GatewayConnection implements Gateway {
       case "notification":
         return this.clientNotification(frame.message);
       case "response":
-        if (this.correlation.answerServerRequest(frame.message.id)) return this.sendUpstream(frame.message);
+        if (this.correlation.answerServerRequest(frame.message.id ?? null)) return this.sendUpstream(frame.message);
         this.log({ level: "warn", event: "unknown_response_id", side: "downstream", id: frame.message.id, message: "dropped a response whose id answers no open server request" });
         return;
       case "invalid":
@@ -159,7 +159,8 @@ class GatewayConnection implements Gateway {
 
   private clientRequest(request: JsonRpcRequest): void {
     const era = requestEra(request.method, request.params, this.connectionEra);
-    if (request.method === "initialize" || request.method === "server/discover" || era !== this.connectionEra) this.connectionEra = era;
+    // Only the handshakes set the connection's era; a request naming its revision speaks for itself.
+    if (request.method === "initialize" || request.method === "server/discover") this.connectionEra = era;
     if (this.upstreamGone) return this.answer(upstreamFailure(request.id, "upstream_closed", "the upstream MCP server has gone away"));
     switch (request.method) {
       case "tools/call":
@@ -322,6 +323,19 @@ class GatewayConnection implements Gateway {
   }
 
   // ── plumbing ────────────────────────────────────────────────────────────────────────────────
+
+  /** No frame may take the gateway down: a failure is logged and a client request answered. */
+  private guard(side: "upstream" | "downstream", message: JsonRpcMessage, handle: () => void): void {
+    try {
+      handle();
+    } catch (error) {
+      this.log({ level: "error", event: "internal_error", side, message: error instanceof Error ? error.message : String(error) });
+      const frame = classifyFrame(message);
+      if (side === "downstream" && frame.kind === "request") {
+        this.answer(errorResponse(frame.message.id, INTERNAL_ERROR, "toolgate could not handle this request"));
+      }
+    }
+  }
 
   private answer(message: JsonRpcMessage): void {
     if (this.finished) return;

@@ -15,7 +15,7 @@ import { isJsonObject, type JsonObject, type JsonRpcErrorResponse, type JsonRpcI
 import { errorResponse, INTERNAL_ERROR, invalidParams, upstreamFailure } from "../protocol/wire-errors.js";
 import { argumentFacts, type AuditOutcome, type AuditRecord, type WouldDeny } from "./audit-log.js";
 import { newDecisionId } from "./decision-id.js";
-import { findUnsafeKey } from "./unsafe-keys.js";
+import { findArgumentProblem } from "./unsafe-keys.js";
 import type { UpstreamTools } from "./upstream-tools.js";
 import { ArgumentValidator } from "./validate-args.js";
 
@@ -76,10 +76,10 @@ export class ToolCallGovernor {
       return this.deps.answerError(invalidParams(request.id, `tools/call expects \`params.arguments\` to be an object`));
     }
     const args = rawArgs ?? {};
-    const unsafe = findUnsafeKey(args);
-    if (unsafe !== undefined) {
-      this.deps.log({ level: "warn", event: "unsafe_arguments", tool: name, path: unsafe });
-      return this.deps.answerError(invalidParams(request.id, `\`${unsafe}\` is refused: argument keys named \`__proto__\`, \`constructor\` or \`prototype\` are not allowed`));
+    const problem = findArgumentProblem(args);
+    if (problem !== undefined) {
+      this.deps.log({ level: "warn", event: "unsafe_arguments", tool: name, path: problem.path, message: problem.message });
+      return this.deps.answerError(invalidParams(request.id, problem.message));
     }
     const policy = this.deps.policy();
     const state: CallState = {

@@ -36,7 +36,8 @@ export interface JsonRpcErrorObject {
 
 export interface JsonRpcErrorResponse {
   jsonrpc: "2.0";
-  id: JsonRpcId | null;
+  /** Null (JSON-RPC) or absent (the MCP SDK's choice) when the request's id could not be read. */
+  id?: JsonRpcId | null;
   error: JsonRpcErrorObject;
 }
 

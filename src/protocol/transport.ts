@@ -13,7 +13,9 @@ export interface Transport {
   start(): Promise<void>;
   send(message: JsonRpcMessage): Promise<void>;
   close(): Promise<void>;
-  onmessage?: ((message: JsonRpcMessage) => void) | undefined;
+  // Method shorthand (bivariant), so that the SDK's transports, typed with its own message
+  // union, fit this interface.
+  onmessage?(message: JsonRpcMessage): void;
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   /** Called by the gateway with the negotiated 2025-era revision (HTTP transports send it as a header). */

@@ -55,7 +55,12 @@ export class HttpClientTransport implements Transport {
 
   send(message: JsonRpcMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error("transport closed"));
-    const body = JSON.stringify(message);
+    let body: string;
+    try {
+      body = JSON.stringify(message);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     const headers = this.headers(message);
     headers["content-type"] = "application/json";
     headers.accept = "application/json, text/event-stream";

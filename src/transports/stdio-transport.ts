@@ -48,7 +48,13 @@ export class StdioTransport implements Transport {
 
   send(message: JsonRpcMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error("transport closed"));
-    const ok = this.options.writable.write(`${JSON.stringify(message)}\n`);
+    let line: string;
+    try {
+      line = `${JSON.stringify(message)}\n`;
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const ok = this.options.writable.write(line);
     if (ok) return Promise.resolve();
     return new Promise((resolve) => this.options.writable.once("drain", resolve));
   }
