@@ -20,7 +20,10 @@ const positive = z.number().int().min(1);
 const timeMs = z.number().int().min(0);
 
 /** Tool arguments; `{"$repeat": "A", "times": 100000}` anywhere inside expands to a long string. */
-export const ArgsSchema = z.record(z.string(), z.unknown());
+export const ArgsSchema = z.custom<Record<string, unknown>>(
+  (value) => value !== null && typeof value === "object" && !Array.isArray(value),
+  { error: "expected an object of tool arguments" },
+); // kept as parsed: a record schema would drop keys such as `__proto__`, which scenarios send on purpose
 
 export const CallSpecSchema = strictObject({
   tool: z.string(),

@@ -1,0 +1,127 @@
+/**
+ * Scripted agents: one MCP client session each, and the step kinds they run (single calls,
+ * bursts, loops, concurrent calls, retry storms). The executors only see a `CallFn` and a
+ * `TimeDriver`, so the same code drives the in-memory world (virtual clock) and external
+ * gateway processes (file clock or real clock).
+ */
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { CallOutcome, CallRecord } from "./result.js";
+import type { AgentStep, CallSpec } from "./scenario-schema.js";
+
+export interface TimeDriver {
+  /** Virtual ms since the scenario's start. */
+  nowMs(): number;
+  /** Resolves once the scenario time reaches `atMs` (never earlier). */
+  waitUntil(atMs: number): Promise<void>;
+}
+
+/** Issues one `tools/call` and reports what came back. */
+export type CallFn = (spec: CallSpec) => Promise<Omit<CallRecord, "agent" | "step" | "startMs" | "endMs" | "tool">>;
+
+const DECISION_META = "toolgate/decision";
+
+interface DecisionMeta {
+  decision?: unknown;
+  code?: unknown;
+  rule?: unknown;
+  retryAfterMs?: unknown;
+}
+
+function textOf(content: unknown): string {
+  if (!Array.isArray(content)) return "";
+  return content
+    .map((c) => (c && typeof c === "object" && (c as { type?: unknown }).type === "text" ? String((c as { text?: unknown }).text ?? "") : ""))
+    .join("\n")
+    .slice(0, 2_000);
+}
+
+/** A tool result → outcome (denials carry `_meta["toolgate/decision"]`). */
+export function outcomeOfResult(result: Record<string, unknown>): ReturnType<CallFn> extends Promise<infer R> ? R : never {
+  const meta = (result._meta as Record<string, unknown> | undefined)?.[DECISION_META] as DecisionMeta | undefined;
+  const text = textOf(result.content);
+  if (meta && meta.decision === "deny") {
+    return {
+      outcome: "deny" as CallOutcome,
+      ...(typeof meta.code === "string" ? { code: meta.code } : {}),
+      ...(typeof meta.rule === "string" ? { rule: meta.rule } : {}),
+      ...(typeof meta.retryAfterMs === "number" ? { retryAfterMs: meta.retryAfterMs } : {}),
+      text,
+    };
+  }
+  return { outcome: "allow" as CallOutcome, isError: result.isError === true, text };
+}
+
+/** A `CallFn` over an SDK 1.x client. JSON-RPC errors become `error` outcomes. */
+export function sdkCallFn(client: Client): CallFn {
+  return async (spec) => {
+    try {
+      const result = await client.callTool({ name: spec.tool, arguments: spec.args ?? {} }, undefined, { timeout: 600_000 });
+      return outcomeOfResult(result as Record<string, unknown>);
+    } catch (error) {
+      return { outcome: "error", text: (error as Error).message.slice(0, 2_000) };
+    }
+  };
+}
+
+export interface StepContext {
+  readonly agent: string;
+  readonly stepId: string;
+  readonly call: CallFn;
+  readonly time: TimeDriver;
+  /** Every finished call is appended here (the scenario's timeline). */
+  readonly record: (call: CallRecord) => void;
+}
+
+async function one(ctx: StepContext, spec: CallSpec): Promise<CallRecord> {
+  const startMs = ctx.time.nowMs();
+  const got = await ctx.call(spec);
+  const record: CallRecord = { agent: ctx.agent, step: ctx.stepId, tool: spec.tool, startMs, endMs: ctx.time.nowMs(), ...got };
+  ctx.record(record);
+  return record;
+}
+
+/** Runs one agent step from its `at`; resolves with the calls it made, in issue order. */
+export async function runAgentStep(step: AgentStep, ctx: StepContext): Promise<CallRecord[]> {
+  if ("call" in step) return [await one(ctx, step.call)];
+  if ("burst" in step) {
+    const calls: CallRecord[] = [];
+    for (let i = 0; i < step.burst.count; i++) calls.push(await one(ctx, step.burst));
+    return calls;
+  }
+  if ("concurrent" in step) {
+    return Promise.all(Array.from({ length: step.concurrent.count }, () => one(ctx, step.concurrent)));
+  }
+  if ("loop" in step) {
+    const calls: CallRecord[] = [];
+    const inFlight: Promise<void>[] = [];
+    for (let t = step.at; t < step.at + step.loop.forMs; t += step.loop.everyMs) {
+      await ctx.time.waitUntil(t);
+      // A loop fires on its schedule whether or not the previous call has come back.
+      const index = calls.length;
+      calls.push(undefined as unknown as CallRecord);
+      inFlight.push(one(ctx, step.loop).then((r) => void (calls[index] = r)));
+    }
+    await Promise.all(inFlight);
+    return calls;
+  }
+  if ("retry" in step) {
+    const calls: CallRecord[] = [];
+    for (let attempt = 0; attempt < step.retry.maxAttempts; attempt++) {
+      const r = await one(ctx, step.retry);
+      calls.push(r);
+      if (r.outcome === "allow") break;
+      const wait = step.retry.wait;
+      if (wait === "retryAfter") await ctx.time.waitUntil(ctx.time.nowMs() + (r.retryAfterMs ?? 0));
+      else if (typeof wait === "number" && wait > 0) await ctx.time.waitUntil(ctx.time.nowMs() + wait);
+    }
+    return calls;
+  }
+  return [];
+}
+
+/** Whether a step needs time to pass (waits, loops) — such steps cannot run on an unsteered clock. */
+export function stepNeedsTime(step: AgentStep): boolean {
+  if ("loop" in step) return true;
+  if ("retry" in step) return step.retry.wait !== "none" && step.retry.wait !== 0;
+  return false;
+}

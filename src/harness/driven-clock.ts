@@ -1,0 +1,80 @@
+/**
+ * The harness's view of one `VirtualClock`: it remembers when each pending timer is due, so the
+ * runner can walk time timer by timer and let the world settle in between (`advanceTo`), and it
+ * knows when nothing is left to wait for (`nextDueMs() === undefined`). Nothing sleeps on real
+ * time except a zero-delay yield through `systemClock` when the microtask queue has gone quiet.
+ */
+import { systemClock, type Clock, type TimerHandle } from "../core/clock.js";
+import { settle, VirtualClock } from "../core/virtual-clock.js";
+
+export class DrivenClock implements Clock {
+  readonly virtual: VirtualClock;
+  private readonly due = new Map<number, number>();
+  private nextId = 1;
+  /** Bumped by anything that shows the world is still moving (messages, finished tasks). */
+  activity = 0;
+
+  constructor(startMs: number) {
+    this.virtual = new VirtualClock(startMs);
+  }
+
+  nowMs(): number {
+    return this.virtual.nowMs();
+  }
+
+  setTimer(fn: () => void, delayMs: number): TimerHandle {
+    const id = this.nextId++;
+    this.due.set(id, this.virtual.nowMs() + Math.max(0, delayMs));
+    const handle = this.virtual.setTimer(() => {
+      this.due.delete(id);
+      this.activity++;
+      fn();
+    }, delayMs);
+    return {
+      cancel: () => {
+        this.due.delete(id);
+        handle.cancel();
+      },
+    };
+  }
+
+  sleep(delayMs: number): Promise<void> {
+    return new Promise((resolve) => this.setTimer(resolve, delayMs));
+  }
+
+  nextDueMs(): number | undefined {
+    let next: number | undefined;
+    for (const ms of this.due.values()) if (next === undefined || ms < next) next = ms;
+    return next;
+  }
+
+  /** Lets every promise chain run until nothing moves any more (bounded). */
+  async drain(): Promise<void> {
+    let last = -1;
+    let quiet = 0;
+    for (let round = 0; round < 100_000 && quiet < 2; round++) {
+      await settle(25);
+      if (this.activity === last) {
+        quiet++;
+        // One real zero-delay turn, in case something waits on a macrotask (stream reads, I/O).
+        if (quiet === 1) await systemClock.sleep(0);
+      } else {
+        quiet = 0;
+        last = this.activity;
+      }
+    }
+  }
+
+  /** Walks virtual time to `targetMs`, firing timers in order and draining after each one. */
+  async advanceTo(targetMs: number): Promise<void> {
+    await this.drain();
+    for (;;) {
+      const next = this.nextDueMs();
+      if (next === undefined || next > targetMs) break;
+      await this.virtual.advanceTo(Math.max(next, this.virtual.nowMs()));
+      await this.drain();
+    }
+    if (targetMs > this.virtual.nowMs()) await this.virtual.advanceTo(targetMs);
+    await this.drain();
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * How the harness gets a gateway for one agent. The built-in factory is `createGateway`; tests plug
+ * in deliberately broken gateways (`test/fixtures/broken-gateways/`) to prove the harness notices.
+ */
+import type { Clock } from "../core/clock.js";
+import { createGateway } from "../gateway/gateway.js";
+import type { AuditRecord } from "../gateway/audit-log.js";
+import type { CompiledPolicy } from "../policy/load-policy.js";
+import type { Transport } from "../protocol/transport.js";
+import type { CounterStore } from "../stores/counter-store.js";
+
+export interface GatewayFactoryInput {
+  readonly policy: CompiledPolicy;
+  readonly grantId?: string;
+  readonly sessionKey: string;
+  readonly clock: Clock;
+  /** Shared by every agent's gateway in the scenario. */
+  readonly store: CounterStore;
+  readonly upstream: Transport;
+  readonly downstream: Transport;
+  readonly audit: (record: AuditRecord) => void;
+  readonly upstreamTimeoutMs?: number;
+  readonly maxMessageBytes?: number;
+}
+
+export interface GatewayUnderTest {
+  start(): Promise<void>;
+  setPolicy(policy: CompiledPolicy): void;
+  close(): Promise<void>;
+}
+
+export type GatewayFactory = (input: GatewayFactoryInput) => GatewayUnderTest;
+
+export const builtInGateway: GatewayFactory = (input) => createGateway({ ...input });
