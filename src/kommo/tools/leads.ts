@@ -101,7 +101,8 @@ export const moveLead: KommoToolDefinition = {
   handler: async (args, { api }) => {
     const { lead_id: leadId, status_id: statusId, pipeline_id: pipelineId } = args;
     if (typeof leadId !== "number" || typeof statusId !== "number") return errorResult("Requer lead_id e status_id (números).");
-    const patch = pipelineId ? { pipeline_id: pipelineId, status_id: statusId } : { status_id: statusId };
+    // As the real server: with a pipeline, `status_id` is sent only when truthy.
+    const patch = pipelineId ? { pipeline_id: pipelineId, ...(statusId ? { status_id: statusId } : {}) } : { status_id: statusId };
     return textResult(await api.updateLead(leadId, patch));
   },
 };
