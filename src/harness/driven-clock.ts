@@ -2,9 +2,11 @@
  * The harness's view of one `VirtualClock`: it remembers when each pending timer is due, so the
  * runner can walk time timer by timer and let the world settle in between (`advanceTo`), and it
  * knows when nothing is left to wait for (`nextDueMs() === undefined`). Nothing sleeps on real
- * time except a zero-delay yield through `systemClock` when the microtask queue has gone quiet.
+ * time: when the microtask queue has gone quiet, one macrotask turn (a message on a local
+ * `MessageChannel`, which also keeps the process alive) lets I/O-style callbacks run.
  */
-import { systemClock, type Clock, type TimerHandle } from "../core/clock.js";
+import { MessageChannel } from "node:worker_threads";
+import type { Clock, TimerHandle } from "../core/clock.js";
 import { settle, VirtualClock } from "../core/virtual-clock.js";
 
 export class DrivenClock implements Clock {
@@ -57,7 +59,7 @@ export class DrivenClock implements Clock {
       if (this.activity === last) {
         quiet++;
         // One real zero-delay turn, in case something waits on a macrotask (stream reads, I/O).
-        if (quiet === 1) await systemClock.sleep(0);
+        if (quiet === 1) await macrotaskTurn();
       } else {
         quiet = 0;
         last = this.activity;
@@ -77,4 +79,16 @@ export class DrivenClock implements Clock {
     if (targetMs > this.virtual.nowMs()) await this.virtual.advanceTo(targetMs);
     await this.drain();
   }
+}
+
+/** One turn of the event loop, without a timer and without reading any clock. */
+function macrotaskTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.once("message", () => {
+      port1.close();
+      resolve();
+    });
+    port2.postMessage(0);
+  });
 }
