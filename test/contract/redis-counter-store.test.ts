@@ -15,6 +15,12 @@ import { runCounterStoreContract } from "./counter-store.case.js";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0";
 const PREFIX = `toolgate-test:${randomHex(6)}:`;
 const MARGIN_MS = 1_000;
+/**
+ * Generous on purpose: these tests check semantics, and 1,000 calls queued on one connection of a
+ * loaded CI machine can take longer than the 200 ms default. The fail-fast bound is tested in
+ * `test/integration/redis-store-faults.test.ts`.
+ */
+const COMMAND_TIMEOUT_MS = 5_000;
 /** A window so long (317 years, from the epoch) that no test run can straddle its boundary. */
 const FOREVER_MS = 10_000_000_000_000;
 
@@ -25,7 +31,7 @@ const opened: RedisCounterStore[] = [];
 
 async function open(options: Partial<RedisCounterStoreOptions> = {}): Promise<RedisCounterStore> {
   if (unreachable) throw unreachable;
-  const store = await RedisCounterStore.connect({ url: REDIS_URL, keyPrefix: PREFIX, expiryMarginMs: MARGIN_MS, ...options });
+  const store = await RedisCounterStore.connect({ url: REDIS_URL, keyPrefix: PREFIX, expiryMarginMs: MARGIN_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS, ...options });
   opened.push(store);
   return store;
 }
