@@ -57,7 +57,8 @@ export const ErrorExpectSchema = strictObject({
 const CALL_EXPECT_MESSAGE = 'expected `"allow"` or an object with `decision` `allow`, `deny` or `error`';
 
 export const CallExpectSchema = z.union(
-  [z.literal("allow"), z.discriminatedUnion("decision", [AllowExpectSchema, DenyExpectSchema, ErrorExpectSchema])],
+  // `z.string()` first, so that an object input is reported against the object branch only.
+  [z.string().pipe(z.literal("allow")), z.discriminatedUnion("decision", [AllowExpectSchema, DenyExpectSchema, ErrorExpectSchema])],
   { error: CALL_EXPECT_MESSAGE },
 );
 
@@ -113,6 +114,24 @@ export const RetryStepSchema = strictObject({
 });
 export const ApprovalStepSchema = strictObject({ ...stepBase, approval: z.unknown(), expect: z.unknown().optional() });
 
+/** zod issues → path + message, resolving unions to the branch the input was meant for (as `issuesFromZod`). */
+function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): { path: PropertyKey[]; message: string }[] {
+  const out: { path: PropertyKey[]; message: string }[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) out.push({ path: [...path, key], message: `unknown key \`${key}\`; ${issue.message}` });
+    } else if (issue.code === "invalid_union") {
+      const meant = issue.errors.filter((branch) => !branch.every((b) => b.path.length === 0 && b.code === "invalid_type"));
+      if (meant.length === 1) out.push(...flattenIssues(meant[0]!, path));
+      else out.push({ path, message: issue.message });
+    } else {
+      out.push({ path, message: issue.message });
+    }
+  }
+  return out;
+}
+
 /**
  * A value that is one of several strict objects, told apart by which key it carries (`call`,
  * `burst`, …). Issues come from the branch the author meant, at their own paths.
@@ -133,13 +152,7 @@ function keyedUnion<const K extends Record<string, z.ZodType>>(what: string, kin
     }
     const parsed = kinds[present[0]!]!.safeParse(value, { error: errorMap, reportInput: true });
     if (parsed.success) return parsed.data as z.output<K[keyof K]>;
-    for (const issue of parsed.error.issues) {
-      if (issue.code === "unrecognized_keys") {
-        for (const key of issue.keys) ctx.addIssue({ code: "custom", path: [...issue.path, key], message: `unknown key \`${key}\`; ${issue.message}` });
-      } else {
-        ctx.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
-      }
-    }
+    for (const issue of flattenIssues(parsed.error.issues)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
     return z.NEVER;
   });
 }
@@ -155,7 +168,7 @@ export const AgentStepSchema = keyedUnion("a step", {
 
 export const FaultSchema = strictObject({
   /** `METHOD /path` with `:param` segments, e.g. `POST /api/v4/bots/:id/stop`. */
-  route: z.string().regex(/^(\*|GET|POST|PATCH|PUT|DELETE) \/\S*$/),
+  route: z.string().regex(/^(\*|GET|POST|PATCH|PUT|DELETE) \/\S*$/, { error: (issue) => `found \`${JSON.stringify(issue.input)}\`, expected \`METHOD /path\` such as \`POST /api/v4/bots/:id/stop\`` }),
   status: z.number().int().min(100).max(599).optional(),
   latencyMs: timeMs.optional(),
   timeout: z.boolean().optional(),
@@ -213,7 +226,7 @@ export const EndExpectSchema = strictObject({
 
 export const ScenarioSchema = strictObject({
   $schema: z.string().optional(),
-  purpose: z.string().min(1).regex(/^[^\n\r]+$/, { error: "expected one line of text" }),
+  purpose: z.string().min(1).regex(/^[^\n\r]*$/, { error: "expected one line of text" }),
   /** Virtual start instant (ISO-8601 UTC); default 2026-01-01T00:00:00.000Z, a day boundary. */
   startAt: z.iso.datetime({ offset: false }).optional(),
   policy: PolicySourceSchema,

@@ -1,0 +1,53 @@
+/**
+ * A harness that passes a broken gateway is the worst defect it can have. Each deliberately wrong
+ * gateway runs the scenarios that exercise its defect; every one of them must fail, with
+ * mismatch lines that say what was expected and what came back.
+ */
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect, test } from "vitest";
+import type { GatewayFactory } from "../src/harness/gateway-factory.js";
+import { loadScenarioFile } from "../src/harness/load-scenario.js";
+import { mismatchLines } from "../src/harness/result.js";
+import { runScenario } from "../src/harness/run-scenario.js";
+import * as broken from "./fixtures/broken-gateways/broken-gateways.js";
+
+const scenarios = join(resolve(dirname(fileURLToPath(import.meta.url)), ".."), "scenarios");
+
+async function run(name: string, gatewayFactory: GatewayFactory) {
+  const loaded = loadScenarioFile(join(scenarios, `${name}.scenario.json`));
+  if (!loaded.ok) throw new Error(`${name} does not load`);
+  return runScenario(loaded.value, { gatewayFactory });
+}
+
+const CASES: [string, GatewayFactory, string[], RegExp][] = [
+  ["counts per session instead of per grant", broken.perSessionInsteadOfPerGrant, ["shared-vs-separate-grants", "scopes-session-grant-global"], /expected allow 4, deny 2, error 0; got allow 6, deny 0/],
+  ["lets unknown tools through", broken.letsUnknownToolsThrough, ["default-deny-other-tools", "policy-reload-keeps-counters"], /expected deny default_deny by \(default deny\), got allow/],
+  ["counts denied calls", broken.countsDeniedCalls, ["retry-storm-consumes-nothing"], /expected allow 30, deny 1, error 0; got allow 0, deny 31/],
+  ["forgets rollback", broken.forgetsRollback, ["upstream-failure-rollback"], /expected allow 3, deny 1, error 0; got allow 1, deny 3/],
+  ["treats the window end as inside the window (off by one)", broken.windowEndInclusive, ["seed-policy-runaway-loop", "deny-reason-alias"], /at 60000 ms \(2026-01-01T00:01:00\.000Z\): expected allow, got deny rate_limited/],
+  ["ends windows 1 ms early (off by one)", broken.windowEndsEarly, ["seed-policy-runaway-loop"], /expected allow 10, deny 1, error 0; got allow 0, deny 11/],
+];
+
+test.each(CASES)("a gateway that %s fails the scenarios that exercise it", async (_what, factory, names, readable) => {
+  const lines: string[] = [];
+  for (const name of names) {
+    const result = await run(name, factory);
+    expect(result.verdict, `${name} passed a broken gateway`).toBe("failed");
+    expect(result.error, `${name} broke instead of reporting mismatches`).toBeUndefined();
+    const mismatches = mismatchLines(result);
+    expect(mismatches.length).toBeGreaterThan(0);
+    for (const line of mismatches.filter((l) => !/… and \d+ more per-call mismatches$/.test(l))) expect(line).toMatch(/expected .*got/s);
+    lines.push(...mismatches);
+  }
+  expect(lines.join("\n")).toMatch(readable);
+});
+
+test("the same scenarios pass against the real gateway wrapped the same way (the wrappers alone change nothing)", async () => {
+  const { createGateway } = await import("../src/gateway/gateway.js");
+  const passthrough: GatewayFactory = (input) => createGateway({ ...input });
+  for (const name of ["shared-vs-separate-grants", "retry-storm-consumes-nothing", "upstream-failure-rollback", "seed-policy-runaway-loop"]) {
+    const result = await run(name, passthrough);
+    expect(mismatchLines(result)).toEqual([]);
+  }
+});
