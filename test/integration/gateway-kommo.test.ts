@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import { loadDefaultSeed } from "../../src/kommo/crm/index.js";
 import { clockFile, kommoSimCommand, readEffectsFile } from "../helpers/kommo-sim-process.js";
 import { readJsonLines, REPO_ROOT, serveArgs, tempDir } from "../fixtures/servers/gateway-process.js";
@@ -88,8 +88,9 @@ test("of 25 quick calls exactly 10 stop a bot; call 11 is rate limited until the
   expect(next.isError).not.toBe(true);
   expect(stops()).toHaveLength(11);
 
+  // Audit lines are appended off the hot path, just after the answer: wait for the last one.
+  await vi.waitFor(() => expect(readJsonLines<{ decision: string }>(auditFile).filter((l) => l.decision === "allow")).toHaveLength(11), { timeout: 5_000, interval: 20 });
   const audit = readJsonLines<{ decision: string; code: string | null; decisionId: string }>(auditFile);
-  expect(audit.filter((l) => l.decision === "allow")).toHaveLength(11);
   expect(audit.filter((l) => l.code === "rate_limited").map((l) => l.decisionId)).toContain(eleventh!.decisionId);
 });
 

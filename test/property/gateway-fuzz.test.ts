@@ -103,8 +103,8 @@ test.prop([fc.array(step, { minLength: 10, maxLength: 50 }), fc.array(upstreamMo
     await server.start();
     await gateway.start();
     for (const s of steps) {
-      if (s.kind === "down") await client.send(s.frame as JsonRpcMessage);
-      else if (s.kind === "up") await server.send(s.frame as JsonRpcMessage);
+      if (s.kind === "down") await client.send(s.frame as unknown as JsonRpcMessage);
+      else if (s.kind === "up") await server.send(s.frame as unknown as JsonRpcMessage);
       else if (s.kind === "frame-error") down.onerror?.(new FrameError(s.error, "fuzzed"));
       else await clock.advanceBy(s.ms);
       await settle();
