@@ -1,0 +1,108 @@
+/**
+ * Human approvals (DESIGN §4). A call that needs approval is recorded as pending and answered
+ * `approval_required`; a human approves or denies it by id; the identical call (same grant, tool
+ * and argument digest) then passes exactly once before the approval expires. Changed arguments
+ * are a different call and need their own approval. Every backend (memory, Redis) passes the same
+ * contract suite (`test/contract/approval-store.case.ts`); the Redis one makes "exactly once" hold
+ * across gateway replicas.
+ */
+
+/** What identifies a call for approval purposes. */
+export interface ApprovalCall {
+  readonly grantId: string;
+  readonly tool: string;
+  /** SHA-256 of the canonical JSON of the arguments. */
+  readonly argsDigest: string;
+}
+
+export type ApprovalState = "pending" | "approved" | "denied" | "used" | "expired";
+
+export interface ApprovalRecord extends ApprovalCall {
+  readonly id: string;
+  /** The effective state at the store's now: a pending or approved record past `expiresAtMs` reads `expired`. */
+  readonly state: ApprovalState;
+  /** The policy version the approval was asked under (for the audit and the admin listing). */
+  readonly policyVersion: string;
+  readonly createdAtMs: number;
+  readonly expiresAtMs: number;
+  /** When a human approved or denied it. */
+  readonly decidedAtMs?: number;
+  /** Who decided (free text from the admin command or API). */
+  readonly decidedBy?: string;
+  /** When the approved call went through. */
+  readonly usedAtMs?: number;
+}
+
+export type ApprovalCheck =
+  /** An approved approval for exactly this call was found and is now used: the call passes. */
+  | { readonly kind: "consumed"; readonly record: ApprovalRecord }
+  /** The latest approval for this call is still waiting for a human (answer with its id). */
+  | { readonly kind: "pending"; readonly record: ApprovalRecord }
+  /** A human denied the latest approval for this call, and the denial has not expired yet. */
+  | { readonly kind: "denied"; readonly record: ApprovalRecord }
+  /** The latest approval for this call expired before it was decided or used. */
+  | { readonly kind: "expired"; readonly record: ApprovalRecord }
+  /** No live approval for this call (never asked, the last one was used, or its denial lapsed). */
+  | { readonly kind: "none" };
+
+export type ApprovalDecision = "approved" | "denied";
+
+export type DecideResult =
+  | { readonly ok: true; readonly record: ApprovalRecord }
+  /** `unknown`: no such id. `expired`/`decided`/`used`: the record is returned unchanged. */
+  | { readonly ok: false; readonly reason: "unknown" }
+  | { readonly ok: false; readonly reason: "expired" | "decided"; readonly record: ApprovalRecord };
+
+export interface ApprovalRequest extends ApprovalCall {
+  readonly policyVersion: string;
+  readonly ttlMs: number;
+}
+
+export interface ApprovalStore {
+  /**
+   * Looks up the latest approval for this call and, when it is approved and unexpired, marks it
+   * used in the same atomic step (so it passes exactly once, across replicas).
+   */
+  check(call: ApprovalCall): Promise<ApprovalCheck>;
+  /**
+   * Records a pending approval for this call, expiring `ttlMs` from now; when a pending, unexpired
+   * one already exists for the same call, returns that one instead (no duplicates on retries).
+   */
+  request(request: ApprovalRequest): Promise<ApprovalRecord>;
+  /** A human's answer. Only a pending, unexpired approval changes. */
+  decide(id: string, decision: ApprovalDecision, decidedBy?: string): Promise<DecideResult>;
+  get(id: string): Promise<ApprovalRecord | undefined>;
+  /** Every record still kept, newest first (records are kept for `retentionMs` after expiry). */
+  list(): Promise<readonly ApprovalRecord[]>;
+  close(): Promise<void>;
+}
+
+/** How long a record stays listable after it expired or was used, unless a store is told otherwise. */
+export const DEFAULT_APPROVAL_RETENTION_MS = 24 * 3_600_000;
+
+/** The effective state of a stored record at `nowMs` (pending/approved past expiry read `expired`). */
+export function effectiveState(stored: ApprovalState, expiresAtMs: number, nowMs: number): ApprovalState {
+  if ((stored === "pending" || stored === "approved") && nowMs >= expiresAtMs) return "expired";
+  return stored;
+}
+
+/**
+ * What `check` answers for the latest record of a call at `nowMs`, before any consumption:
+ * approved and unexpired → consume; pending → pending, or expired once past its expiry;
+ * denied → denied until its expiry, then nothing (a new request may be made); used → nothing.
+ */
+export function classifyForCheck(stored: ApprovalState, expiresAtMs: number, nowMs: number): "consume" | "pending" | "denied" | "expired" | "none" {
+  const live = nowMs < expiresAtMs;
+  switch (stored) {
+    case "approved":
+      return live ? "consume" : "expired";
+    case "pending":
+      return live ? "pending" : "expired";
+    case "denied":
+      return live ? "denied" : "none";
+    case "expired":
+      return "expired";
+    case "used":
+      return "none";
+  }
+}
