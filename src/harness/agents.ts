@@ -13,6 +13,11 @@ export interface TimeDriver {
   nowMs(): number;
   /** Resolves once the scenario time reaches `atMs` (never earlier). */
   waitUntil(atMs: number): Promise<void>;
+  /**
+   * Set when moving time does not wait for calls in flight (a clock file written by the runner):
+   * loops then wait for each call before moving on, so every call is decided at its own time.
+   */
+  readonly serialCalls?: boolean;
 }
 
 /** Issues one `tools/call` and reports what came back. */
@@ -99,7 +104,9 @@ export async function runAgentStep(step: AgentStep, ctx: StepContext): Promise<C
       // A loop fires on its schedule whether or not the previous call has come back.
       const index = calls.length;
       calls.push(undefined as unknown as CallRecord);
-      inFlight.push(one(ctx, step.loop).then((r) => void (calls[index] = r)));
+      const call = one(ctx, step.loop).then((r) => void (calls[index] = r));
+      if (ctx.time.serialCalls) await call;
+      inFlight.push(call);
     }
     await Promise.all(inFlight);
     return calls;

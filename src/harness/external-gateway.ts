@@ -104,6 +104,7 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
     let virtualNow = 0;
     const time: TimeDriver = clockFile
       ? {
+          serialCalls: true,
           nowMs: () => virtualNow,
           waitUntil: async (atMs) => {
             virtualNow = Math.max(virtualNow, atMs);

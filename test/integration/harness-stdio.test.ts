@@ -1,0 +1,111 @@
+/**
+ * The same scenarios over real stdio processes: `toolgate serve` in front of `toolgate kommo-sim`,
+ * driven by an SDK 1.x client. With TOOLGATE_CLOCK_FILE the runner moves the children's time, so
+ * the runaway-loop scenario runs whole; on the real clock, virtual-clock steps are skipped.
+ */
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PassThrough } from "node:stream";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { afterAll, expect, test } from "vitest";
+import { runScenarioExternal } from "../../src/harness/external-gateway.js";
+import { loadScenarioFile } from "../../src/harness/load-scenario.js";
+import { mismatchLines } from "../../src/harness/result.js";
+import { run as check } from "../../src/cli/check.js";
+import { run as init } from "../../src/cli/init.js";
+import { compilePolicy } from "../../src/policy/load-policy.js";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const bin = join(root, "bin/toolgate.mjs");
+const template = `${process.execPath} ${bin} serve --policy {policy} --grant {grant} --audit {audit} --upstream-cmd {upstream}`;
+const temp = mkdtempSync(join(tmpdir(), "toolgate-harness-stdio-"));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+function load(name: string) {
+  const loaded = loadScenarioFile(join(root, "scenarios", `${name}.scenario.json`));
+  if (!loaded.ok) throw new Error(`${name} does not load`);
+  return loaded.value;
+}
+
+function io() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (d) => (out += d));
+  stderr.on("data", (d) => (err += d));
+  return { io: { stdout, stderr, stdin: new PassThrough(), env: process.env, cwd: temp }, out: () => out, err: () => err };
+}
+
+test("the runaway-loop scenario passes over stdio processes with the clock file steering their time", async () => {
+  const result = await runScenarioExternal({ ...load("seed-policy-runaway-loop"), scenario: { ...load("seed-policy-runaway-loop").scenario, agents: [load("seed-policy-runaway-loop").scenario.agents[0]!], expect: { effects: { salesbotStops: 11 }, kommoRequests: { "POST /api/v4/bots/:id/stop": 11 }, audit: { total: 51, byCode: { rate_limited: 40 } } } } }, { template, cwd: root, env: process.env, clockFile: true });
+  expect(mismatchLines(result)).toEqual([]);
+  expect(result.steps.map((s) => s.verdict)).toEqual(["passed", "passed", "passed"]);
+  expect(result.calls.filter((c) => c.outcome === "allow")).toHaveLength(11);
+}, 60_000);
+
+test("on the real clock, steps that need the virtual clock are reported as skipped, not passed", async () => {
+  const result = await runScenarioExternal(load("argument-validation"), { template, cwd: root, env: process.env });
+  expect(result.error).toBeUndefined();
+  const verdicts = Object.fromEntries(result.steps.map((s) => [s.id, s.verdict]));
+  expect(verdicts["agents[0].steps[0]"]).toBe("passed");
+  expect(verdicts["agents[0].steps[1]"]).toBe("skipped");
+  expect(result.steps.find((s) => s.id === "agents[0].steps[1]")!.skipReason).toMatch(/virtual clock/);
+  expect(verdicts.expect).toBe("skipped");
+  expect(result.verdict).toBe("passed");
+}, 60_000);
+
+test("an external gateway that lets unknown tools through fails default deny over stdio", async () => {
+  const leaky = `${process.execPath} ${bin} serve --policy ${join(root, "fixtures/scenarios/leaky-policy.json")} --grant {grant} --upstream-cmd {upstream}`;
+  const full = load("default-deny-other-tools");
+  const agent = full.scenario.agents[0]!;
+  // Two steps are enough (the leaked read tools would otherwise page through Kommo at 7 requests/s).
+  const scenario = { ...full.scenario, agents: [{ ...agent, steps: [agent.steps[0]!, agent.steps.at(-1)!] }], expect: undefined };
+  const result = await runScenarioExternal({ ...full, scenario }, { template: leaky, cwd: root, env: process.env, clockFile: true });
+  expect(result.verdict).toBe("failed");
+  expect(mismatchLines(result).join("\n")).toMatch(/get_account at 0 ms .*expected deny default_deny by \(default deny\), got allow/);
+}, 60_000);
+
+test("toolgate check writes the report directory and ends with the summary line", async () => {
+  const t = io();
+  const code = await check([join(root, "scenarios/hide-all.scenario.json"), join(root, "scenarios/deny-reason-alias.scenario.json"), "--report", join(temp, "report")], t.io);
+  expect(code).toBe(0);
+  expect(t.err()).toContain("[1/2] PASSED  hide-all");
+  expect(t.out().trim().split("\n").at(-1)).toBe("2 passed, 0 failed");
+  const json = JSON.parse(readFileSync(join(temp, "report/report.json"), "utf8"));
+  expect(json.totals).toEqual({ passed: 2, failed: 0, skipped: 0 });
+  expect(readFileSync(join(temp, "report/junit.xml"), "utf8")).toContain('<testsuites name="toolgate check" tests=');
+  expect(readFileSync(join(temp, "report/index.html"), "utf8")).toContain("<svg ");
+});
+
+test("toolgate check exits 1 and prints the file and JSON path of an invalid scenario", async () => {
+  const t = io();
+  const code = await check([join(root, "fixtures/scenarios/invalid/deny-without-rule.scenario.json"), "--report", join(temp, "bad")], t.io);
+  expect(code).toBe(1);
+  expect(t.out()).toContain("deny-without-rule.scenario.json: agents[0].steps[0].expect.rule: missing; expected a string");
+  expect(t.out().trim().split("\n").at(-1)).toBe("0 passed, 1 failed");
+});
+
+test("toolgate check --gateway-cmd reports virtual-clock steps as skipped", async () => {
+  const t = io();
+  const code = await check([join(root, "scenarios/hide-all.scenario.json"), "--gateway-cmd", template, "--report", join(temp, "ext")], t.io);
+  expect(code).toBe(0);
+  expect(t.out().trim().split("\n").at(-1)).toBe("1 passed, 0 failed");
+  const json = JSON.parse(readFileSync(join(temp, "ext/report.json"), "utf8"));
+  expect(json.scenarios[0].steps.filter((s: { verdict: string }) => s.verdict === "skipped").length).toBeGreaterThan(0);
+}, 60_000);
+
+test("toolgate init classifies the Kommo simulator: salesbots execute 10/min per grant, reads allowed, writes 30/min", async () => {
+  const t = io();
+  const out = join(temp, "starter.json");
+  const code = await init(["--upstream-cmd", `${process.execPath} ${bin} kommo-sim`, "--out", out], t.io);
+  expect(code).toBe(0);
+  const policy = JSON.parse(readFileSync(out, "utf8"));
+  for (const tool of ["stop_salesbot", "run_salesbot"]) expect(policy.tools[tool].limits).toEqual([{ counter: `${tool}_rate`, window: "minute", max: 10, scope: "grant" }]);
+  for (const tool of ["create_lead", "update_lead", "move_lead", "add_note", "pin_note", "unpin_note", "create_task"]) expect(policy.tools[tool].limits[0].max).toBe(30);
+  expect(policy.tools.get_leads).toEqual({ description: expect.stringMatching(/^read/) });
+  expect(Object.keys(policy.tools)).toHaveLength(23);
+  expect(compilePolicy(policy).ok).toBe(true);
+  expect(t.err()).toContain("23 tools classified");
+}, 60_000);
