@@ -73,7 +73,8 @@ test("a response whose id answers nothing is dropped and logged, and serving goe
   gateway.send(JSON.stringify({ jsonrpc: "2.0", id: 4242, result: {} }));
   gateway.send(JSON.stringify({ jsonrpc: "2.0", id: "p", method: "ping" }));
   expect(await gateway.next()).toEqual({ jsonrpc: "2.0", id: "p", result: {} });
-  expect(gateway.stderr()).toContain('"event":"unknown_response_id"');
+  // stderr is a separate pipe: its line may arrive after the ping's answer on stdout.
+  await expect.poll(() => gateway.stderr(), { timeout: 5_000 }).toContain('"event":"unknown_response_id"');
 });
 
 test("prototype-polluting argument keys get -32602 and never reach the upstream", async () => {
