@@ -22,21 +22,22 @@ export interface CallInput {
   readonly approved?: boolean;
 }
 
-/**
- * Structurally the same as `CounterRequest` / `CounterLevel` in `stores/counter-store.ts`: spelled
- * out here because imports point one way (stores depend on policy, never the reverse).
- */
+/** What one call asks of one counter, and what a store reports back (the store contract is `stores/counter-store.ts`). */
 export interface CounterRequest {
+  /** Scope key × counter name, e.g. `grant:alice|stop_salesbot_rate`; the store adds the window index. */
   readonly key: string;
   readonly windowMs: number;
   readonly max: number;
+  /** How much this call consumes (1, or the value of `increment_from`). */
   readonly amount: number;
 }
 
 export interface CounterLevel {
+  /** Units consumed in the current window after this reservation (or, when denied, before it). */
   readonly used: number;
   readonly windowStartMs: number;
   readonly windowEndMs: number;
+  /** The store's notion of now when it decided (Redis `TIME` for the Redis store). */
   readonly nowMs: number;
 }
 

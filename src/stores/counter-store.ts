@@ -4,23 +4,11 @@
  * Every backend (memory, Redis) passes the same contract suite (`test/contract/counter-store.case.ts`).
  */
 
-export interface CounterRequest {
-  /** Scope key × counter name, e.g. `grant:alice|stop_salesbot_rate`; the store adds the window index. */
-  readonly key: string;
-  readonly windowMs: number;
-  readonly max: number;
-  /** How much this call consumes (1, or the value of `increment_from`). */
-  readonly amount: number;
-}
+import type { CounterLevel, CounterRequest } from "../policy/evaluate.js";
 
-export interface CounterLevel {
-  /** Units consumed in the current window after this reservation (or, when denied, before it). */
-  readonly used: number;
-  readonly windowStartMs: number;
-  readonly windowEndMs: number;
-  /** The store's notion of now when it decided (Redis `TIME` for the Redis store). */
-  readonly nowMs: number;
-}
+// The request and level shapes belong to the policy (it plans reservations and reads levels);
+// stores depend on policy, never the reverse.
+export type { CounterLevel, CounterRequest };
 
 export interface ReservationEntry {
   readonly key: string;
