@@ -1,10 +1,13 @@
 /**
  * Human approvals (DESIGN §4). A call that needs approval is recorded as pending and answered
- * `approval_required`; a human approves or denies it by id; the identical call (same grant, tool
- * and argument digest) then passes exactly once before the approval expires. Changed arguments
- * are a different call and need their own approval. Every backend (memory, Redis) passes the same
- * contract suite (`test/contract/approval-store.case.ts`); the Redis one makes "exactly once" hold
- * across gateway replicas.
+ * `approval_required`; a human approves or denies it by id; the identical call (same grant, tool,
+ * argument digest and policy version) then passes exactly once before the approval expires.
+ * Changed arguments, another grant or a reloaded policy with a different version make a different
+ * call, which needs its own approval. A denial or an expiry is reported once; the next identical
+ * call asks again. A consumed approval can be restored when the call did not reach the server
+ * (upstream error or timeout, or a later step of the policy denied it). Every backend (memory,
+ * Redis) passes the same contract suite (`test/contract/approval-store.case.ts`); the Redis one
+ * makes "exactly once" hold across gateway replicas.
  */
 
 /** What identifies a call for approval purposes. */
@@ -13,6 +16,8 @@ export interface ApprovalCall {
   readonly tool: string;
   /** SHA-256 of the canonical JSON of the arguments. */
   readonly argsDigest: string;
+  /** The version of the policy that asked for approval (`CompiledPolicy.version`). */
+  readonly policyVersion: string;
 }
 
 export type ApprovalState = "pending" | "approved" | "denied" | "used" | "expired";
@@ -21,8 +26,6 @@ export interface ApprovalRecord extends ApprovalCall {
   readonly id: string;
   /** The effective state at the store's now: a pending or approved record past `expiresAtMs` reads `expired`. */
   readonly state: ApprovalState;
-  /** The policy version the approval was asked under (for the audit and the admin listing). */
-  readonly policyVersion: string;
   readonly createdAtMs: number;
   readonly expiresAtMs: number;
   /** When a human approved or denied it. */
@@ -31,6 +34,8 @@ export interface ApprovalRecord extends ApprovalCall {
   readonly decidedBy?: string;
   /** When the approved call went through. */
   readonly usedAtMs?: number;
+  /** When `check` reported the denial or the expiry (it does so once; later checks answer `none`). */
+  readonly reportedAtMs?: number;
 }
 
 export type ApprovalCheck =
@@ -38,11 +43,11 @@ export type ApprovalCheck =
   | { readonly kind: "consumed"; readonly record: ApprovalRecord }
   /** The latest approval for this call is still waiting for a human (answer with its id). */
   | { readonly kind: "pending"; readonly record: ApprovalRecord }
-  /** A human denied the latest approval for this call, and the denial has not expired yet. */
+  /** A human denied the latest approval for this call, the denial has not lapsed and was not reported yet. */
   | { readonly kind: "denied"; readonly record: ApprovalRecord }
-  /** The latest approval for this call expired before it was decided or used. */
+  /** The latest approval for this call expired before it was decided or used (reported once). */
   | { readonly kind: "expired"; readonly record: ApprovalRecord }
-  /** No live approval for this call (never asked, the last one was used, or its denial lapsed). */
+  /** No live approval for this call (never asked, the last one was used, its denial or expiry was reported or lapsed). */
   | { readonly kind: "none" };
 
 export type ApprovalDecision = "approved" | "denied";
@@ -54,21 +59,33 @@ export type DecideResult =
   | { readonly ok: false; readonly reason: "expired" | "decided"; readonly record: ApprovalRecord };
 
 export interface ApprovalRequest extends ApprovalCall {
-  readonly policyVersion: string;
   readonly ttlMs: number;
+}
+
+/** `created: false` when a pending, unexpired approval for the same call already existed (it is returned). */
+export interface ApprovalRequested {
+  readonly record: ApprovalRecord;
+  readonly created: boolean;
 }
 
 export interface ApprovalStore {
   /**
-   * Looks up the latest approval for this call and, when it is approved and unexpired, marks it
-   * used in the same atomic step (so it passes exactly once, across replicas).
+   * Looks up the latest approval for this call and, in the same atomic step (so across replicas
+   * too): when it is approved and unexpired, marks it used (it passes exactly once); when it is
+   * denied or expired and not reported yet, marks it reported (the next check answers `none`).
    */
   check(call: ApprovalCall): Promise<ApprovalCheck>;
   /**
    * Records a pending approval for this call, expiring `ttlMs` from now; when a pending, unexpired
    * one already exists for the same call, returns that one instead (no duplicates on retries).
    */
-  request(request: ApprovalRequest): Promise<ApprovalRecord>;
+  request(request: ApprovalRequest): Promise<ApprovalRequested>;
+  /**
+   * Gives a used approval back (state `approved` again, `usedAtMs` cleared) when the call it let
+   * through did not reach the server. Only a used record that has not expired changes; returns
+   * it, or undefined when nothing changed.
+   */
+  restore(id: string): Promise<ApprovalRecord | undefined>;
   /** A human's answer. Only a pending, unexpired approval changes. */
   decide(id: string, decision: ApprovalDecision, decidedBy?: string): Promise<DecideResult>;
   get(id: string): Promise<ApprovalRecord | undefined>;
@@ -90,18 +107,19 @@ export function effectiveState(stored: ApprovalState, expiresAtMs: number, nowMs
  * What `check` answers for the latest record of a call at `nowMs`, before any consumption:
  * approved and unexpired → consume; pending → pending, or expired once past its expiry;
  * denied → denied until its expiry, then nothing (a new request may be made); used → nothing.
+ * A denial or an expiry already reported answers nothing: the next call asks again.
  */
-export function classifyForCheck(stored: ApprovalState, expiresAtMs: number, nowMs: number): "consume" | "pending" | "denied" | "expired" | "none" {
+export function classifyForCheck(stored: ApprovalState, expiresAtMs: number, nowMs: number, reported = false): "consume" | "pending" | "denied" | "expired" | "none" {
   const live = nowMs < expiresAtMs;
   switch (stored) {
     case "approved":
-      return live ? "consume" : "expired";
+      return live ? "consume" : reported ? "none" : "expired";
     case "pending":
-      return live ? "pending" : "expired";
+      return live ? "pending" : reported ? "none" : "expired";
     case "denied":
-      return live ? "denied" : "none";
+      return live && !reported ? "denied" : "none";
     case "expired":
-      return "expired";
+      return reported ? "none" : "expired";
     case "used":
       return "none";
   }

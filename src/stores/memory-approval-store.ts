@@ -11,6 +11,7 @@ import {
   type ApprovalDecision,
   type ApprovalRecord,
   type ApprovalRequest,
+  type ApprovalRequested,
   type ApprovalStore,
   classifyForCheck,
   DEFAULT_APPROVAL_RETENTION_MS,
@@ -40,7 +41,7 @@ export class MemoryApprovalStore implements ApprovalStore {
     const id = this.latest.get(callKey(call));
     const stored = id === undefined ? undefined : this.byId.get(id);
     if (stored === undefined) return { kind: "none" };
-    const kind = classifyForCheck(stored.state, stored.expiresAtMs, nowMs);
+    const kind = classifyForCheck(stored.state, stored.expiresAtMs, nowMs, stored.reportedAtMs !== undefined);
     switch (kind) {
       case "consume":
         stored.state = "used";
@@ -48,17 +49,21 @@ export class MemoryApprovalStore implements ApprovalStore {
         return { kind: "consumed", record: view(stored, nowMs) };
       case "none":
         return { kind: "none" };
-      default:
+      case "denied":
+      case "expired":
+        stored.reportedAtMs = nowMs;
+        return { kind, record: view(stored, nowMs) };
+      case "pending":
         return { kind, record: view(stored, nowMs) };
     }
   }
 
-  async request(request: ApprovalRequest): Promise<ApprovalRecord> {
+  async request(request: ApprovalRequest): Promise<ApprovalRequested> {
     const nowMs = this.open();
     const key = callKey(request);
     const existingId = this.latest.get(key);
     const existing = existingId === undefined ? undefined : this.byId.get(existingId);
-    if (existing !== undefined && existing.state === "pending" && nowMs < existing.expiresAtMs) return view(existing, nowMs);
+    if (existing !== undefined && existing.state === "pending" && nowMs < existing.expiresAtMs) return { record: view(existing, nowMs), created: false };
     const stored: Stored = {
       id: this.newId(),
       grantId: request.grantId,
@@ -71,6 +76,15 @@ export class MemoryApprovalStore implements ApprovalStore {
     };
     this.byId.set(stored.id, stored);
     this.latest.set(key, stored.id);
+    return { record: view(stored, nowMs), created: true };
+  }
+
+  async restore(id: string): Promise<ApprovalRecord | undefined> {
+    const nowMs = this.open();
+    const stored = this.byId.get(id);
+    if (stored === undefined || stored.state !== "used" || nowMs >= stored.expiresAtMs) return undefined;
+    stored.state = "approved";
+    delete stored.usedAtMs;
     return view(stored, nowMs);
   }
 
@@ -119,7 +133,7 @@ export class MemoryApprovalStore implements ApprovalStore {
 }
 
 function callKey(call: ApprovalCall): string {
-  return JSON.stringify([call.grantId, call.tool, call.argsDigest]);
+  return JSON.stringify([call.grantId, call.tool, call.argsDigest, call.policyVersion]);
 }
 
 function view(stored: Stored, nowMs: number): ApprovalRecord {

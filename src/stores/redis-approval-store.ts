@@ -11,12 +11,13 @@ import {
   type ApprovalDecision,
   type ApprovalRecord,
   type ApprovalRequest,
+  type ApprovalRequested,
   type ApprovalState,
   type ApprovalStore,
   DEFAULT_APPROVAL_RETENTION_MS,
   type DecideResult,
 } from "./approval-store.js";
-import { CHECK_LUA, DECIDE_LUA, GET_LUA, LIST_LUA, REQUEST_LUA } from "./redis/approval-scripts.js";
+import { CHECK_LUA, DECIDE_LUA, GET_LUA, LIST_LUA, REQUEST_LUA, RESTORE_LUA } from "./redis/approval-scripts.js";
 import { RedisConnection, type RedisConnectionOptions } from "./redis/connection.js";
 
 export interface RedisApprovalStoreOptions extends RedisConnectionOptions {
@@ -34,6 +35,7 @@ const SCRIPTS = {
   toolgateApprovalRequest: REQUEST_LUA,
   toolgateApprovalDecide: DECIDE_LUA,
   toolgateApprovalGet: GET_LUA,
+  toolgateApprovalRestore: RESTORE_LUA,
   toolgateApprovalList: LIST_LUA,
 } as const;
 
@@ -79,10 +81,24 @@ export class RedisApprovalStore implements ApprovalStore {
     }
   }
 
-  async request(request: ApprovalRequest): Promise<ApprovalRecord> {
+  async request(request: ApprovalRequest): Promise<ApprovalRequested> {
     const args = [this.base + "id:", this.newId(), request.grantId, request.tool, request.argsDigest, request.policyVersion, String(request.ttlMs), String(this.retentionMs)];
     const reply = await this.run("record an approval", "toolgateApprovalRequest", [this.callKey(request), this.base + "index"], args);
-    return this.record(reply, "record an approval");
+    if (reply.kind !== "created" && reply.kind !== "existing") throw this.connection.badReply("record an approval", reply);
+    return { record: this.record(reply, "record an approval"), created: reply.kind === "created" };
+  }
+
+  async restore(id: string): Promise<ApprovalRecord | undefined> {
+    const reply = await this.run("restore an approval", "toolgateApprovalRestore", [this.idKey(id)], []);
+    switch (reply.kind) {
+      case "restored":
+        return this.record(reply, "restore an approval");
+      case "unchanged":
+      case "unknown":
+        return undefined;
+      default:
+        throw this.connection.badReply("restore an approval", reply);
+    }
   }
 
   async decide(id: string, decision: ApprovalDecision, decidedBy?: string): Promise<DecideResult> {
@@ -120,7 +136,7 @@ export class RedisApprovalStore implements ApprovalStore {
   }
 
   private callKey(call: ApprovalCall): string {
-    return `${this.base}call:${JSON.stringify([call.grantId, call.tool, call.argsDigest])}`;
+    return `${this.base}call:${JSON.stringify([call.grantId, call.tool, call.argsDigest, call.policyVersion])}`;
   }
 
   private nowArg(): string {
@@ -151,6 +167,7 @@ export class RedisApprovalStore implements ApprovalStore {
       ...(r.decidedAtMs === undefined ? {} : { decidedAtMs: number("decidedAtMs")! }),
       ...(r.decidedBy === undefined ? {} : { decidedBy: r.decidedBy }),
       ...(r.usedAtMs === undefined ? {} : { usedAtMs: number("usedAtMs")! }),
+      ...(r.reportedAtMs === undefined ? {} : { reportedAtMs: number("reportedAtMs")! }),
     };
   }
 }

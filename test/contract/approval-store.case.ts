@@ -19,7 +19,6 @@ const START_MS = Date.UTC(2026, 0, 1, 0, 0, 0);
 const TTL_MS = 10 * 60_000;
 /** The retention `create` must give the store. */
 export const CONTRACT_RETENTION_MS = 60 * 60_000;
-const RUN_ID = globalThis.crypto.randomUUID().slice(0, 8);
 
 export function runApprovalStoreContract(
   name: string,
@@ -31,18 +30,20 @@ export function runApprovalStoreContract(
   const retentionTest = (options.forgetsOnClock ?? followsClock) ? test : test.skip;
   let store: ApprovalStore | undefined;
   let counter = 0;
+  /** Per contract run: two runs in one file may share a Redis key prefix. */
+  const runId = globalThis.crypto.randomUUID().slice(0, 8);
 
   const setup = async (): Promise<{ clock: VirtualClock; store: ApprovalStore; call: (tool?: string, digest?: string) => ApprovalCall }> => {
     const clock = new VirtualClock(START_MS);
     store = await create(clock);
-    const grantId = `contract-${RUN_ID}-${++counter}`;
-    return { clock, store, call: (tool = "stop_salesbot", digest = "d1") => ({ grantId, tool, argsDigest: digest }) };
+    const grantId = `contract-${runId}-${++counter}`;
+    return { clock, store, call: (tool = "stop_salesbot", digest = "d1") => ({ grantId, tool, argsDigest: digest, policyVersion: "v1" }) };
   };
   afterEach(async () => {
     await store?.close();
     store = undefined;
   });
-  const ask = (s: ApprovalStore, call: ApprovalCall, ttlMs = TTL_MS) => s.request({ ...call, policyVersion: "v1", ttlMs });
+  const ask = async (s: ApprovalStore, call: ApprovalCall, ttlMs = TTL_MS) => (await s.request({ ...call, ttlMs })).record;
 
   test(`${name}: a call never asked about has no approval`, async () => {
     const { store: s, call } = await setup();
@@ -51,13 +52,49 @@ export function runApprovalStoreContract(
 
   test(`${name}: a request is recorded as pending and asking again returns the same record`, async () => {
     const { store: s, call } = await setup();
-    const first = await ask(s, call());
-    expect(first).toMatchObject({ ...call(), policyVersion: "v1", state: "pending" });
-    expect(first.expiresAtMs - first.createdAtMs).toBe(TTL_MS);
-    expect((await ask(s, call())).id).toBe(first.id);
-    expect(await s.check(call())).toEqual({ kind: "pending", record: first });
-    expect(await s.get(first.id)).toEqual(first);
+    const first = await s.request({ ...call(), ttlMs: TTL_MS });
+    expect(first.created).toBe(true);
+    expect(first.record).toMatchObject({ ...call(), policyVersion: "v1", state: "pending" });
+    expect(first.record.expiresAtMs - first.record.createdAtMs).toBe(TTL_MS);
+    expect(await s.request({ ...call(), ttlMs: TTL_MS })).toEqual({ record: first.record, created: false });
+    expect(await s.check(call())).toEqual({ kind: "pending", record: first.record });
+    expect(await s.get(first.record.id)).toEqual(first.record);
   });
+
+  test(`${name}: an approval asked under one policy version does not match the call under another`, async () => {
+    const { store: s, call } = await setup();
+    const asked = await ask(s, call());
+    await s.decide(asked.id, "approved");
+    expect(await s.check({ ...call(), policyVersion: "v2" })).toEqual({ kind: "none" });
+    const again = await s.request({ ...call(), policyVersion: "v2", ttlMs: TTL_MS });
+    expect(again.created).toBe(true);
+    expect(again.record.id).not.toBe(asked.id);
+    expect((await s.check(call())).kind).toBe("consumed");
+  });
+
+  test(`${name}: a used approval restored before its expiry passes once more, and only once`, async () => {
+    const { store: s, call } = await setup();
+    const asked = await ask(s, call());
+    await s.decide(asked.id, "approved");
+    expect((await s.check(call())).kind).toBe("consumed");
+    const restored = await s.restore(asked.id);
+    expect(restored).toMatchObject({ id: asked.id, state: "approved" });
+    expect(restored?.usedAtMs).toBeUndefined();
+    expect(await s.restore(asked.id)).toBeUndefined();
+    expect((await s.check(call())).kind).toBe("consumed");
+    expect(await s.check(call())).toEqual({ kind: "none" });
+  });
+
+  test(`${name}: only a used approval can be restored`, async () => {
+    const { store: s, call } = await setup();
+    const asked = await ask(s, call());
+    expect(await s.restore(asked.id)).toBeUndefined();
+    await s.decide(asked.id, "approved");
+    expect(await s.restore(asked.id)).toBeUndefined();
+    expect(await s.restore("apr_does_not_exist")).toBeUndefined();
+    expect((await s.get(asked.id))?.state).toBe("approved");
+  });
+
 
   test(`${name}: an approved call passes exactly once`, async () => {
     const { store: s, call } = await setup();
@@ -80,13 +117,28 @@ export function runApprovalStoreContract(
     expect((await s.check(call("stop_salesbot", "d1"))).kind).toBe("consumed");
   });
 
-  test(`${name}: a denied call stays denied and a second decision changes nothing`, async () => {
+  test(`${name}: a denial is reported once, cannot be overturned, and the next request starts over`, async () => {
     const { store: s, call } = await setup();
     const asked = await ask(s, call());
     expect(await s.decide(asked.id, "denied", "bob")).toMatchObject({ ok: true, record: { state: "denied", decidedBy: "bob" } });
-    expect(await s.check(call())).toMatchObject({ kind: "denied", record: { id: asked.id } });
     expect(await s.decide(asked.id, "approved")).toMatchObject({ ok: false, reason: "decided", record: { state: "denied" } });
-    expect(await s.check(call())).toMatchObject({ kind: "denied" });
+    const reported = await s.check(call());
+    expect(reported).toMatchObject({ kind: "denied", record: { id: asked.id, state: "denied" } });
+    expect(reported.kind === "denied" && reported.record.reportedAtMs).toEqual(expect.any(Number));
+    expect(await s.check(call())).toEqual({ kind: "none" });
+    const again = await s.request({ ...call(), ttlMs: TTL_MS });
+    expect(again.created).toBe(true);
+    expect(again.record.id).not.toBe(asked.id);
+    expect((await s.get(asked.id))?.state).toBe("denied");
+  });
+
+  test(`${name}: concurrent checks report a denial to exactly one caller`, async () => {
+    const { store: s, call } = await setup();
+    const asked = await ask(s, call());
+    await s.decide(asked.id, "denied");
+    const results = await Promise.all(Array.from({ length: 20 }, () => s.check(call())));
+    expect(results.filter((r) => r.kind === "denied")).toHaveLength(1);
+    expect(results.filter((r) => r.kind === "none")).toHaveLength(19);
   });
 
   test(`${name}: deciding an unknown id says so`, async () => {
@@ -123,6 +175,7 @@ export function runApprovalStoreContract(
     expect((await s.check(call())).kind).toBe("pending");
     await clock.advanceBy(1);
     expect(await s.check(call())).toMatchObject({ kind: "expired", record: { id: asked.id, state: "expired" } });
+    expect(await s.check(call())).toEqual({ kind: "none" });
     expect(await s.decide(asked.id, "approved")).toMatchObject({ ok: false, reason: "expired" });
     const again = await ask(s, call());
     expect(again.id).not.toBe(asked.id);
@@ -136,6 +189,17 @@ export function runApprovalStoreContract(
     await s.decide(asked.id, "approved");
     await clock.advanceBy(TTL_MS);
     expect(await s.check(call())).toMatchObject({ kind: "expired", record: { state: "expired" } });
+    expect(await s.check(call())).toEqual({ kind: "none" });
+  });
+
+  clockTest(`${name}: a used approval cannot be restored after its expiry`, async () => {
+    const { clock, store: s, call } = await setup();
+    const asked = await ask(s, call());
+    await s.decide(asked.id, "approved");
+    expect((await s.check(call())).kind).toBe("consumed");
+    await clock.advanceBy(TTL_MS);
+    expect(await s.restore(asked.id)).toBeUndefined();
+    expect((await s.get(asked.id))?.state).toBe("used");
   });
 
   clockTest(`${name}: a denial lapses at its expiry, after which the call may be asked about again`, async () => {

@@ -52,8 +52,8 @@ runApprovalStoreContract("redis approvals (test-seam clock)", (clock) => open({ 
 
 test("an approval passes exactly once across two replicas racing for it", async () => {
   const [a, b] = [await open(), await open()];
-  const call = { grantId: `race-${randomHex(4)}`, tool: "stop_salesbot", argsDigest: "d" };
-  const asked = await a.request({ ...call, policyVersion: "v1", ttlMs: 60_000 });
+  const call = { grantId: `race-${randomHex(4)}`, tool: "stop_salesbot", argsDigest: "d", policyVersion: "v1" };
+  const { record: asked } = await a.request({ ...call, ttlMs: 60_000 });
   expect((await b.decide(asked.id, "approved", "carol")).ok).toBe(true);
   const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? a : b).check(call)));
   expect(results.filter((r) => r.kind === "consumed")).toHaveLength(1);
@@ -62,9 +62,9 @@ test("an approval passes exactly once across two replicas racing for it", async 
 test("approval keys share one hash tag and expire retention after the approval's expiry", async () => {
   const clock = new VirtualClock(Date.UTC(2026, 0, 1));
   const store = await open({ timeSource: clock });
-  const asked = await store.request({ grantId: "ttl", tool: "t", argsDigest: "d", policyVersion: "v1", ttlMs: 60_000 });
+  const { record: asked } = await store.request({ grantId: "ttl", tool: "t", argsDigest: "d", policyVersion: "v1", ttlMs: 60_000 });
   const recordKey = `${PREFIX}{approvals}:id:${asked.id}`;
-  const callKey = `${PREFIX}{approvals}:call:${JSON.stringify(["ttl", "t", "d"])}`;
+  const callKey = `${PREFIX}{approvals}:call:${JSON.stringify(["ttl", "t", "d", "v1"])}`;
   expect(await admin.hget(recordKey, "state")).toBe("pending");
   expect(await admin.get(callKey)).toBe(asked.id);
   for (const key of [recordKey, callKey]) {
@@ -76,7 +76,7 @@ test("approval keys share one hash tag and expire retention after the approval's
 
 test("the listing drops ids whose records have expired away", async () => {
   const store = await open();
-  const asked = await store.request({ grantId: `gone-${randomHex(4)}`, tool: "t", argsDigest: "d", policyVersion: "v1", ttlMs: 60_000 });
+  const { record: asked } = await store.request({ grantId: `gone-${randomHex(4)}`, tool: "t", argsDigest: "d", policyVersion: "v1", ttlMs: 60_000 });
   await admin.del(`${PREFIX}{approvals}:id:${asked.id}`);
   expect((await store.list()).map((r) => r.id)).not.toContain(asked.id);
   expect(await admin.zscore(`${PREFIX}{approvals}:index`, asked.id)).toBeNull();

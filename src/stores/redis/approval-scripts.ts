@@ -3,7 +3,7 @@
  *
  * Layout (every key carries the hash tag `{approvals}`, so all of them live in one Cluster slot):
  * - `<prefix>{approvals}:id:<id>`: hash with the record's fields (numbers as decimal strings);
- * - `<prefix>{approvals}:call:<grant, tool, digest as JSON>`: the id of the latest approval for that call;
+ * - `<prefix>{approvals}:call:<grant, tool, digest, policy version as JSON>`: the id of the latest approval for that call;
  * - `<prefix>{approvals}:index`: sorted set of ids by creation time, for listing.
  * Records and call keys expire `retentionMs` after the approval's expiry. The record key is built
  * inside the scripts from the id (same hash tag, so the same slot).
@@ -45,7 +45,8 @@ end
 
 /**
  * KEYS[1]: call key. ARGV: now, id key prefix.
- * kind: consumed | pending | denied | expired | none. Consuming marks the record used, atomically.
+ * kind: consumed | pending | denied | expired | none. Consuming marks the record used, and
+ * answering denied or expired marks it reported (so later checks answer none), atomically.
  */
 export const CHECK_LUA = `${PRELUDE}
 local now = now_ms()
@@ -55,21 +56,27 @@ local key = ARGV[2] .. id
 local h = load(key)
 if not h then return reply(now, 'none', nil) end
 local live = now < tonumber(h.expiresAtMs)
+local reported = h.reportedAtMs ~= nil
 if h.state == 'approved' and live then
   h.state = 'used'
   h.usedAtMs = string.format('%.17g', now)
   redis.call('HSET', key, 'state', 'used', 'usedAtMs', h.usedAtMs)
   return reply(now, 'consumed', h)
 end
-if h.state == 'pending' then return reply(now, live and 'pending' or 'expired', h) end
-if h.state == 'approved' or h.state == 'expired' then return reply(now, 'expired', h) end
-if h.state == 'denied' and live then return reply(now, 'denied', h) end
-return reply(now, 'none', nil)
+if h.state == 'pending' and live then return reply(now, 'pending', h) end
+local kind = 'none'
+if h.state == 'pending' or h.state == 'approved' or h.state == 'expired' then kind = 'expired' end
+if h.state == 'denied' and live then kind = 'denied' end
+if kind == 'none' or reported then return reply(now, 'none', nil) end
+h.reportedAtMs = string.format('%.17g', now)
+redis.call('HSET', key, 'reportedAtMs', h.reportedAtMs)
+return reply(now, kind, h)
 `;
 
 /**
  * KEYS[1]: call key, KEYS[2]: index. ARGV: now, id key prefix, new id, grantId, tool, argsDigest,
- * policyVersion, ttlMs, retentionMs. Returns the live pending record of the call, or a new one.
+ * policyVersion, ttlMs, retentionMs. Returns the live pending record of the call (kind existing),
+ * or a new one (kind created).
  */
 export const REQUEST_LUA = `${PRELUDE}
 local now = now_ms()
@@ -113,6 +120,22 @@ if ARGV[3] ~= '' then
   redis.call('HSET', KEYS[1], 'decidedBy', ARGV[3])
 end
 return reply(now, 'decided', h)
+`;
+
+/**
+ * KEYS[1]: record key. ARGV: now. A used, unexpired record becomes approved again (usedAtMs
+ * removed). kind: restored | unchanged | unknown.
+ */
+export const RESTORE_LUA = `${PRELUDE}
+local now = now_ms()
+local h = load(KEYS[1])
+if not h then return reply(now, 'unknown', nil) end
+if h.state ~= 'used' or now >= tonumber(h.expiresAtMs) then return reply(now, 'unchanged', h) end
+h.state = 'approved'
+h.usedAtMs = nil
+redis.call('HSET', KEYS[1], 'state', 'approved')
+redis.call('HDEL', KEYS[1], 'usedAtMs')
+return reply(now, 'restored', h)
 `;
 
 /** KEYS[1]: record key. ARGV: now. kind: found | unknown. */
