@@ -18,6 +18,7 @@ import { eraMeta, eraOfRevision, requestEra, type Era } from "../protocol/eras.j
 import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
 import { FrameError, type Transport } from "../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR, invalidRequest, messageTooLarge, parseError, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
+import type { ApprovalGate } from "./approvals/approval-gate.js";
 import type { AuditRecord } from "./audit-log.js";
 import { Correlation, type PendingUpstream } from "./correlation.js";
 import { newConnectionKey } from "./decision-id.js";
@@ -47,6 +48,8 @@ export interface GatewayOptions {
   readonly storeFailMode?: "closed" | "open";
   /** Decide and audit, but forward every call and leave `tools/list` unfiltered. */
   readonly shadow?: boolean;
+  /** Pending approvals (step 7), shared by every connection of the process; see `approvals/approval-gate.ts`. */
+  readonly approvals?: ApprovalGate;
 }
 
 export interface GatewayClosed {
@@ -106,6 +109,7 @@ class GatewayConnection implements Gateway {
       forward: (call, request) => this.forward(request, { kind: "call", call }),
       audit: options.audit,
       log: this.log,
+      approvals: options.approvals,
     });
   }
 

@@ -13,6 +13,8 @@ import { denialResult } from "../protocol/denial.js";
 import type { Era } from "../protocol/eras.js";
 import { isJsonObject, type JsonObject, type JsonRpcErrorResponse, type JsonRpcId, type JsonRpcRequest } from "../protocol/messages.js";
 import { errorResponse, INTERNAL_ERROR, invalidParams, upstreamFailure } from "../protocol/wire-errors.js";
+import type { ApprovalGate } from "./approvals/approval-gate.js";
+import { runApprovalStep } from "./approvals/approval-step.js";
 import { argumentFacts, type AuditOutcome, type AuditRecord, type WouldDeny } from "./audit-log.js";
 import { newDecisionId } from "./decision-id.js";
 import { findArgumentProblem } from "./unsafe-keys.js";
@@ -36,6 +38,10 @@ interface CallState {
   readonly policyVersion: string | null;
   readonly reservations: Reservation[];
   readonly wouldDeny: WouldDeny[];
+  /** The approval this call was answered with or passed on (audited with the decision). */
+  approvalId?: string;
+  /** A consumed approval to give back if the call does not reach the server. */
+  unusedApproval?: string;
   cancelled: boolean;
   startedNs: bigint;
   settled: boolean;
@@ -56,6 +62,8 @@ export interface GovernorDeps {
   readonly forward: (call: ForwardedCall, request: JsonRpcRequest) => void;
   readonly audit: ((record: AuditRecord) => void) | undefined;
   readonly log: (line: object) => void;
+  /** Step 7 with pending approvals; without it `approval_required` is answered with no approval id. */
+  readonly approvals?: ApprovalGate | undefined;
 }
 
 export class ToolCallGovernor {
@@ -154,6 +162,14 @@ export class ToolCallGovernor {
       const argumentIssues = this.validator.validate(lookup.inputSchema, input.args);
       if (argumentIssues.length > 0) pre = precheck(policy, { ...input, argumentIssues });
     }
+    const approvals = this.deps.approvals;
+    if (pre.kind === "deny" && pre.decision.code === "approval_required" && approvals !== undefined && policy !== undefined && !this.deps.shadow) {
+      const step = await runApprovalStep(approvals, policy, input, pre.decision, { decisionId: state.decisionId, cancelled: () => state.cancelled, log: this.deps.log });
+      if (step.kind === "cancelled") return;
+      state.approvalId = step.kind === "proceed" ? step.approvalId : step.deny.approvalId;
+      if (step.kind === "proceed") state.unusedApproval = step.approvalId;
+      pre = step.kind === "proceed" ? precheck(policy, { ...input, approved: true }) : { kind: "deny", decision: step.deny };
+    }
     if (pre.kind === "deny") {
       if (this.stop(state, pre.decision)) return;
       return this.forward(state);
@@ -228,6 +244,9 @@ export class ToolCallGovernor {
   }
 
   private async rollback(state: CallState): Promise<void> {
+    const approvalId = state.unusedApproval;
+    state.unusedApproval = undefined;
+    if (approvalId !== undefined) await this.deps.approvals?.restore(approvalId, state.decisionId);
     const reservations = state.reservations.splice(0);
     for (const reservation of reservations) {
       try {
@@ -255,6 +274,7 @@ export class ToolCallGovernor {
       argsSha256,
       policyVersion: state.policyVersion,
       ...(state.wouldDeny.length > 0 ? { wouldDeny: state.wouldDeny } : {}),
+      ...(state.approvalId === undefined ? {} : { approvalId: state.approvalId }),
       latencyMs,
       outcome,
     });
