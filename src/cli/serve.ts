@@ -1,29 +1,56 @@
 /**
- * `toolgate serve`: the gateway on stdio. The agent talks to this process's stdin/stdout; the
- * upstream is a child process (`--upstream-cmd`, split like a shell would but spawned without
- * one, its stderr inherited) or a Streamable HTTP server (`--upstream-url`). Logs are JSON lines
- * on stderr. Exit code: 0 when the agent hung up, 1 for an invalid policy or when the upstream
+ * `toolgate serve`: the policy gateway in front of an MCP server. The upstream is a child process
+ * (`--upstream-cmd`, split like a shell would but spawned without one, its stderr inherited) or a
+ * Streamable HTTP server (`--upstream-url`).
+ *
+ * Downstream on stdio (default): the agent talks to this process's stdin/stdout, under one grant
+ * (`--grant`). Exit code: 0 when the agent hung up, 1 for an invalid policy or when the upstream
  * went away (every pending call has been answered with an error first), 2 for usage errors.
+ *
+ * Downstream on Streamable HTTP (`--listen HOST:PORT`, path `/mcp`, plus `/metrics` and
+ * `/health`): every MCP session gets its own gateway and its own upstream connection; bearer
+ * tokens map to grants (`--grants FILE`) or every request uses `--grant`, which is refused on a
+ * non-loopback address. SIGTERM/SIGINT stop accepting, finish calls in flight (bounded by
+ * `--drain-timeout-ms`), close the upstreams and exit 0.
+ *
+ * The upstream's own credential stays here: `--upstream-header "Name: value"` (for
+ * `--upstream-url`) and `--upstream-env NAME=VALUE` (for `--upstream-cmd`); the agent's
+ * `Authorization` header is never forwarded. Logs are JSON lines on stderr.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { processClock } from "../core/clock.js";
+import { processClock, type Clock } from "../core/clock.js";
 import { formatIssues } from "../core/errors.js";
-import { createAuditFileWriter, type AuditFileWriter } from "../gateway/audit-log.js";
+import { createAuditFileWriter, type AuditFileWriter, type AuditRecord } from "../gateway/audit-log.js";
 import { createGateway, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from "../gateway/gateway.js";
-import { parsePolicyText } from "../policy/load-policy.js";
+import { formatGrantsIssues, GrantTable, loadGrantsText } from "../gateway/grants.js";
+import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_SESSIONS, startHttpFront, type AuthOutcome } from "../gateway/http/http-front.js";
+import { isLoopbackHostname } from "../gateway/http/request-checks.js";
+import { UpstreamPool } from "../gateway/http/upstream-pool.js";
+import { createJsonLogger, isLogLevel, type Logger, type LogLevel } from "../gateway/logger.js";
+import { Metrics } from "../gateway/metrics.js";
+import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import type { Transport } from "../protocol/transport.js";
 import { MemoryCounterStore } from "../stores/memory-counter-store.js";
 import { HttpClientTransport } from "../transports/http-client-transport.js";
 import { splitCommand } from "../transports/split-command.js";
 import { ChildProcessTransport, StdioTransport } from "../transports/stdio-transport.js";
-import { parseArgs, UsageError, type CommandIo, type CommandRun, type FlagSpecs } from "./args.js";
+import { parseArgs, parseHostPort, UsageError, type CommandIo, type CommandRun, type FlagSpecs } from "./args.js";
 
 const FLAGS: FlagSpecs = {
   policy: { kind: "string" },
   "upstream-cmd": { kind: "string" },
   "upstream-url": { kind: "string" },
+  "upstream-header": { kind: "strings" },
+  "upstream-env": { kind: "strings" },
   grant: { kind: "string" },
+  grants: { kind: "string" },
+  listen: { kind: "string" },
+  "allowed-origins": { kind: "string" },
+  "max-body-bytes": { kind: "string" },
+  "max-sessions": { kind: "string" },
+  "drain-timeout-ms": { kind: "string" },
+  "log-level": { kind: "string" },
   audit: { kind: "string" },
   "store-fail": { kind: "string" },
   "upstream-timeout-ms": { kind: "string" },
@@ -35,9 +62,21 @@ const FLAGS: FlagSpecs = {
 export const DEFAULT_STDIO_GRANT = "stdio";
 
 export interface ServeConfig {
-  readonly policyFile: string;
+  /** `--policy`; optional with `--grants` when every grant names its own policy. */
+  readonly policyFile: string | undefined;
   readonly upstream: { readonly kind: "cmd"; readonly command: string; readonly args: readonly string[] } | { readonly kind: "url"; readonly url: URL };
+  /** `--upstream-header` (url upstream) as a header map. */
+  readonly upstreamHeaders: Readonly<Record<string, string>>;
+  /** `--upstream-env` (cmd upstream), added to the child's environment. */
+  readonly upstreamEnv: Readonly<Record<string, string>>;
   readonly grantId: string;
+  readonly grantsFile: string | undefined;
+  readonly listen: { readonly host: string; readonly port: number } | undefined;
+  readonly allowedOrigins: readonly string[];
+  readonly maxBodyBytes: number;
+  readonly maxSessions: number;
+  readonly drainTimeoutMs: number;
+  readonly logLevel: LogLevel;
   readonly auditFile: string | undefined;
   readonly storeFailMode: "closed" | "open";
   readonly upstreamTimeoutMs: number;
@@ -48,8 +87,10 @@ export interface ServeConfig {
 export function parseServeArgs(argv: readonly string[], cwd: string): ServeConfig {
   const { flags } = parseArgs(argv, FLAGS);
   const str = (name: string): string | undefined => flags[name] as string | undefined;
+  const list = (name: string): string[] => (flags[name] as string[] | undefined) ?? [];
   const policy = str("policy");
-  if (policy === undefined) throw new UsageError("flag `--policy FILE` is required");
+  const grants = str("grants");
+  if (policy === undefined && grants === undefined) throw new UsageError("flag `--policy FILE` is required");
   const cmd = str("upstream-cmd");
   const url = str("upstream-url");
   if ((cmd === undefined) === (url === undefined)) throw new UsageError("give exactly one of `--upstream-cmd \"CMD ARGS\"` and `--upstream-url URL`");
@@ -73,14 +114,54 @@ export function parseServeArgs(argv: readonly string[], cwd: string): ServeConfi
     if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new UsageError(`flag \`--upstream-url\`: expected an http(s) URL, found \`${url}\``);
     upstream = { kind: "url", url: parsed };
   }
+  const upstreamHeaders: Record<string, string> = {};
+  for (const h of list("upstream-header")) {
+    if (upstream.kind !== "url") throw new UsageError("flag `--upstream-header` applies to `--upstream-url`; for `--upstream-cmd` use `--upstream-env NAME=VALUE`");
+    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(h);
+    if (!m) throw new UsageError("flag `--upstream-header`: expected `Name: value` (the value is not shown here)");
+    const name = m[1]!.toLowerCase();
+    if (["mcp-session-id", "mcp-protocol-version", "content-type", "content-length", "accept", "host"].includes(name)) throw new UsageError(`flag \`--upstream-header\`: \`${m[1]}\` is set by the gateway itself`);
+    upstreamHeaders[name] = m[2]!;
+  }
+  const upstreamEnv: Record<string, string> = {};
+  for (const e of list("upstream-env")) {
+    if (upstream.kind !== "cmd") throw new UsageError("flag `--upstream-env` applies to `--upstream-cmd`; for `--upstream-url` use `--upstream-header \"Name: value\"`");
+    const eq = e.indexOf("=");
+    if (eq < 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.slice(0, eq))) throw new UsageError("flag `--upstream-env`: expected `NAME=VALUE` with a variable name of letters, digits and `_`");
+    upstreamEnv[e.slice(0, eq)] = e.slice(eq + 1);
+  }
   const storeFail = str("store-fail") ?? "closed";
   if (storeFail !== "closed" && storeFail !== "open") throw new UsageError(`flag \`--store-fail\`: expected \`closed\` or \`open\`, found \`${storeFail}\``);
-  const grant = str("grant") ?? DEFAULT_STDIO_GRANT;
+  const grant = str("grant");
   if (grant === "") throw new UsageError("flag `--grant` must not be empty");
+  const listenText = str("listen");
+  const listen = listenText === undefined ? undefined : parseHostPort(listenText, "listen");
+  if (grants !== undefined && listen === undefined) throw new UsageError("flag `--grants` needs `--listen HOST:PORT` (on stdio the grant is named with `--grant`)");
+  if (grants !== undefined && grant !== undefined) throw new UsageError("give `--grants FILE` or `--grant ID`, not both");
+  if (listen !== undefined && grants === undefined && !isLoopbackHostname(listen.host)) {
+    throw new UsageError(`flag \`--listen\`: refusing to listen on \`${listen.host}\` without \`--grants FILE\`; anyone who can reach it could call the upstream. Use a loopback address or give grants`);
+  }
+  const httpOnly = ["allowed-origins", "max-body-bytes", "max-sessions", "drain-timeout-ms"].filter((f) => flags[f] !== undefined);
+  if (listen === undefined && httpOnly.length > 0) throw new UsageError(`flag \`--${httpOnly[0]}\` needs \`--listen HOST:PORT\``);
+  const logLevel = str("log-level") ?? "info";
+  if (!isLogLevel(logLevel)) throw new UsageError(`flag \`--log-level\`: expected debug, info, warn or error, found \`${logLevel}\``);
+  const origins = (str("allowed-origins") ?? "").split(",").map((o) => o.trim()).filter((o) => o !== "");
+  for (const o of origins) {
+    if (o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`flag \`--allowed-origins\`: expected origins like \`https://app.example.com\` (scheme and host, no path), found \`${o}\``);
+  }
   return {
-    policyFile: resolve(cwd, policy),
+    policyFile: policy === undefined ? undefined : resolve(cwd, policy),
     upstream,
-    grantId: grant,
+    upstreamHeaders,
+    upstreamEnv,
+    grantId: grant ?? DEFAULT_STDIO_GRANT,
+    grantsFile: grants === undefined ? undefined : resolve(cwd, grants),
+    listen,
+    allowedOrigins: origins,
+    maxBodyBytes: positiveInt(str("max-body-bytes"), "max-body-bytes", DEFAULT_MAX_BODY_BYTES),
+    maxSessions: positiveInt(str("max-sessions"), "max-sessions", DEFAULT_MAX_SESSIONS),
+    drainTimeoutMs: positiveInt(str("drain-timeout-ms"), "drain-timeout-ms", DEFAULT_DRAIN_TIMEOUT_MS),
+    logLevel,
     auditFile: str("audit") === undefined ? undefined : resolve(cwd, str("audit")!),
     storeFailMode: storeFail,
     upstreamTimeoutMs: positiveInt(str("upstream-timeout-ms"), "upstream-timeout-ms", DEFAULT_UPSTREAM_TIMEOUT_MS),
@@ -99,31 +180,41 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
 export const run: CommandRun = async (argv, io) => {
   const config = parseServeArgs(argv, io.cwd);
   const clock = processClock(io.env);
-  const log = (line: object): void => {
-    io.stderr.write(`${JSON.stringify({ time: new Date(clock.nowMs()).toISOString(), source: "toolgate", ...line })}\n`);
-  };
+  const logger = createJsonLogger({ write: (text, done) => void io.stderr.write(text, done), clock, level: config.logLevel, base: { source: "toolgate" } });
+  const code = config.listen ? await serveHttp(config, io, clock, logger) : await serveStdio(config, io, clock, logger);
+  await logger.flush();
+  return code;
+};
 
+function readPolicy(file: string, io: CommandIo): CompiledPolicy | undefined {
   let text: string;
   try {
-    text = readFileSync(config.policyFile, "utf8");
+    text = readFileSync(file, "utf8");
   } catch (error) {
-    io.stderr.write(`${config.policyFile}: (root): cannot read the policy file: ${(error as Error).message}\n`);
-    return 1;
+    io.stderr.write(`${file}: (root): cannot read the policy file: ${(error as Error).message}\n`);
+    return undefined;
   }
   const parsed = parsePolicyText(text);
   if (!parsed.ok) {
-    io.stderr.write(`${formatIssues(config.policyFile, parsed.issues)}\n`);
-    return 1;
+    io.stderr.write(`${formatIssues(file, parsed.issues)}\n`);
+    return undefined;
   }
+  return parsed.value;
+}
 
-  const audit: AuditFileWriter | undefined = config.auditFile
-    ? createAuditFileWriter(config.auditFile, (error) => log({ level: "error", event: "audit_write_failed", message: error.message }))
-    : undefined;
+function openAudit(config: ServeConfig, logger: Logger): AuditFileWriter | undefined {
+  return config.auditFile ? createAuditFileWriter(config.auditFile, (error) => logger.error("cannot write the audit log", { event: "audit_write_failed", error: error.message })) : undefined;
+}
+
+async function serveStdio(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
+  const policy = readPolicy(config.policyFile!, io);
+  if (!policy) return 1;
+  const audit = openAudit(config, logger);
   const upstream = openUpstream(config, io);
   const downstream = new StdioTransport({ readable: io.stdin, writable: io.stdout, maxMessageBytes: config.maxMessageBytes, endWritableOnClose: false });
   const store = new MemoryCounterStore({ clock });
   const gateway = createGateway({
-    policy: parsed.value,
+    policy,
     grantId: config.grantId,
     clock,
     store,
@@ -132,7 +223,7 @@ export const run: CommandRun = async (argv, io) => {
     audit: audit?.write,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     maxMessageBytes: config.maxMessageBytes,
-    logger: log,
+    logger: logger.line,
     storeFailMode: config.storeFailMode,
     shadow: config.shadow,
   });
@@ -140,7 +231,7 @@ export const run: CommandRun = async (argv, io) => {
   const stopOnSignal = (): void => void gateway.close();
   process.once("SIGTERM", stopOnSignal);
   process.once("SIGINT", stopOnSignal);
-  log({ level: "info", event: "started", policyVersion: parsed.value.version, grant: config.grantId, upstream: config.upstream.kind === "cmd" ? config.upstream.command : config.upstream.url.origin });
+  logger.info("started", { event: "started", policyVersion: policy.version, grant: config.grantId, upstream: upstreamLabel(config) });
   await gateway.start();
   const closed = await gateway.closed;
   process.off("SIGTERM", stopOnSignal);
@@ -149,27 +240,133 @@ export const run: CommandRun = async (argv, io) => {
   if (upstream instanceof ChildProcessTransport) {
     const exit = upstream.exitStatus;
     if (exit && closed.exitCode !== 0) {
-      log({ level: "error", event: "upstream_exited", code: exit.code, signal: exit.signal, message: exit.error ? `the upstream command could not run: ${exit.error.message}` : `the upstream command exited (code ${exit.code ?? "none"}, signal ${exit.signal ?? "none"})` });
+      logger.error(exit.error ? `the upstream command could not run: ${exit.error.message}` : `the upstream command exited (code ${exit.code ?? "none"}, signal ${exit.signal ?? "none"})`, { event: "upstream_exited", code: exit.code, signal: exit.signal });
     }
   }
-  log({ level: closed.exitCode === 0 ? "info" : "error", event: "stopped", reason: closed.reason, exitCode: closed.exitCode });
+  logger.line({ level: closed.exitCode === 0 ? "info" : "error", event: "stopped", message: "stopped", reason: closed.reason, exitCode: closed.exitCode });
   await audit?.close();
   await store.close();
   await flush(io.stdout);
   releaseStdin(io);
   return closed.exitCode;
-};
+}
+
+async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
+  // Grants: token digest → grant id and policy; without --grants one grant for every request.
+  const policies = new Map<string, CompiledPolicy>();
+  let authenticate: (authorization: string | undefined) => AuthOutcome;
+  if (config.grantsFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(config.grantsFile, "utf8");
+    } catch (error) {
+      io.stderr.write(`${config.grantsFile}: (root): cannot read the grants file: ${(error as Error).message}\n`);
+      return 1;
+    }
+    const loaded = loadGrantsText(text, config.grantsFile, config.policyFile);
+    if (!loaded.ok) {
+      io.stderr.write(`${formatGrantsIssues(loaded.issues)}\n`);
+      return 1;
+    }
+    for (const g of loaded.value) policies.set(g.id, g.policy);
+    const table = new GrantTable(loaded.value);
+    authenticate = (authorization) => {
+      const result = table.authenticate(authorization);
+      return result.kind === "ok" ? { kind: "ok", grantId: result.grant.id } : result;
+    };
+  } else {
+    const policy = readPolicy(config.policyFile!, io);
+    if (!policy) return 1;
+    policies.set(config.grantId, policy);
+    const ok: AuthOutcome = { kind: "ok", grantId: config.grantId };
+    authenticate = () => ok;
+  }
+
+  const metrics = new Metrics();
+  const audit = openAudit(config, logger);
+  const onAudit = (record: AuditRecord): void => {
+    metrics.observeAudit(record);
+    audit?.write(record);
+  };
+  const store = new MemoryCounterStore({ clock });
+  const pool =
+    config.upstream.kind === "cmd"
+      ? new UpstreamPool({ open: () => openUpstream(config, io), alive: (t) => (t as ChildProcessTransport).exitStatus === undefined, size: 1 })
+      : undefined;
+  const front = await startHttpFront({
+    host: config.listen!.host,
+    port: config.listen!.port,
+    maxBodyBytes: config.maxBodyBytes,
+    allowedOrigins: config.allowedOrigins,
+    checkHost: config.grantsFile === undefined && isLoopbackHostname(config.listen!.host),
+    authenticate,
+    metrics,
+    log: logger,
+    clock,
+    maxSessions: config.maxSessions,
+    drainTimeoutMs: config.drainTimeoutMs,
+    openGateway: ({ grantId, sessionKey, downstream }) =>
+      createGateway({
+        policy: policies.get(grantId),
+        grantId,
+        sessionKey,
+        clock,
+        store,
+        upstream: pool ? pool.take() : openUpstream(config, io),
+        downstream,
+        audit: onAudit,
+        upstreamTimeoutMs: config.upstreamTimeoutMs,
+        maxMessageBytes: config.maxBodyBytes,
+        logger: logger.line,
+        storeFailMode: config.storeFailMode,
+        shadow: config.shadow,
+      }),
+  }).catch((error: Error) => {
+    io.stderr.write(`toolgate serve: cannot listen on ${config.listen!.host}:${config.listen!.port}: ${error.message}\n`);
+    return undefined;
+  });
+  if (!front) {
+    await pool?.close();
+    return 1;
+  }
+  logger.info(`listening on ${front.url}`, { event: "listening", url: front.url, grants: [...policies.keys()].length, upstream: upstreamLabel(config) });
+
+  const signal = await new Promise<string>((resolveSignal) => {
+    const on = (name: string) => (): void => {
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onInt);
+      resolveSignal(name);
+    };
+    const onTerm = on("SIGTERM");
+    const onInt = on("SIGINT");
+    process.once("SIGTERM", onTerm);
+    process.once("SIGINT", onInt);
+  });
+  logger.info(`${signal}: stopping`, { event: "stopping", signal, sessions: front.sessionCount() });
+  await front.close();
+  await pool?.close();
+  await audit?.close();
+  await store.close();
+  logger.info("stopped", { event: "stopped", exitCode: 0 });
+  releaseStdin(io);
+  return 0;
+}
+
+function upstreamLabel(config: ServeConfig): string {
+  return config.upstream.kind === "cmd" ? config.upstream.command : config.upstream.url.origin;
+}
 
 function openUpstream(config: ServeConfig, io: CommandIo): Transport {
-  if (config.upstream.kind === "url") return new HttpClientTransport({ url: config.upstream.url, maxMessageBytes: config.maxMessageBytes * 16 });
+  // Upstream answers (tool results, long lists) may legitimately exceed what an agent may send.
+  const maxMessageBytes = Math.max(config.maxMessageBytes, config.maxBodyBytes) * 16;
+  if (config.upstream.kind === "url") return new HttpClientTransport({ url: config.upstream.url, headers: config.upstreamHeaders, maxMessageBytes });
   return new ChildProcessTransport({
     command: config.upstream.command,
     args: config.upstream.args,
-    env: io.env,
+    env: Object.keys(config.upstreamEnv).length > 0 ? { ...io.env, ...config.upstreamEnv } : io.env,
     cwd: io.cwd,
     stderr: "inherit",
-    // Upstream answers (tool results, long lists) may legitimately exceed what an agent may send.
-    maxMessageBytes: config.maxMessageBytes * 16,
+    maxMessageBytes,
   });
 }
 
