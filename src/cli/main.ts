@@ -4,7 +4,6 @@ import { UsageError, type CommandIo, type CommandRun } from "./args.js";
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: CommandRun }> }> = {
   "kommo-sim": { summary: "run the simulated Kommo MCP server (stdio, --listen, --rest)", load: () => import("./kommo-sim.js") },
   approvals: { summary: "list, approve or deny pending approvals through a running serve's admin API", load: () => import("./approvals.js") },
-  approvals: { summary: "list, approve or deny pending approvals through a running serve's admin API", load: () => import("./approvals.js") },
   bench: { summary: "measure overhead against direct paths, mcp-proxy and supergateway (--json, --quick)", load: () => import("./bench.js") },
   check: { summary: "run scenarios against the gateway (or --gateway-cmd); write a report", load: () => import("./check.js") },
   init: { summary: "write a risk-classified starter policy from an upstream's tools", load: () => import("./init.js") },
