@@ -1,7 +1,7 @@
 /**
  * A few raw RESP commands over a plain socket, for the bench's own bookkeeping (PING round trip,
- * CONFIG RESETSTAT, INFO commandstats). Only the Redis stores may import a Redis client; this is
- * not one, it speaks just enough of the protocol to read one reply.
+ * MONITOR). Only the Redis stores may import a Redis client; this is not one: it speaks just
+ * enough of the protocol to read one simple reply.
  */
 import { connect, type Socket } from "node:net";
 
@@ -65,9 +65,44 @@ export function takeReply(text: string): { value: string; length: number } | und
   throw new Error(`raw redis: unexpected reply \`${text.slice(0, 40)}\``);
 }
 
-/** `cmdstat_<name>:calls=N,...` lines of INFO commandstats → calls by command name. */
-export function commandCalls(info: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1]!, Number(m[2]));
-  return out;
+/** A MONITOR connection: every command Redis runs, one line each; script-issued ones say `lua]`. */
+export async function startMonitor(host: string, port: number): Promise<{ stop(): Promise<string[]> }> {
+  const socket = connect(port, host);
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  let text = "";
+  socket.setEncoding("utf8");
+  socket.on("data", (chunk: string) => (text += chunk));
+  socket.write("*1\r\n$7\r\nMONITOR\r\n");
+  // MONITOR answers +OK first; commands are streamed only after it.
+  for (let i = 0; i < 200 && !text.startsWith("+OK\r\n"); i++) await new Promise<void>((resolve) => socket.once("data", () => resolve()));
+  return {
+    async stop(): Promise<string[]> {
+      // A PING on another connection marks the end; wait until it shows up in the stream.
+      const marker = await RawRedis.open(host, port);
+      await marker.command("PING");
+      for (let i = 0; i < 200 && !/"ping"/i.test(text); i++) await new Promise<void>((resolve) => socket.once("data", () => resolve()));
+      marker.close();
+      socket.destroy();
+      return text
+        .split("\r\n")
+        .slice(1)
+        .filter((line) => line.startsWith("+") && !/"ping"/i.test(line));
+    },
+  };
+}
+
+/** Of MONITOR lines: commands sent by clients (round trips) and commands run inside scripts. */
+export function classifyMonitorLines(lines: readonly string[]): { client: Map<string, number>; script: number } {
+  const client = new Map<string, number>();
+  let script = 0;
+  for (const line of lines) {
+    const m = /^\+\S+ \[\d+ ([^\]]+)\] "([^"]+)"/.exec(line);
+    if (!m) continue;
+    if (m[1] === "lua") script++;
+    else client.set(m[2]!.toLowerCase(), (client.get(m[2]!.toLowerCase()) ?? 0) + 1);
+  }
+  return { client, script };
 }

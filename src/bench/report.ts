@@ -26,6 +26,8 @@ const METRICS = {
   rootCpuLoadUs: (r) => r.client?.load.cpu.rootUs,
   rootCpuWireUs: (r) => r.client?.wire?.cpu.rootUs,
   childCpuLoadUs: (r) => r.client?.load.cpu.childrenUs,
+  childCpuWireUs: (r) => r.client?.wire?.cpu.childrenUs,
+  clientCpuWireUs: (r) => r.client?.wire?.cpu.clientUs,
   clientCpuSeqUs: (r) => r.client?.sequential.cpu.clientUs,
   clientCpuLoadUs: (r) => r.client?.load.cpu.clientUs,
   rssMiB: (r) => mib(r.client?.rss.afterLoadBytes),
@@ -66,6 +68,8 @@ export interface Comparison {
   readonly ratioP99: Spread;
   readonly ratioCallsPerS: Spread;
   readonly ratioWireCallsPerS: Spread;
+  /** Proxy CPU per call at 16 in flight (wire client where there is one, else SDK client): path / against. */
+  readonly ratioProxyCpu: Spread;
 }
 
 /** Per round: `path` against `against` (same round), then median and spread across rounds. */
@@ -87,6 +91,7 @@ export function compare(result: BenchResult, path: string, against: string): Com
     ratioP99: of((p, a) => p.client!.sequential.p99Us / a.client!.sequential.p99Us),
     ratioCallsPerS: of((p, a) => p.client!.load.callsPerS / a.client!.load.callsPerS),
     ratioWireCallsPerS: of((p, a) => (p.client!.wire?.callsPerS ?? Number.NaN) / (a.client!.wire?.callsPerS ?? Number.NaN)),
+    ratioProxyCpu: of((p, a) => (p.client!.wire?.cpu.rootUs ?? p.client!.load.cpu.rootUs) / (a.client!.wire?.cpu.rootUs ?? a.client!.load.cpu.rootUs)),
   };
 }
 
@@ -185,7 +190,7 @@ export function renderMarkdown(result: BenchResult): string {
   out.push("");
   out.push(
     table(
-      ["path", "p50 µs", "p90 µs", "p99 µs", "calls/s @16 (SDK)", "calls/s @16 (wire)", "proxy CPU/call seq", "proxy CPU/call @16", "upstream CPU/call @16", "client CPU/call @16", "proxy RSS MiB", "start ms", "foreign cores seq/@16"],
+      ["path", "p50 µs", "p90 µs", "p99 µs", "calls/s @16 (SDK)", "calls/s @16 (wire)", "proxy CPU/call seq", "proxy CPU/call @16", "proxy CPU/call @16 wire", "upstream CPU/call @16", "client CPU/call @16 (wire)", "proxy RSS MiB", "start ms", "foreign cores seq/@16"],
       paths.map((p) => [
         p.failedRounds > 0 ? `${p.label} (${p.failedRounds} failed)` : p.label,
         cell(p.metrics.p50Us),
@@ -195,8 +200,9 @@ export function renderMarkdown(result: BenchResult): string {
         cell(p.metrics.wireCallsPerS),
         cell(p.metrics.rootCpuSeqUs),
         cell(p.metrics.rootCpuLoadUs),
+        cell(p.metrics.rootCpuWireUs),
         cell(p.metrics.childCpuLoadUs),
-        cell(p.metrics.clientCpuLoadUs),
+        p.metrics.clientCpuWireUs.n > 0 ? `${fmt(p.metrics.clientCpuLoadUs.median)} (${fmt(p.metrics.clientCpuWireUs.median)})` : cell(p.metrics.clientCpuLoadUs),
         cell(p.metrics.rssMiB),
         cell(p.metrics.startMs.n > 0 ? p.metrics.startMs : p.metrics.connectMs),
         `${fmt(p.metrics.foreignSeqCores.median)}/${fmt(p.metrics.foreignLoadCores.median)} (max ${fmt(Math.max(p.metrics.foreignSeqCores.max, p.metrics.foreignLoadCores.max))})`,
@@ -210,8 +216,8 @@ export function renderMarkdown(result: BenchResult): string {
     out.push("");
     out.push(
       table(
-        ["path", "against", "Δp50 µs", "×p50", "Δp99 µs", "×p99", "×calls/s (SDK)", "×calls/s (wire)"],
-        comps.map((k) => [k.path, k.against, cell(k.deltaP50Us), cell(k.ratioP50, (v) => v.toFixed(2)), cell(k.deltaP99Us), cell(k.ratioP99, (v) => v.toFixed(2)), cell(k.ratioCallsPerS, (v) => v.toFixed(2)), cell(k.ratioWireCallsPerS, (v) => v.toFixed(2))]),
+        ["path", "against", "Δp50 µs", "×p50", "Δp99 µs", "×p99", "×calls/s (SDK)", "×calls/s (wire)", "×proxy CPU/call @16"],
+        comps.map((k) => [k.path, k.against, cell(k.deltaP50Us), cell(k.ratioP50, (v) => v.toFixed(2)), cell(k.deltaP99Us), cell(k.ratioP99, (v) => v.toFixed(2)), cell(k.ratioCallsPerS, (v) => v.toFixed(2)), cell(k.ratioWireCallsPerS, (v) => v.toFixed(2)), cell(k.ratioProxyCpu, (v) => v.toFixed(2))]),
       ),
     );
   }

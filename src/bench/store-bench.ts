@@ -2,7 +2,8 @@
  * Counter reservation: µs per `reserve` for the memory store and the Redis store (sequential, one
  * reservation awaited at a time), with one counter (the seed policy) and three. For Redis it also
  * confirms that a reservation is one round trip: a private `redis-server` (loopback, nothing on
- * disk) counts the commands it received (`INFO commandstats`) for N reservations, and a raw PING
+ * disk) is watched with MONITOR while N reservations run, counting the commands clients sent
+ * (commands a Lua script runs show as `lua` and are counted apart), and a raw PING
  * gives the bare round trip to compare with.
  */
 import { randomHex, monotonicNs, systemClock } from "../core/clock.js";
@@ -10,7 +11,7 @@ import type { CounterRequest, CounterStore } from "../stores/counter-store.js";
 import { MemoryCounterStore } from "../stores/memory-counter-store.js";
 import { RedisCounterStore } from "../stores/redis-counter-store.js";
 import { freePort, spawnTracked, stopTree, waitForOutput } from "./processes.js";
-import { commandCalls, RawRedis } from "./raw-redis.js";
+import { classifyMonitorLines, RawRedis, startMonitor } from "./raw-redis.js";
 import { median } from "./stats.js";
 
 export interface StorePlan {
@@ -119,19 +120,19 @@ export async function runStoreBench(plan: StorePlan): Promise<StoreReport> {
         const store = await redisCase("redis (private)", `redis://127.0.0.1:${port}/0`);
         redisCommandsPerReserve = {};
         redisCommandBreakdown = {};
-        const n = 1_000;
+        const n = 200;
         for (const counters of [1, 3]) {
-          await raw.command("CONFIG", "RESETSTAT");
           const reqs = requests(counters, "grant:count");
+          await store.reserve(reqs); // the script is loaded (EVAL once per socket, EVALSHA after)
+          const monitor = await startMonitor("127.0.0.1", port);
           for (let i = 0; i < n; i++) await store.reserve(reqs);
-          const calls = commandCalls(await raw.command("INFO", "commandstats"));
-          calls.delete("config|resetstat");
-          calls.delete("info");
+          const { client, script } = classifyMonitorLines(await monitor.stop());
           let total = 0;
-          for (const [name, count] of calls) {
+          for (const [name, count] of client) {
             total += count;
             redisCommandBreakdown[`${counters} counter(s): ${name}`] = count;
           }
+          redisCommandBreakdown[`${counters} counter(s): run inside the script`] = script;
           redisCommandsPerReserve[String(counters)] = total / n;
         }
         await store.close();
