@@ -16,11 +16,21 @@
  * The upstream's own credential stays here: `--upstream-header "Name: value"` (for
  * `--upstream-url`) and `--upstream-env NAME=VALUE` (for `--upstream-cmd`); the agent's
  * `Authorization` header is never forwarded. Logs are JSON lines on stderr.
+ *
+ * Stores: `--store memory` (default) or `--store redis://HOST:PORT/DB` (counters and approvals
+ * shared by replicas). Approvals: `--approval-mode async|hold` (`--approval-timeout-ms` for hold),
+ * decided through the loopback admin API `--admin-listen HOST:PORT`, protected by its own token
+ * (`--admin-token-file FILE` or TOOLGATE_ADMIN_TOKEN). Policy files are watched and reloaded on
+ * change and on SIGHUP; an invalid file is logged with its issues and the old policy stays.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { processClock, type Clock } from "../core/clock.js";
 import { formatIssues } from "../core/errors.js";
+import { isLoopbackHost } from "../gateway/approvals/admin-server.js";
+import { readAdminToken } from "../gateway/approvals/admin-token.js";
+import type { ApprovalMode } from "../gateway/approvals/approval-gate.js";
+import { startServeApprovals, type ServeApprovals, type StoreSpec } from "../gateway/approvals/serve-approvals.js";
 import { createAuditFileWriter, type AuditFileWriter, type AuditRecord } from "../gateway/audit-log.js";
 import { createGateway, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from "../gateway/gateway.js";
 import { formatGrantsIssues, GrantTable, loadGrantsText } from "../gateway/grants.js";
@@ -29,9 +39,9 @@ import { isLoopbackHostname } from "../gateway/http/request-checks.js";
 import { UpstreamPool } from "../gateway/http/upstream-pool.js";
 import { createJsonLogger, isLogLevel, type Logger, type LogLevel } from "../gateway/logger.js";
 import { Metrics } from "../gateway/metrics.js";
+import { reloadOnSighup, watchPolicyFiles, type PolicySource } from "../gateway/reload.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import type { Transport } from "../protocol/transport.js";
-import { MemoryCounterStore } from "../stores/memory-counter-store.js";
 import { HttpClientTransport } from "../transports/http-client-transport.js";
 import { splitCommand } from "../transports/split-command.js";
 import { ChildProcessTransport, StdioTransport } from "../transports/stdio-transport.js";
@@ -56,6 +66,11 @@ const FLAGS: FlagSpecs = {
   "upstream-timeout-ms": { kind: "string" },
   "max-message-bytes": { kind: "string" },
   shadow: { kind: "boolean" },
+  store: { kind: "string" },
+  "admin-listen": { kind: "string" },
+  "admin-token-file": { kind: "string" },
+  "approval-mode": { kind: "string" },
+  "approval-timeout-ms": { kind: "string" },
 };
 
 /** The grant of a stdio gateway when `--grant` is not given (stdio names its grant at start-up). */
@@ -82,9 +97,14 @@ export interface ServeConfig {
   readonly upstreamTimeoutMs: number;
   readonly maxMessageBytes: number;
   readonly shadow: boolean;
+  readonly store: StoreSpec;
+  /** `--admin-listen` with its token (from `--admin-token-file` or TOOLGATE_ADMIN_TOKEN). */
+  readonly admin: { readonly host: string; readonly port: number; readonly token: string } | undefined;
+  readonly approvalMode: ApprovalMode;
+  readonly approvalTimeoutMs: number | undefined;
 }
 
-export function parseServeArgs(argv: readonly string[], cwd: string): ServeConfig {
+export function parseServeArgs(argv: readonly string[], cwd: string, env: Record<string, string | undefined> = process.env): ServeConfig {
   const { flags } = parseArgs(argv, FLAGS);
   const str = (name: string): string | undefined => flags[name] as string | undefined;
   const list = (name: string): string[] => (flags[name] as string[] | undefined) ?? [];
@@ -167,7 +187,34 @@ export function parseServeArgs(argv: readonly string[], cwd: string): ServeConfi
     upstreamTimeoutMs: positiveInt(str("upstream-timeout-ms"), "upstream-timeout-ms", DEFAULT_UPSTREAM_TIMEOUT_MS),
     maxMessageBytes: positiveInt(str("max-message-bytes"), "max-message-bytes", DEFAULT_MAX_MESSAGE_BYTES),
     shadow: flags.shadow === true,
+    ...parseApprovalFlags(str, cwd, env),
   };
+}
+
+/** `--store`, `--admin-listen`, `--admin-token-file`, `--approval-mode`, `--approval-timeout-ms`. */
+function parseApprovalFlags(str: (name: string) => string | undefined, cwd: string, env: Record<string, string | undefined>): Pick<ServeConfig, "store" | "admin" | "approvalMode" | "approvalTimeoutMs"> {
+  const storeText = str("store") ?? "memory";
+  let store: StoreSpec;
+  if (storeText === "memory") store = { kind: "memory" };
+  else if (/^rediss?:\/\/[^/\s]+(\/\d+)?$/.test(storeText)) store = { kind: "redis", url: storeText };
+  else throw new UsageError(`flag \`--store\`: expected \`memory\` or \`redis://HOST:PORT/DB\`, found \`${storeText.replace(/:[^:@/]*@/, ":***@")}\``);
+  const mode = str("approval-mode") ?? "async";
+  if (mode !== "async" && mode !== "hold") throw new UsageError(`flag \`--approval-mode\`: expected \`async\` or \`hold\`, found \`${mode}\``);
+  const timeout = str("approval-timeout-ms");
+  if (timeout !== undefined && mode !== "hold") throw new UsageError("flag `--approval-timeout-ms` applies to `--approval-mode hold`");
+  const listenText = str("admin-listen");
+  const tokenFile = str("admin-token-file");
+  let admin: ServeConfig["admin"];
+  if (listenText === undefined) {
+    if (tokenFile !== undefined) throw new UsageError("flag `--admin-token-file` needs `--admin-listen HOST:PORT`");
+  } else {
+    const at = parseHostPort(listenText, "admin-listen");
+    if (!isLoopbackHost(at.host)) throw new UsageError(`flag \`--admin-listen\`: the approvals admin API listens on loopback only; found \`${at.host}\`, expected 127.0.0.1, ::1 or localhost`);
+    const token = readAdminToken(tokenFile === undefined ? undefined : resolve(cwd, tokenFile), env);
+    if (!token.ok) throw new UsageError(`flag \`--admin-listen\`: ${token.message}`);
+    admin = { ...at, token: token.token };
+  }
+  return { store, admin, approvalMode: mode, approvalTimeoutMs: timeout === undefined ? undefined : positiveInt(timeout, "approval-timeout-ms", 0) };
 }
 
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {
@@ -178,7 +225,7 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
 }
 
 export const run: CommandRun = async (argv, io) => {
-  const config = parseServeArgs(argv, io.cwd);
+  const config = parseServeArgs(argv, io.cwd, io.env);
   const clock = processClock(io.env);
   const logger = createJsonLogger({ write: (text, done) => void io.stderr.write(text, done), clock, level: config.logLevel, base: { source: "toolgate" } });
   const code = config.listen ? await serveHttp(config, io, clock, logger) : await serveStdio(config, io, clock, logger);
@@ -210,9 +257,14 @@ async function serveStdio(config: ServeConfig, io: CommandIo, clock: Clock, logg
   const policy = readPolicy(config.policyFile!, io);
   if (!policy) return 1;
   const audit = openAudit(config, logger);
+  const approvals = await startApprovals(config, clock, logger, audit?.write, io);
+  if (!approvals) {
+    await audit?.close();
+    return 1;
+  }
+  const store = approvals.counters;
   const upstream = openUpstream(config, io);
   const downstream = new StdioTransport({ readable: io.stdin, writable: io.stdout, maxMessageBytes: config.maxMessageBytes, endWritableOnClose: false });
-  const store = new MemoryCounterStore({ clock });
   const gateway = createGateway({
     policy,
     grantId: config.grantId,
@@ -226,7 +278,10 @@ async function serveStdio(config: ServeConfig, io: CommandIo, clock: Clock, logg
     logger: logger.line,
     storeFailMode: config.storeFailMode,
     shadow: config.shadow,
+    approvals: approvals.gate,
   });
+  const watcher = watchPolicyFiles([{ file: config.policyFile!, grantIds: [config.grantId], version: policy.version }], { apply: (_grants, next) => gateway.setPolicy(next), log: logger.line, clock });
+  const stopSighup = reloadOnSighup(watcher);
 
   const stopOnSignal = (): void => void gateway.close();
   process.once("SIGTERM", stopOnSignal);
@@ -236,6 +291,8 @@ async function serveStdio(config: ServeConfig, io: CommandIo, clock: Clock, logg
   const closed = await gateway.closed;
   process.off("SIGTERM", stopOnSignal);
   process.off("SIGINT", stopOnSignal);
+  stopSighup();
+  watcher.close();
 
   if (upstream instanceof ChildProcessTransport) {
     const exit = upstream.exitStatus;
@@ -244,8 +301,8 @@ async function serveStdio(config: ServeConfig, io: CommandIo, clock: Clock, logg
     }
   }
   logger.line({ level: closed.exitCode === 0 ? "info" : "error", event: "stopped", message: "stopped", reason: closed.reason, exitCode: closed.exitCode });
+  await approvals.close();
   await audit?.close();
-  await store.close();
   await flush(io.stdout);
   releaseStdin(io);
   return closed.exitCode;
@@ -254,6 +311,7 @@ async function serveStdio(config: ServeConfig, io: CommandIo, clock: Clock, logg
 async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
   // Grants: token digest → grant id and policy; without --grants one grant for every request.
   const policies = new Map<string, CompiledPolicy>();
+  const sources: PolicySource[] = [];
   let authenticate: (authorization: string | undefined) => AuthOutcome;
   if (config.grantsFile !== undefined) {
     let text: string;
@@ -269,6 +327,11 @@ async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logge
       return 1;
     }
     for (const g of loaded.value) policies.set(g.id, g.policy);
+    for (const g of loaded.value) {
+      const source = sources.find((s) => s.file === g.policyFile);
+      if (source) (source.grantIds as string[]).push(g.id);
+      else sources.push({ file: g.policyFile, grantIds: [g.id], version: g.policy.version });
+    }
     const table = new GrantTable(loaded.value);
     authenticate = (authorization) => {
       const result = table.authenticate(authorization);
@@ -278,6 +341,7 @@ async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logge
     const policy = readPolicy(config.policyFile!, io);
     if (!policy) return 1;
     policies.set(config.grantId, policy);
+    sources.push({ file: config.policyFile!, grantIds: [config.grantId], version: policy.version });
     const ok: AuthOutcome = { kind: "ok", grantId: config.grantId };
     authenticate = () => ok;
   }
@@ -288,7 +352,13 @@ async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logge
     metrics.observeAudit(record);
     audit?.write(record);
   };
-  const store = new MemoryCounterStore({ clock });
+  const approvals = await startApprovals(config, clock, logger, audit?.write, io);
+  if (!approvals) {
+    await audit?.close();
+    return 1;
+  }
+  metrics.setPendingApprovals(() => approvals.gate.pendingCount());
+  const store = approvals.counters;
   const pool =
     config.upstream.kind === "cmd"
       ? new UpstreamPool({ open: () => openUpstream(config, io), alive: (t) => (t as ChildProcessTransport).exitStatus === undefined, size: 1 })
@@ -320,6 +390,7 @@ async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logge
         logger: logger.line,
         storeFailMode: config.storeFailMode,
         shadow: config.shadow,
+        approvals: approvals.gate,
       }),
   }).catch((error: Error) => {
     io.stderr.write(`toolgate serve: cannot listen on ${config.listen!.host}:${config.listen!.port}: ${error.message}\n`);
@@ -327,8 +398,18 @@ async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logge
   });
   if (!front) {
     await pool?.close();
+    await approvals.close();
     return 1;
   }
+  const watcher = watchPolicyFiles(sources, {
+    apply: (grantIds, next) => {
+      for (const id of grantIds) policies.set(id, next);
+      for (const { grantId, gateway } of front.gateways()) if (grantIds.includes(grantId)) gateway.setPolicy(next);
+    },
+    log: logger.line,
+    clock,
+  });
+  const stopSighup = reloadOnSighup(watcher);
   logger.info(`listening on ${front.url}`, { event: "listening", url: front.url, grants: [...policies.keys()].length, upstream: upstreamLabel(config) });
 
   const signal = await new Promise<string>((resolveSignal) => {
@@ -343,13 +424,33 @@ async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logge
     process.once("SIGINT", onInt);
   });
   logger.info(`${signal}: stopping`, { event: "stopping", signal, sessions: front.sessionCount() });
+  stopSighup();
+  watcher.close();
   await front.close();
   await pool?.close();
+  await approvals.close();
   await audit?.close();
-  await store.close();
   logger.info("stopped", { event: "stopped", exitCode: 0 });
   releaseStdin(io);
   return 0;
+}
+
+/** Stores, approval gate and admin API; undefined (after saying why on stderr) when the admin API cannot listen. */
+async function startApprovals(config: ServeConfig, clock: Clock, logger: Logger, audit: ((record: AuditRecord) => void) | undefined, io: CommandIo): Promise<ServeApprovals | undefined> {
+  try {
+    return await startServeApprovals({
+      clock,
+      log: logger.line,
+      store: config.store,
+      mode: config.approvalMode,
+      ...(config.approvalTimeoutMs === undefined ? {} : { holdTimeoutMs: config.approvalTimeoutMs }),
+      audit,
+      ...(config.admin === undefined ? {} : { admin: config.admin }),
+    });
+  } catch (error) {
+    io.stderr.write(`toolgate serve: ${(error as Error).message}\n`);
+    return undefined;
+  }
 }
 
 function upstreamLabel(config: ServeConfig): string {

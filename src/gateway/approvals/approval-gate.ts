@@ -59,6 +59,8 @@ export class ApprovalGate {
   private readonly pollMs: number;
   private readonly waiters = new Map<string, Set<() => void>>();
   private closed = false;
+  private pending = 0;
+  private counting: Promise<void> | undefined;
 
   constructor(private readonly options: ApprovalGateOptions) {
     this.mode = options.mode ?? "async";
@@ -133,6 +135,21 @@ export class ApprovalGate {
 
   get(id: string): Promise<ApprovalRecord | undefined> {
     return this.options.store.get(id);
+  }
+
+  /**
+   * Approvals waiting for a human, as last counted (for the `/metrics` gauge, which is read
+   * synchronously): each read starts a recount in the background, so the value lags by one read.
+   */
+  pendingCount(): number {
+    if (this.counting === undefined && !this.closed) {
+      this.counting = this.options.store
+        .list()
+        .then((records) => void (this.pending = records.filter((r) => r.state === "pending").length))
+        .catch(() => undefined)
+        .finally(() => (this.counting = undefined));
+    }
+    return this.pending;
   }
 
   /** Number of calls currently held open (hold mode). */

@@ -22,7 +22,8 @@ async function setup() {
   server = await startAdminServer({ gate, token: TOKEN, port: 0 });
   const ask = async (tool = "stop_salesbot", digest = "d1") =>
     (await gate.store.request({ grantId: "alice", tool, argsDigest: digest, policyVersion: "sha256:v1", ttlMs: 600_000 })).record;
-  const http = (path: string, init: RequestInit = {}, token: string | null = TOKEN) =>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const http = (path: string, init: RequestInit = {}, token: string | null = TOKEN): Promise<Omit<Response, "json"> & { json(): Promise<any> }> =>
     fetch(`${server!.url}${path}`, { ...init, headers: { ...(token === null ? {} : { Authorization: `Bearer ${token}` }), ...(init.headers as Record<string, string> | undefined) } });
   return { clock, gate, audit, ask, http };
 }
