@@ -102,6 +102,9 @@ export class HttpSession implements Transport {
 
   /** A request from a POST: registered, then handed to the gateway; answered through `send`. */
   request(request: JsonRpcRequest, exchange: Exchange): void {
+    if (this.closed) {
+      return writeJson(exchange, errorResponse(exchange.callerId, INTERNAL_ERROR, "the MCP session ended (its upstream went away); send initialize again"), undefined);
+    }
     let key: JsonRpcId = request.id;
     if (this.stateless) {
       key = this.nextId++;
@@ -130,6 +133,11 @@ export class HttpSession implements Transport {
 
   /** A notification or a response from a POST (answered 202 by the front). */
   deliver(message: JsonRpcMessage): void {
+    if (this.stateless && "method" in message && message.method === "notifications/cancelled") {
+      // Ids were rewritten and callers share this channel: a caller's request id names nothing here.
+      this.options.log.line({ level: "debug", event: "cancel_dropped", message: "a stateless caller's cancellation cannot be matched to its request; dropped" });
+      return;
+    }
     if (!this.stateless && "method" in message && message.method === "notifications/cancelled" && isJsonObject(message.params)) {
       const id = message.params.requestId;
       this.onmessage?.(message);
