@@ -23,14 +23,17 @@ export interface InvalidPolicy {
   readonly message: string;
 }
 
+/** What started a reload: a change seen on the file, or a call to `reload()` (SIGHUP). */
+export type ReloadTrigger = "watch" | "request";
+
 export type ReloadResult =
   | { readonly kind: "applied"; readonly policy: CompiledPolicy; readonly previousVersion: string | undefined }
   | { readonly kind: "unchanged"; readonly version: string }
   | { readonly kind: "invalid"; readonly invalid: InvalidPolicy };
 
 export interface PolicyWatchOptions {
-  readonly onPolicy: (policy: CompiledPolicy) => void;
-  readonly onInvalid: (invalid: InvalidPolicy) => void;
+  readonly onPolicy: (policy: CompiledPolicy, trigger: ReloadTrigger) => void;
+  readonly onInvalid: (invalid: InvalidPolicy, trigger: ReloadTrigger) => void;
   readonly clock?: Clock;
   readonly debounceMs?: number;
   /** The version already in force (a reload of the same content then changes nothing). */
@@ -56,31 +59,31 @@ export function watchPolicyFile(path: string, options: PolicyWatchOptions): Poli
   let chain: Promise<unknown> = Promise.resolve();
   let closed = false;
 
-  const load = async (): Promise<ReloadResult> => {
+  const load = async (trigger: ReloadTrigger): Promise<ReloadResult> => {
     let text: string;
     try {
       text = await readFile(file, "utf8");
     } catch (error) {
-      return rejected([{ path: "", message: `cannot read the policy file: ${(error as Error).message}` }]);
+      return rejected([{ path: "", message: `cannot read the policy file: ${(error as Error).message}` }], trigger);
     }
     const parsed = parsePolicyText(text);
-    if (!parsed.ok) return rejected(parsed.issues);
+    if (!parsed.ok) return rejected(parsed.issues, trigger);
     const policy = parsed.value;
     if (policy.version === currentVersion) return { kind: "unchanged", version: policy.version };
     const previousVersion = currentVersion;
     currentVersion = policy.version;
-    options.onPolicy(policy);
+    options.onPolicy(policy, trigger);
     return { kind: "applied", policy, previousVersion };
   };
 
-  const rejected = (issues: readonly Issue[]): ReloadResult => {
+  const rejected = (issues: readonly Issue[], trigger: ReloadTrigger): ReloadResult => {
     const invalid: InvalidPolicy = { file, issues, message: formatIssues(file, issues) };
-    options.onInvalid(invalid);
+    options.onInvalid(invalid, trigger);
     return { kind: "invalid", invalid };
   };
 
-  const reload = (): Promise<ReloadResult> => {
-    const next = chain.then(load);
+  const reload = (trigger: ReloadTrigger = "request"): Promise<ReloadResult> => {
+    const next = chain.then(() => load(trigger));
     chain = next.catch(() => undefined);
     return next;
   };
@@ -91,7 +94,7 @@ export function watchPolicyFile(path: string, options: PolicyWatchOptions): Poli
     timer = clock.setTimer(() => {
       timer = undefined;
       if (closed) return;
-      reload().catch((error: unknown) => options.log?.({ level: "error", event: "policy_reload_failed", file, message: error instanceof Error ? error.message : String(error) }));
+      reload("watch").catch((error: unknown) => options.log?.({ level: "error", event: "policy_reload_failed", file, message: error instanceof Error ? error.message : String(error) }));
     }, debounceMs);
   };
 
@@ -106,7 +109,7 @@ export function watchPolicyFile(path: string, options: PolicyWatchOptions): Poli
   }
 
   return {
-    reload,
+    reload: () => reload("request"),
     close() {
       closed = true;
       timer?.cancel();
@@ -151,14 +154,15 @@ export function watchPolicyFiles(
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }),
       log: options.log,
-      onPolicy: (policy) => {
+      onPolicy: (policy, trigger) => {
         options.apply(source.grantIds, policy);
-        options.log({ level: "info", event: "policy_reloaded", file: source.file, policyVersion: policy.version, grants: source.grantIds, message: `policy reloaded from ${source.file}` });
+        options.log({ level: "info", event: "policy_reloaded", trigger, file: source.file, policyVersion: policy.version, grants: source.grantIds, message: `policy reloaded from ${source.file}` });
       },
-      onInvalid: (invalid) =>
+      onInvalid: (invalid, trigger) =>
         options.log({
           level: "error",
           event: "policy_reload_rejected",
+          trigger,
           file: invalid.file,
           issues: invalid.issues.map((i) => ({ path: i.path === "" ? "(root)" : i.path, message: i.message })),
           message: `policy reload rejected, the previous policy stays in force:\n${invalid.message}`,
