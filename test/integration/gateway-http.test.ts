@@ -195,3 +195,25 @@ test("SIGTERM stops accepting but finishes the call in flight, then exits 0", as
     await own.stop();
   }
 });
+
+test("serve refuses a non-loopback --listen without --grants, and other flag mix-ups, with exit code 2", async () => {
+  const { main } = await import("../../src/cli/main.js");
+  const { PassThrough } = await import("node:stream");
+  const cmd = ["--upstream-cmd", "x"];
+  const cases: Array<[string[], string]> = [
+    [["serve", "--policy", policy, ...cmd, "--listen", "0.0.0.0:8080"], "flag `--listen`: refusing to listen on `0.0.0.0` without `--grants FILE`; anyone who can reach it could call the upstream. Use a loopback address or give grants"],
+    [["serve", "--policy", policy, ...cmd, "--grants", "g.json"], "flag `--grants` needs `--listen HOST:PORT` (on stdio the grant is named with `--grant`)"],
+    [["serve", "--policy", policy, ...cmd, "--listen", "127.0.0.1:0", "--grants", "g.json", "--grant", "a"], "give `--grants FILE` or `--grant ID`, not both"],
+    [["serve", "--policy", policy, ...cmd, "--upstream-header", "Authorization: Bearer s"], "flag `--upstream-header` applies to `--upstream-url`; for `--upstream-cmd` use `--upstream-env NAME=VALUE`"],
+    [["serve", "--policy", policy, "--upstream-url", "http://127.0.0.1:1/mcp", "--upstream-header", "no colon secret"], "flag `--upstream-header`: expected `Name: value` (the value is not shown here)"],
+    [["serve", "--policy", policy, ...cmd, "--upstream-env", "1X=y"], "flag `--upstream-env`: expected `NAME=VALUE` with a variable name of letters, digits and `_`"],
+    [["serve", "--policy", policy, ...cmd, "--max-body-bytes", "10"], "flag `--max-body-bytes` needs `--listen HOST:PORT`"],
+    [["serve", "--policy", policy, ...cmd, "--listen", "127.0.0.1:0", "--allowed-origins", "https://a.example/path"], "flag `--allowed-origins`: expected origins like `https://app.example.com` (scheme and host, no path), found `https://a.example/path`"],
+  ];
+  for (const [args, message] of cases) {
+    const stderr = new PassThrough();
+    const io = { stdout: new PassThrough(), stderr, stdin: new PassThrough(), env: {}, cwd: dir };
+    expect(await main(args, io), args.join(" ")).toBe(2);
+    expect(String(stderr.read())).toBe(`toolgate serve: ${message}\n`);
+  }
+});
