@@ -426,6 +426,7 @@ async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logge
   logger.info(`${signal}: stopping`, { event: "stopping", signal, sessions: front.sessionCount() });
   stopSighup();
   watcher.close();
+  approvals.gate.close(); // held calls are answered before the front drains
   await front.close();
   await pool?.close();
   await approvals.close();

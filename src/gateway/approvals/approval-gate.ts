@@ -105,6 +105,8 @@ export class ApprovalGate {
       if (deadlineMs === undefined || nowMs >= deadlineMs) return { kind: "deny", code: "approval_required", record: pending };
       if (round === 0) this.options.log?.({ level: "info", event: "approval_hold", approvalId: pending.id, tool: ask.tool, decisionId: ask.decisionId, holdTimeoutMs: this.holdTimeoutMs });
       await this.wait(pending.id, Math.min(deadlineMs, Math.max(pending.expiresAtMs, nowMs + 1)));
+      // Shutting down: answer the held call now; its approval stays pending for a retry.
+      if (this.closed && !ask.cancelled()) return { kind: "deny", code: "approval_required", record: pending };
     }
     throw new Error(`approval step for \`${ask.tool}\` did not settle within ${MAX_ROUNDS} store round trips`);
   }
@@ -159,7 +161,10 @@ export class ApprovalGate {
     return n;
   }
 
-  /** Releases held calls (they are denied `store_unavailable`); the store is closed by its owner. */
+  /**
+   * Releases held calls (answered `approval_required`, their approvals stay pending) and refuses
+   * new ones (`store_unavailable`); the store is closed by its owner.
+   */
   close(): void {
     this.closed = true;
     for (const id of [...this.waiters.keys()]) this.wake(id);

@@ -250,6 +250,18 @@ test("hold mode answers approval_expired when the approval expires before the ho
   expect(decisionOf(alice.answerFor(1))).toMatchObject({ code: "approval_expired" });
 });
 
+test("closing the gate answers held calls approval_required and keeps their approvals pending", async () => {
+  const f = await createApprovalFixture({ mode: "hold" });
+  const alice = await f.connect("alice");
+  await alice.call(1, stop);
+  f.gate.close();
+  await f.clock.advanceBy(0);
+  const decision = decisionOf(alice.answerFor(1));
+  expect(decision).toMatchObject({ code: "approval_required" });
+  expect((await f.gate.get(decision!.approvalId as string))?.state).toBe("pending");
+  expect(decisionOf(await alice.call(2, stop))).toMatchObject({ code: "store_unavailable" });
+});
+
 test("a held call the client cancels is dropped and never forwarded", async () => {
   const f = await createApprovalFixture({ mode: "hold" });
   const alice = await f.connect("alice");
