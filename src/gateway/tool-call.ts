@@ -170,11 +170,11 @@ export class ToolCallGovernor {
       if (step.kind === "proceed") state.unusedApproval = step.approvalId;
       pre = step.kind === "proceed" ? precheck(policy, { ...input, approved: true }) : { kind: "deny", decision: step.deny };
     }
+    for (const denial of pre.shadowDenials ?? []) state.wouldDeny.push({ code: denial.code, rule: denial.rule });
     if (pre.kind === "deny") {
       if (this.stop(state, pre.decision)) return;
       return this.forward(state);
     }
-    for (const denial of pre.shadowDenials) state.wouldDeny.push({ code: denial.code, rule: denial.rule });
     const enforced = pre.limits.filter((l) => !l.shadow);
     const shadowLimits = pre.limits.filter((l) => l.shadow);
     if (enforced.length > 0 && !(await this.reserve(state, enforced, false))) return;

@@ -58,7 +58,8 @@ export interface PlannedLimit {
 }
 
 export type Precheck =
-  | { readonly kind: "deny"; readonly decision: Deny }
+  /** `shadowDenials`: shadow rules that fired before the enforced denial (for the audit line). */
+  | { readonly kind: "deny"; readonly decision: Deny; readonly shadowDenials?: readonly Deny[] }
   | { readonly kind: "reserve"; readonly limits: readonly PlannedLimit[]; readonly shadowDenials: readonly Deny[] };
 
 export function precheck(policy: CompiledPolicy | undefined, call: CallInput): Precheck {
@@ -80,33 +81,40 @@ export function precheck(policy: CompiledPolicy | undefined, call: CallInput): P
   const shadowDenials: Deny[] = [];
   if (tool !== undefined) {
     const denied = checkRules(tool, call, shadowDenials);
-    if (denied) return { kind: "deny", decision: denied };
+    if (denied) return { kind: "deny", decision: denied, shadowDenials };
   }
-  // 8. plan the counters
+  // 8. plan the counters: the tool's own limits first, then `all_tools`
   const limits: PlannedLimit[] = [];
-  for (const limit of [...(tool?.limits ?? []), ...policy.allToolsLimits]) {
-    const amount = limitAmount(limit, call);
-    if (typeof amount !== "number") {
-      if (!limit.shadow) return { kind: "deny", decision: amount };
-      shadowDenials.push(amount);
-      continue;
+  for (const group of [tool?.limits ?? NO_LIMITS, policy.allToolsLimits]) {
+    for (const limit of group) {
+      const amount = limitAmount(limit, call);
+      if (typeof amount !== "number") {
+        if (!limit.shadow) return { kind: "deny", decision: amount, shadowDenials };
+        shadowDenials.push(amount);
+        continue;
+      }
+      addPlanned(limits, plan(limit, call, amount));
     }
-    addPlanned(limits, plan(limit, call, amount));
   }
   return { kind: "reserve", limits, shadowDenials };
 }
 
-/** Steps 5–7: `action: deny`, `deny_if`, `require`, approval. */
+const NO_LIMITS: readonly CompiledLimit[] = [];
+
+/**
+ * Steps 5–7: `action: deny`, `deny_if`, `require`, approval. Default messages are built only for
+ * a rule that fires (they cost more than the check itself).
+ */
 function checkRules(tool: CompiledTool, call: CallInput, shadowDenials: Deny[]): Deny | undefined {
   const name = tool.name;
   if (tool.denyAction) {
     return makeDeny(call, "denied", tool.denyAction.rule, tool.denyAction.message ?? `tool \`${name}\` is denied by policy (rule \`${tool.denyAction.rule}\`)`);
   }
-  const verdict = (entry: CompiledRuleEntry, code: DenyCode, fired: (holds: boolean) => boolean, fallback: string): Deny | undefined => {
+  const verdict = (entry: CompiledRuleEntry, code: DenyCode, fired: (holds: boolean) => boolean, fallback: () => string): Deny | undefined => {
     const outcome = allHold(entry.conditions, call.args);
     let denial: Deny | undefined;
     if (outcome.undecidable !== undefined) denial = makeDeny(call, code, entry.rule, `${outcome.undecidable}; rule \`${entry.rule}\` needs it`);
-    else if (fired(outcome.holds)) denial = makeDeny(call, code, entry.rule, entry.message ?? fallback);
+    else if (fired(outcome.holds)) denial = makeDeny(call, code, entry.rule, entry.message ?? fallback());
     if (denial && entry.shadow) {
       shadowDenials.push({ ...denial, shadow: true });
       return undefined;
@@ -114,13 +122,17 @@ function checkRules(tool: CompiledTool, call: CallInput, shadowDenials: Deny[]):
     return denial;
   };
   for (const entry of tool.denyIf) {
-    const because = entry.conditions.length === 0 ? "" : ` (\`${entry.conditions.map(describeCondition).join("` and `")}\`)`;
-    const denial = verdict(entry, "denied", (holds) => holds, `tool \`${name}\` is denied by rule \`${entry.rule}\`${because}`);
+    const denial = verdict(entry, "denied", (holds) => holds, () => {
+      const because = entry.conditions.length === 0 ? "" : ` (\`${entry.conditions.map(describeCondition).join("` and `")}\`)`;
+      return `tool \`${name}\` is denied by rule \`${entry.rule}\`${because}`;
+    });
     if (denial) return denial;
   }
   for (const entry of tool.require) {
-    const needs = entry.conditions.map(describeCondition).join("` and `");
-    const denial = verdict(entry, "requirement_failed", (holds) => !holds, `tool \`${name}\` requires \`${needs}\` (rule \`${entry.rule}\`)`);
+    const denial = verdict(entry, "requirement_failed", (holds) => !holds, () => {
+      const needs = entry.conditions.map(describeCondition).join("` and `");
+      return `tool \`${name}\` requires \`${needs}\` (rule \`${entry.rule}\`)`;
+    });
     if (denial) return denial;
   }
   if (tool.approval && call.approved !== true) {

@@ -240,6 +240,14 @@ test("a rule in shadow mode is audited but does not block", async () => {
   expect(f.audit[0]).toMatchObject({ decision: "allow", wouldDeny: [{ code: "denied", rule: "/tools/echo/deny_if/0" }] });
 });
 
+test("a denied call's audit line keeps the shadow rules that fired before the enforced one", async () => {
+  const policy = { version: "1", default: "allow", tools: { echo: { deny_if: [{ conditions: [], shadow: true }, { conditions: [] }] } } };
+  const f = await createFixture({ policy });
+  expect(decisionOf(await f.call(1, "tools/call", { name: "echo", arguments: { text: "x" } }))).toMatchObject({ code: "denied", rule: "/tools/echo/deny_if/1" });
+  expect(f.upstreamCalls()).toHaveLength(0);
+  expect(f.audit[0]).toMatchObject({ decision: "deny", rule: "/tools/echo/deny_if/1", wouldDeny: [{ code: "denied", rule: "/tools/echo/deny_if/0" }] });
+});
+
 test("an audit line names keys and a digest of the arguments, never their values", async () => {
   const f = await createFixture();
   const answer = await f.call(1, "tools/call", { name: "echo", arguments: { text: "secret value" } });

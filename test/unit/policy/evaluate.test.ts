@@ -262,6 +262,14 @@ test("a shadow deny_if that matches is reported as a would-be denial and the cal
   expect(planned(p, call("refund", { amount: 100 })).shadowDenials).toEqual([]);
 });
 
+test("a shadow rule that fired is still reported when a later enforced rule denies the call", () => {
+  const p = policy({ tools: { t: { deny_if: [{ conditions: [{ path: "args.x", op: "eq", value: 1 }], shadow: true }, { conditions: [{ path: "args.y", op: "eq", value: 2 }] }] } } });
+  const result = precheck(p, call("t", { x: 1, y: 2 }));
+  expect(result.kind).toBe("deny");
+  expect(result.kind === "deny" && result.decision.rule).toBe("/tools/t/deny_if/1");
+  expect(result.shadowDenials?.map((d) => d.rule)).toEqual(["/tools/t/deny_if/0"]);
+});
+
 test("a shadow require that fails is reported and the next real rule still decides", () => {
   const p = policy({ tools: { t: { require: [{ conditions: [{ path: "args.r", op: "exists", value: true }], shadow: true }], deny_if: [{ conditions: [{ path: "args.x", op: "eq", value: 1 }] }] } } });
   expect(planned(p, call("t", { x: 2 })).shadowDenials.map((d) => d.code)).toEqual(["requirement_failed"]);
