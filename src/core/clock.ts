@@ -59,7 +59,24 @@ export function monotonicNs(): bigint {
   return process.hrtime.bigint();
 }
 
-/** Random bytes as hex, for identifiers. Lives here so that randomness has one entry point. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const POOL_BYTES = 4_096;
+const pool = new Uint8Array(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
+/**
+ * Random bytes as hex, for identifiers. Lives here so that randomness has one entry point. Bytes
+ * come from a pool refilled by `crypto.getRandomValues` 4 KiB at a time: one system call per
+ * call cost about 7 µs on the gateway's hot path (a decision id per `tools/call`).
+ */
 export function randomHex(bytes: number): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
+  if (bytes > POOL_BYTES) return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
+  if (poolOffset + bytes > POOL_BYTES) {
+    crypto.getRandomValues(pool);
+    poolOffset = 0;
+  }
+  let out = "";
+  for (let i = poolOffset; i < poolOffset + bytes; i++) out += HEX[pool[i]!]!;
+  poolOffset += bytes;
+  return out;
 }

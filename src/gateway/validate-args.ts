@@ -20,6 +20,8 @@ type Dialect = "draft-07" | "2019-09" | "2020-12";
 export class ArgumentValidator {
   private readonly engines = new Map<Dialect, Ajv>();
   private readonly compiled = new Map<string, ValidateFunction | string>();
+  /** By schema object: the upstream tools cache hands out the same object for every call. */
+  private readonly bySchema = new WeakMap<JsonObject, ValidateFunction | string>();
 
   /**
    * Problems with `args` against `schema`, one message per problem; empty when valid. A schema
@@ -33,6 +35,14 @@ export class ArgumentValidator {
   }
 
   private compile(schema: JsonObject): ValidateFunction | string {
+    const known = this.bySchema.get(schema);
+    if (known !== undefined) return known;
+    const result = this.compileByText(schema);
+    this.bySchema.set(schema, result);
+    return result;
+  }
+
+  private compileByText(schema: JsonObject): ValidateFunction | string {
     const key = JSON.stringify(schema);
     const cached = this.compiled.get(key);
     if (cached !== undefined) return cached;

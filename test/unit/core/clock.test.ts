@@ -25,3 +25,15 @@ test("the process clock is the system clock unless TOOLGATE_CLOCK_FILE names a f
   writeFileSync(file, "42");
   expect(processClock({ TOOLGATE_CLOCK_FILE: file }).nowMs()).toBe(42);
 });
+
+test("random hex ids have the asked length, use hex digits only and do not repeat", async () => {
+  const { randomHex } = await import("../../../src/core/clock.js");
+  const ids = new Set<string>();
+  for (let i = 0; i < 2_000; i++) {
+    const id = randomHex(8);
+    expect(id).toMatch(/^[0-9a-f]{16}$/);
+    ids.add(id);
+  }
+  expect(ids.size).toBe(2_000);
+  expect(randomHex(5_000)).toMatch(/^[0-9a-f]{10000}$/);
+});
