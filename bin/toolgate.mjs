@@ -1,7 +1,38 @@
 #!/usr/bin/env node
-// Entry point: loads the TypeScript sources through tsx's ESM loader, then runs the CLI.
-import { register } from "tsx/esm/api";
+// Entry point. Runs the compiled build in dist/ when it is newer than every source file (see
+// scripts/build.mjs); otherwise loads the TypeScript sources through tsx. TOOLGATE_FROM_SOURCE=1
+// forces the sources.
+import { readdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-register();
-const { main } = await import("../src/cli/main.ts");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+function newestMtimeMs(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const mtime = entry.isDirectory() ? newestMtimeMs(path) : statSync(path).mtimeMs;
+    if (mtime > newest) newest = mtime;
+  }
+  return newest;
+}
+
+function buildIsFresh() {
+  if (process.env.TOOLGATE_FROM_SOURCE) return false;
+  try {
+    return statSync(join(root, "dist", ".build-stamp")).mtimeMs >= newestMtimeMs(join(root, "src"));
+  } catch {
+    return false;
+  }
+}
+
+let main;
+if (buildIsFresh()) {
+  ({ main } = await import("../dist/cli/main.js"));
+} else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  ({ main } = await import("../src/cli/main.ts"));
+}
 process.exitCode = await main(process.argv.slice(2));
