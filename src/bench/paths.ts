@@ -5,7 +5,6 @@
  * call but never denies), or through a pass-through proxy run from its own bin file (so the pid
  * and RSS are the proxy's, not an npx wrapper's).
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { monotonicNs } from "../core/clock.js";
 import type { ClientTarget } from "./bench-client.js";
@@ -68,14 +67,6 @@ async function httpServer(spawnIt: (port: number) => Tracked, ready: "port" | Re
   return { target: { transport: "http", url: `http://127.0.0.1:${port}${path}`, rootPid: proc.pid }, startMs, stop: () => stopTree(proc, 5_000) };
 }
 
-function serveSupportsListen(ctx: PathContext): boolean {
-  try {
-    return /["']?listen["']?\s*:\s*\{\s*kind/.test(readFileSync(join(ctx.root, "src/cli/serve.ts"), "utf8"));
-  } catch {
-    return false;
-  }
-}
-
 export const PATHS: readonly PathSpec[] = [
   {
     id: "direct-stdio",
@@ -124,7 +115,7 @@ export const PATHS: readonly PathSpec[] = [
     label: "toolgate HTTP→stdio",
     transport: "http",
     directOf: "direct-http",
-    unavailable: (ctx) => (serveSupportsListen(ctx) ? undefined : "`toolgate serve --listen` does not exist yet"),
+    unavailable: () => undefined,
     start: (ctx) =>
       httpServer(
         (port) => spawnTracked(node, [...ctx.toolgateNodeFlags, toolgateBin(ctx), "serve", "--listen", `127.0.0.1:${port}`, "--policy", ctx.policyFile, "--upstream-cmd", upstreamCmd(ctx)], { cwd: ctx.root }),

@@ -1,0 +1,190 @@
+/** `toolgate serve` flags: parsed strictly into one fully resolved `ServeConfig`. */
+import { resolve } from "node:path";
+import { isLoopbackHost } from "../../gateway/approvals/admin-server.js";
+import { readAdminToken } from "../../gateway/approvals/admin-token.js";
+import type { ApprovalMode } from "../../gateway/approvals/approval-gate.js";
+import type { StoreSpec } from "../../gateway/approvals/serve-approvals.js";
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from "../../gateway/gateway.js";
+import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_SESSIONS } from "../../gateway/http/http-front.js";
+import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
+import { isLogLevel, type LogLevel } from "../../gateway/logger.js";
+import { splitCommand } from "../../transports/split-command.js";
+import { parseArgs, parseHostPort, UsageError, type FlagSpecs } from "../args.js";
+
+const FLAGS: FlagSpecs = {
+  policy: { kind: "string" },
+  "upstream-cmd": { kind: "string" },
+  "upstream-url": { kind: "string" },
+  "upstream-header": { kind: "strings" },
+  "upstream-env": { kind: "strings" },
+  grant: { kind: "string" },
+  grants: { kind: "string" },
+  listen: { kind: "string" },
+  "allowed-origins": { kind: "string" },
+  "max-body-bytes": { kind: "string" },
+  "max-sessions": { kind: "string" },
+  "drain-timeout-ms": { kind: "string" },
+  "log-level": { kind: "string" },
+  audit: { kind: "string" },
+  "store-fail": { kind: "string" },
+  "upstream-timeout-ms": { kind: "string" },
+  "max-message-bytes": { kind: "string" },
+  shadow: { kind: "boolean" },
+  store: { kind: "string" },
+  "admin-listen": { kind: "string" },
+  "admin-token-file": { kind: "string" },
+  "approval-mode": { kind: "string" },
+  "approval-timeout-ms": { kind: "string" },
+};
+
+/** The grant of a stdio gateway when `--grant` is not given (stdio names its grant at start-up). */
+export const DEFAULT_STDIO_GRANT = "stdio";
+
+export interface ServeConfig {
+  /** `--policy`; optional with `--grants` when every grant names its own policy. */
+  readonly policyFile: string | undefined;
+  readonly upstream: { readonly kind: "cmd"; readonly command: string; readonly args: readonly string[] } | { readonly kind: "url"; readonly url: URL };
+  /** `--upstream-header` (url upstream) as a header map. */
+  readonly upstreamHeaders: Readonly<Record<string, string>>;
+  /** `--upstream-env` (cmd upstream), added to the child's environment. */
+  readonly upstreamEnv: Readonly<Record<string, string>>;
+  readonly grantId: string;
+  readonly grantsFile: string | undefined;
+  readonly listen: { readonly host: string; readonly port: number } | undefined;
+  readonly allowedOrigins: readonly string[];
+  readonly maxBodyBytes: number;
+  readonly maxSessions: number;
+  readonly drainTimeoutMs: number;
+  readonly logLevel: LogLevel;
+  readonly auditFile: string | undefined;
+  readonly storeFailMode: "closed" | "open";
+  readonly upstreamTimeoutMs: number;
+  readonly maxMessageBytes: number;
+  readonly shadow: boolean;
+  readonly store: StoreSpec;
+  /** `--admin-listen` with its token (from `--admin-token-file` or TOOLGATE_ADMIN_TOKEN). */
+  readonly admin: { readonly host: string; readonly port: number; readonly token: string } | undefined;
+  readonly approvalMode: ApprovalMode;
+  readonly approvalTimeoutMs: number | undefined;
+}
+
+export function parseServeArgs(argv: readonly string[], cwd: string, env: Record<string, string | undefined> = process.env): ServeConfig {
+  const { flags } = parseArgs(argv, FLAGS);
+  const str = (name: string): string | undefined => flags[name] as string | undefined;
+  const list = (name: string): string[] => (flags[name] as string[] | undefined) ?? [];
+  const policy = str("policy");
+  const grants = str("grants");
+  if (policy === undefined && grants === undefined) throw new UsageError("flag `--policy FILE` is required");
+  const cmd = str("upstream-cmd");
+  const url = str("upstream-url");
+  if ((cmd === undefined) === (url === undefined)) throw new UsageError("give exactly one of `--upstream-cmd \"CMD ARGS\"` and `--upstream-url URL`");
+  let upstream: ServeConfig["upstream"];
+  if (cmd !== undefined) {
+    let words: string[];
+    try {
+      words = splitCommand(cmd);
+    } catch (error) {
+      throw new UsageError(`flag \`--upstream-cmd\`: ${(error as Error).message}`);
+    }
+    if (words.length === 0) throw new UsageError("flag `--upstream-cmd` is empty; expected a command and its arguments");
+    upstream = { kind: "cmd", command: words[0]!, args: words.slice(1) };
+  } else {
+    let parsed: URL;
+    try {
+      parsed = new URL(url!);
+    } catch {
+      throw new UsageError(`flag \`--upstream-url\`: expected an http(s) URL, found \`${url}\``);
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new UsageError(`flag \`--upstream-url\`: expected an http(s) URL, found \`${url}\``);
+    upstream = { kind: "url", url: parsed };
+  }
+  const upstreamHeaders: Record<string, string> = {};
+  for (const h of list("upstream-header")) {
+    if (upstream.kind !== "url") throw new UsageError("flag `--upstream-header` applies to `--upstream-url`; for `--upstream-cmd` use `--upstream-env NAME=VALUE`");
+    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(h);
+    if (!m) throw new UsageError("flag `--upstream-header`: expected `Name: value` (the value is not shown here)");
+    const name = m[1]!.toLowerCase();
+    if (["mcp-session-id", "mcp-protocol-version", "content-type", "content-length", "accept", "host"].includes(name)) throw new UsageError(`flag \`--upstream-header\`: \`${m[1]}\` is set by the gateway itself`);
+    upstreamHeaders[name] = m[2]!;
+  }
+  const upstreamEnv: Record<string, string> = {};
+  for (const e of list("upstream-env")) {
+    if (upstream.kind !== "cmd") throw new UsageError("flag `--upstream-env` applies to `--upstream-cmd`; for `--upstream-url` use `--upstream-header \"Name: value\"`");
+    const eq = e.indexOf("=");
+    if (eq < 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.slice(0, eq))) throw new UsageError("flag `--upstream-env`: expected `NAME=VALUE` with a variable name of letters, digits and `_`");
+    upstreamEnv[e.slice(0, eq)] = e.slice(eq + 1);
+  }
+  const storeFail = str("store-fail") ?? "closed";
+  if (storeFail !== "closed" && storeFail !== "open") throw new UsageError(`flag \`--store-fail\`: expected \`closed\` or \`open\`, found \`${storeFail}\``);
+  const grant = str("grant");
+  if (grant === "") throw new UsageError("flag `--grant` must not be empty");
+  const listenText = str("listen");
+  const listen = listenText === undefined ? undefined : parseHostPort(listenText, "listen");
+  if (grants !== undefined && listen === undefined) throw new UsageError("flag `--grants` needs `--listen HOST:PORT` (on stdio the grant is named with `--grant`)");
+  if (grants !== undefined && grant !== undefined) throw new UsageError("give `--grants FILE` or `--grant ID`, not both");
+  if (listen !== undefined && grants === undefined && !isLoopbackHostname(listen.host)) {
+    throw new UsageError(`flag \`--listen\`: refusing to listen on \`${listen.host}\` without \`--grants FILE\`; anyone who can reach it could call the upstream. Use a loopback address or give grants`);
+  }
+  const httpOnly = ["allowed-origins", "max-body-bytes", "max-sessions", "drain-timeout-ms"].filter((f) => flags[f] !== undefined);
+  if (listen === undefined && httpOnly.length > 0) throw new UsageError(`flag \`--${httpOnly[0]}\` needs \`--listen HOST:PORT\``);
+  const logLevel = str("log-level") ?? "info";
+  if (!isLogLevel(logLevel)) throw new UsageError(`flag \`--log-level\`: expected debug, info, warn or error, found \`${logLevel}\``);
+  const origins = (str("allowed-origins") ?? "").split(",").map((o) => o.trim()).filter((o) => o !== "");
+  for (const o of origins) {
+    if (o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`flag \`--allowed-origins\`: expected origins like \`https://app.example.com\` (scheme and host, no path), found \`${o}\``);
+  }
+  return {
+    policyFile: policy === undefined ? undefined : resolve(cwd, policy),
+    upstream,
+    upstreamHeaders,
+    upstreamEnv,
+    grantId: grant ?? DEFAULT_STDIO_GRANT,
+    grantsFile: grants === undefined ? undefined : resolve(cwd, grants),
+    listen,
+    allowedOrigins: origins,
+    maxBodyBytes: positiveInt(str("max-body-bytes"), "max-body-bytes", DEFAULT_MAX_BODY_BYTES),
+    maxSessions: positiveInt(str("max-sessions"), "max-sessions", DEFAULT_MAX_SESSIONS),
+    drainTimeoutMs: positiveInt(str("drain-timeout-ms"), "drain-timeout-ms", DEFAULT_DRAIN_TIMEOUT_MS),
+    logLevel,
+    auditFile: str("audit") === undefined ? undefined : resolve(cwd, str("audit")!),
+    storeFailMode: storeFail,
+    upstreamTimeoutMs: positiveInt(str("upstream-timeout-ms"), "upstream-timeout-ms", DEFAULT_UPSTREAM_TIMEOUT_MS),
+    maxMessageBytes: positiveInt(str("max-message-bytes"), "max-message-bytes", DEFAULT_MAX_MESSAGE_BYTES),
+    shadow: flags.shadow === true,
+    ...parseApprovalFlags(str, cwd, env),
+  };
+}
+
+/** `--store`, `--admin-listen`, `--admin-token-file`, `--approval-mode`, `--approval-timeout-ms`. */
+function parseApprovalFlags(str: (name: string) => string | undefined, cwd: string, env: Record<string, string | undefined>): Pick<ServeConfig, "store" | "admin" | "approvalMode" | "approvalTimeoutMs"> {
+  const storeText = str("store") ?? "memory";
+  let store: StoreSpec;
+  if (storeText === "memory") store = { kind: "memory" };
+  else if (/^rediss?:\/\/[^/\s]+(\/\d+)?$/.test(storeText)) store = { kind: "redis", url: storeText };
+  else throw new UsageError(`flag \`--store\`: expected \`memory\` or \`redis://HOST:PORT/DB\`, found \`${storeText.replace(/:[^:@/]*@/, ":***@")}\``);
+  const mode = str("approval-mode") ?? "async";
+  if (mode !== "async" && mode !== "hold") throw new UsageError(`flag \`--approval-mode\`: expected \`async\` or \`hold\`, found \`${mode}\``);
+  const timeout = str("approval-timeout-ms");
+  if (timeout !== undefined && mode !== "hold") throw new UsageError("flag `--approval-timeout-ms` applies to `--approval-mode hold`");
+  const listenText = str("admin-listen");
+  const tokenFile = str("admin-token-file");
+  let admin: ServeConfig["admin"];
+  if (listenText === undefined) {
+    if (tokenFile !== undefined) throw new UsageError("flag `--admin-token-file` needs `--admin-listen HOST:PORT`");
+  } else {
+    const at = parseHostPort(listenText, "admin-listen");
+    if (!isLoopbackHost(at.host)) throw new UsageError(`flag \`--admin-listen\`: the approvals admin API listens on loopback only; found \`${at.host}\`, expected 127.0.0.1, ::1 or localhost`);
+    const token = readAdminToken(tokenFile === undefined ? undefined : resolve(cwd, tokenFile), env);
+    if (!token.ok) throw new UsageError(`flag \`--admin-listen\`: ${token.message}`);
+    admin = { ...at, token: token.token };
+  }
+  return { store, admin, approvalMode: mode, approvalTimeoutMs: timeout === undefined ? undefined : positiveInt(timeout, "approval-timeout-ms", 0) };
+}
+
+export function positiveInt(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`flag \`--${flag}\`: expected a whole number ≥ 1, found \`${value}\``);
+  return n;
+}
+

@@ -1,0 +1,146 @@
+/** `toolgate serve --listen`: Streamable HTTP downstream, grants, metrics; a gateway per session. */
+import { readFileSync } from "node:fs";
+import type { Clock } from "../../core/clock.js";
+import type { AuditRecord } from "../../gateway/audit-log.js";
+import { createGateway } from "../../gateway/gateway.js";
+import { formatGrantsIssues, GrantTable, loadGrantsText } from "../../gateway/grants.js";
+import { startHttpFront, type AuthOutcome } from "../../gateway/http/http-front.js";
+import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
+import { UpstreamPool } from "../../gateway/http/upstream-pool.js";
+import type { Logger } from "../../gateway/logger.js";
+import { Metrics } from "../../gateway/metrics.js";
+import { reloadOnSighup, watchPolicyFiles, type PolicySource } from "../../gateway/reload.js";
+import type { CompiledPolicy } from "../../policy/load-policy.js";
+import type { ChildProcessTransport } from "../../transports/stdio-transport.js";
+import type { CommandIo } from "../args.js";
+import type { ServeConfig } from "./serve-config.js";
+import { openAudit, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
+
+export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
+  // Grants: token digest → grant id and policy; without --grants one grant for every request.
+  const policies = new Map<string, CompiledPolicy>();
+  const sources: PolicySource[] = [];
+  let authenticate: (authorization: string | undefined) => AuthOutcome;
+  if (config.grantsFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(config.grantsFile, "utf8");
+    } catch (error) {
+      io.stderr.write(`${config.grantsFile}: (root): cannot read the grants file: ${(error as Error).message}\n`);
+      return 1;
+    }
+    const loaded = loadGrantsText(text, config.grantsFile, config.policyFile);
+    if (!loaded.ok) {
+      io.stderr.write(`${formatGrantsIssues(loaded.issues)}\n`);
+      return 1;
+    }
+    for (const g of loaded.value) policies.set(g.id, g.policy);
+    for (const g of loaded.value) {
+      const source = sources.find((s) => s.file === g.policyFile);
+      if (source) (source.grantIds as string[]).push(g.id);
+      else sources.push({ file: g.policyFile, grantIds: [g.id], version: g.policy.version });
+    }
+    const table = new GrantTable(loaded.value);
+    authenticate = (authorization) => {
+      const result = table.authenticate(authorization);
+      return result.kind === "ok" ? { kind: "ok", grantId: result.grant.id } : result;
+    };
+  } else {
+    const policy = readPolicy(config.policyFile!, io);
+    if (!policy) return 1;
+    policies.set(config.grantId, policy);
+    sources.push({ file: config.policyFile!, grantIds: [config.grantId], version: policy.version });
+    const ok: AuthOutcome = { kind: "ok", grantId: config.grantId };
+    authenticate = () => ok;
+  }
+
+  const metrics = new Metrics();
+  const audit = openAudit(config, logger);
+  const onAudit = (record: AuditRecord): void => {
+    metrics.observeAudit(record);
+    audit?.write(record);
+  };
+  const approvals = await startApprovals(config, clock, logger, audit?.write, io);
+  if (!approvals) {
+    await audit?.close();
+    return 1;
+  }
+  metrics.setPendingApprovals(() => approvals.gate.pendingCount());
+  const store = approvals.counters;
+  const pool =
+    config.upstream.kind === "cmd"
+      ? new UpstreamPool({ open: () => openUpstream(config, io), alive: (t) => (t as ChildProcessTransport).exitStatus === undefined, size: 1 })
+      : undefined;
+  const front = await startHttpFront({
+    host: config.listen!.host,
+    port: config.listen!.port,
+    maxBodyBytes: config.maxBodyBytes,
+    allowedOrigins: config.allowedOrigins,
+    checkHost: config.grantsFile === undefined && isLoopbackHostname(config.listen!.host),
+    authenticate,
+    metrics,
+    log: logger,
+    clock,
+    maxSessions: config.maxSessions,
+    drainTimeoutMs: config.drainTimeoutMs,
+    openGateway: ({ grantId, sessionKey, downstream }) =>
+      createGateway({
+        policy: policies.get(grantId),
+        grantId,
+        sessionKey,
+        clock,
+        store,
+        upstream: pool ? pool.take() : openUpstream(config, io),
+        downstream,
+        audit: onAudit,
+        upstreamTimeoutMs: config.upstreamTimeoutMs,
+        maxMessageBytes: config.maxBodyBytes,
+        logger: logger.line,
+        storeFailMode: config.storeFailMode,
+        shadow: config.shadow,
+        approvals: approvals.gate,
+      }),
+  }).catch((error: Error) => {
+    io.stderr.write(`toolgate serve: cannot listen on ${config.listen!.host}:${config.listen!.port}: ${error.message}\n`);
+    return undefined;
+  });
+  if (!front) {
+    await pool?.close();
+    await approvals.close();
+    return 1;
+  }
+  const watcher = watchPolicyFiles(sources, {
+    apply: (grantIds, next) => {
+      for (const id of grantIds) policies.set(id, next);
+      for (const { grantId, gateway } of front.gateways()) if (grantIds.includes(grantId)) gateway.setPolicy(next);
+    },
+    log: logger.line,
+    clock,
+  });
+  const stopSighup = reloadOnSighup(watcher);
+  logger.info(`listening on ${front.url}`, { event: "listening", url: front.url, grants: [...policies.keys()].length, upstream: upstreamLabel(config) });
+
+  const signal = await new Promise<string>((resolveSignal) => {
+    const on = (name: string) => (): void => {
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onInt);
+      resolveSignal(name);
+    };
+    const onTerm = on("SIGTERM");
+    const onInt = on("SIGINT");
+    process.once("SIGTERM", onTerm);
+    process.once("SIGINT", onInt);
+  });
+  logger.info(`${signal}: stopping`, { event: "stopping", signal, sessions: front.sessionCount() });
+  stopSighup();
+  watcher.close();
+  approvals.gate.close(); // held calls are answered before the front drains
+  await front.close();
+  await pool?.close();
+  await approvals.close();
+  await audit?.close();
+  logger.info("stopped", { event: "stopped", exitCode: 0 });
+  releaseStdin(io);
+  return 0;
+}
+

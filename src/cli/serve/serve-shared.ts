@@ -1,0 +1,80 @@
+/** What the stdio and HTTP modes of `toolgate serve` both need: policy, audit, stores, upstream. */
+import { readFileSync } from "node:fs";
+import type { Clock } from "../../core/clock.js";
+import { formatIssues } from "../../core/errors.js";
+import { startServeApprovals, type ServeApprovals } from "../../gateway/approvals/serve-approvals.js";
+import { createAuditFileWriter, type AuditFileWriter, type AuditRecord } from "../../gateway/audit-log.js";
+import type { Logger } from "../../gateway/logger.js";
+import { parsePolicyText, type CompiledPolicy } from "../../policy/load-policy.js";
+import type { Transport } from "../../protocol/transport.js";
+import { HttpClientTransport } from "../../transports/http-client-transport.js";
+import { ChildProcessTransport } from "../../transports/stdio-transport.js";
+import type { CommandIo } from "../args.js";
+import type { ServeConfig } from "./serve-config.js";
+
+export function readPolicy(file: string, io: CommandIo): CompiledPolicy | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    io.stderr.write(`${file}: (root): cannot read the policy file: ${(error as Error).message}\n`);
+    return undefined;
+  }
+  const parsed = parsePolicyText(text);
+  if (!parsed.ok) {
+    io.stderr.write(`${formatIssues(file, parsed.issues)}\n`);
+    return undefined;
+  }
+  return parsed.value;
+}
+
+export function openAudit(config: ServeConfig, logger: Logger): AuditFileWriter | undefined {
+  return config.auditFile ? createAuditFileWriter(config.auditFile, (error) => logger.error("cannot write the audit log", { event: "audit_write_failed", error: error.message })) : undefined;
+}
+
+/** Stores, approval gate and admin API; undefined (after saying why on stderr) when the admin API cannot listen. */
+export async function startApprovals(config: ServeConfig, clock: Clock, logger: Logger, audit: ((record: AuditRecord) => void) | undefined, io: CommandIo): Promise<ServeApprovals | undefined> {
+  try {
+    return await startServeApprovals({
+      clock,
+      log: logger.line,
+      store: config.store,
+      mode: config.approvalMode,
+      ...(config.approvalTimeoutMs === undefined ? {} : { holdTimeoutMs: config.approvalTimeoutMs }),
+      audit,
+      ...(config.admin === undefined ? {} : { admin: config.admin }),
+    });
+  } catch (error) {
+    io.stderr.write(`toolgate serve: ${(error as Error).message}\n`);
+    return undefined;
+  }
+}
+
+export function upstreamLabel(config: ServeConfig): string {
+  return config.upstream.kind === "cmd" ? config.upstream.command : config.upstream.url.origin;
+}
+
+export function openUpstream(config: ServeConfig, io: CommandIo): Transport {
+  // Upstream answers (tool results, long lists) may legitimately exceed what an agent may send.
+  const maxMessageBytes = Math.max(config.maxMessageBytes, config.maxBodyBytes) * 16;
+  if (config.upstream.kind === "url") return new HttpClientTransport({ url: config.upstream.url, headers: config.upstreamHeaders, maxMessageBytes });
+  return new ChildProcessTransport({
+    command: config.upstream.command,
+    args: config.upstream.args,
+    env: Object.keys(config.upstreamEnv).length > 0 ? { ...io.env, ...config.upstreamEnv } : io.env,
+    cwd: io.cwd,
+    stderr: "inherit",
+    maxMessageBytes,
+  });
+}
+
+export function flush(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => stream.write("", () => resolve()));
+}
+
+/** Stops reading stdin so the process can exit once the gateway is done. */
+export function releaseStdin(io: CommandIo): void {
+  const stdin = io.stdin as NodeJS.ReadableStream & { destroy?: () => void };
+  stdin.pause();
+  if (stdin === process.stdin) stdin.destroy?.();
+}

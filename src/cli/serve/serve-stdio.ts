@@ -1,0 +1,65 @@
+/** `toolgate serve` on stdio: one agent on stdin/stdout, one upstream. */
+import type { Clock } from "../../core/clock.js";
+import { createGateway } from "../../gateway/gateway.js";
+import type { Logger } from "../../gateway/logger.js";
+import { reloadOnSighup, watchPolicyFiles } from "../../gateway/reload.js";
+import { ChildProcessTransport, StdioTransport } from "../../transports/stdio-transport.js";
+import type { CommandIo } from "../args.js";
+import type { ServeConfig } from "./serve-config.js";
+import { flush, openAudit, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
+
+export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
+  const policy = readPolicy(config.policyFile!, io);
+  if (!policy) return 1;
+  const audit = openAudit(config, logger);
+  const approvals = await startApprovals(config, clock, logger, audit?.write, io);
+  if (!approvals) {
+    await audit?.close();
+    return 1;
+  }
+  const store = approvals.counters;
+  const upstream = openUpstream(config, io);
+  const downstream = new StdioTransport({ readable: io.stdin, writable: io.stdout, maxMessageBytes: config.maxMessageBytes, endWritableOnClose: false });
+  const gateway = createGateway({
+    policy,
+    grantId: config.grantId,
+    clock,
+    store,
+    upstream,
+    downstream,
+    audit: audit?.write,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    maxMessageBytes: config.maxMessageBytes,
+    logger: logger.line,
+    storeFailMode: config.storeFailMode,
+    shadow: config.shadow,
+    approvals: approvals.gate,
+  });
+  const watcher = watchPolicyFiles([{ file: config.policyFile!, grantIds: [config.grantId], version: policy.version }], { apply: (_grants, next) => gateway.setPolicy(next), log: logger.line, clock });
+  const stopSighup = reloadOnSighup(watcher);
+
+  const stopOnSignal = (): void => void gateway.close();
+  process.once("SIGTERM", stopOnSignal);
+  process.once("SIGINT", stopOnSignal);
+  logger.info("started", { event: "started", policyVersion: policy.version, grant: config.grantId, upstream: upstreamLabel(config) });
+  await gateway.start();
+  const closed = await gateway.closed;
+  process.off("SIGTERM", stopOnSignal);
+  process.off("SIGINT", stopOnSignal);
+  stopSighup();
+  watcher.close();
+
+  if (upstream instanceof ChildProcessTransport) {
+    const exit = upstream.exitStatus;
+    if (exit && closed.exitCode !== 0) {
+      logger.error(exit.error ? `the upstream command could not run: ${exit.error.message}` : `the upstream command exited (code ${exit.code ?? "none"}, signal ${exit.signal ?? "none"})`, { event: "upstream_exited", code: exit.code, signal: exit.signal });
+    }
+  }
+  logger.line({ level: closed.exitCode === 0 ? "info" : "error", event: "stopped", message: "stopped", reason: closed.reason, exitCode: closed.exitCode });
+  await approvals.close();
+  await audit?.close();
+  await flush(io.stdout);
+  releaseStdin(io);
+  return closed.exitCode;
+}
+
