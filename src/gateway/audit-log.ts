@@ -8,6 +8,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { canonicalJson } from "../policy/canonical-json.js";
 import type { DenyCode } from "../policy/decision.js";
 import type { JsonObject } from "../protocol/messages.js";
+import type { ApprovalAuditRecord } from "./approvals/approval-audit.js";
 
 export type AuditOutcome = "ok" | "tool_error" | "rpc_error" | "timeout" | "upstream_closed" | "not_forwarded" | "cancelled";
 
@@ -34,6 +35,8 @@ export interface AuditRecord {
   readonly policyVersion: string | null;
   /** Shadow denials: what a shadow rule (or `--shadow`) would have denied; the call was forwarded. */
   readonly wouldDeny?: readonly WouldDeny[];
+  /** The approval this call asked for or used (its own lines carry `event: "approval"`). */
+  readonly approvalId?: string;
   /** Upstream round trip in ms; null when not forwarded. */
   readonly latencyMs: number | null;
   readonly outcome: AuditOutcome;
@@ -46,8 +49,11 @@ export function argumentFacts(args: JsonObject): { argKeys: string[]; argsSha256
   };
 }
 
+/** A line of the audit file: a call's decision, or a step in an approval's life. */
+export type AuditLine = AuditRecord | ApprovalAuditRecord;
+
 export interface AuditFileWriter {
-  readonly write: (record: AuditRecord) => void;
+  readonly write: (record: AuditLine) => void;
   /** Flushes buffered lines and closes the file. */
   close(): Promise<void>;
 }

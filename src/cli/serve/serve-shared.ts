@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import type { Clock } from "../../core/clock.js";
 import { formatIssues } from "../../core/errors.js";
 import { startServeApprovals, type ServeApprovals } from "../../gateway/approvals/serve-approvals.js";
-import { createAuditFileWriter, type AuditFileWriter, type AuditRecord } from "../../gateway/audit-log.js";
+import { createAuditFileWriter, type AuditFileWriter, type AuditLine } from "../../gateway/audit-log.js";
 import type { Logger } from "../../gateway/logger.js";
 import { parsePolicyText, type CompiledPolicy } from "../../policy/load-policy.js";
 import type { Transport } from "../../protocol/transport.js";
@@ -33,7 +33,7 @@ export function openAudit(config: ServeConfig, logger: Logger): AuditFileWriter 
 }
 
 /** Stores, approval gate and admin API; undefined (after saying why on stderr) when the admin API cannot listen. */
-export async function startApprovals(config: ServeConfig, clock: Clock, logger: Logger, audit: ((record: AuditRecord) => void) | undefined, io: CommandIo): Promise<ServeApprovals | undefined> {
+export async function startApprovals(config: ServeConfig, clock: Clock, logger: Logger, audit: ((record: AuditLine) => void) | undefined, io: CommandIo): Promise<ServeApprovals | undefined> {
   try {
     return await startServeApprovals({
       clock,

@@ -16,9 +16,8 @@ import { MemoryApprovalStore } from "../../stores/memory-approval-store.js";
 import { MemoryCounterStore } from "../../stores/memory-counter-store.js";
 import { RedisApprovalStore } from "../../stores/redis-approval-store.js";
 import { RedisCounterStore, redactUrl } from "../../stores/redis-counter-store.js";
-import type { AuditRecord } from "../audit-log.js";
+import type { AuditLine } from "../audit-log.js";
 import { startAdminServer, type AdminServer } from "./admin-server.js";
-import type { ApprovalAuditRecord } from "./approval-audit.js";
 import { ApprovalGate, type ApprovalMode } from "./approval-gate.js";
 
 export type StoreSpec = { readonly kind: "memory" } | { readonly kind: "redis"; readonly url: string };
@@ -30,7 +29,7 @@ export interface ServeApprovalsOptions {
   readonly mode: ApprovalMode;
   readonly holdTimeoutMs?: number;
   /** Approval lines go to the same audit JSONL as decision lines. */
-  readonly audit: ((record: AuditRecord) => void) | undefined;
+  readonly audit: ((record: AuditLine) => void) | undefined;
   readonly admin?: { readonly host: string; readonly port: number; readonly token: string };
 }
 
@@ -46,14 +45,12 @@ export interface ServeApprovals {
 export async function startServeApprovals(options: ServeApprovalsOptions): Promise<ServeApprovals> {
   const { clock, log } = options;
   const stores = await openStores(options.store, clock, log);
-  // The audit file writer takes any JSON line; its type names decision lines only.
-  const writeLine = options.audit as ((record: AuditRecord | ApprovalAuditRecord) => void) | undefined;
   const gate = new ApprovalGate({
     store: stores.approvals,
     clock,
     mode: options.mode,
     ...(options.holdTimeoutMs === undefined ? {} : { holdTimeoutMs: options.holdTimeoutMs }),
-    ...(writeLine === undefined ? {} : { audit: (record: ApprovalAuditRecord) => writeLine(record) }),
+    ...(options.audit === undefined ? {} : { audit: options.audit }),
     log,
   });
   let admin: AdminServer | undefined;
