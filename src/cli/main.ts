@@ -1,14 +1,51 @@
 import { UsageError, type CommandIo, type CommandRun } from "./args.js";
 
+interface Command {
+  readonly summary: string;
+  /** The synopsis printed by `toolgate <command> --help`. */
+  readonly synopsis: string;
+  readonly load: () => Promise<{ run: CommandRun }>;
+}
+
 /** One file per command; each exports `run(argv, io)` and is loaded only when called. */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: CommandRun }> }> = {
-  "kommo-sim": { summary: "run the simulated Kommo MCP server (stdio, --listen, --rest)", load: () => import("./kommo-sim.js") },
-  approvals: { summary: "list, approve or deny pending approvals through a running serve's admin API", load: () => import("./approvals.js") },
-  bench: { summary: "measure overhead against direct paths, mcp-proxy and supergateway (--json, --quick)", load: () => import("./bench.js") },
-  check: { summary: "run scenarios against the gateway (or --gateway-cmd); write a report", load: () => import("./check.js") },
-  init: { summary: "write a risk-classified starter policy from an upstream's tools", load: () => import("./init.js") },
-  serve: { summary: "run the policy gateway on stdio in front of an MCP server (--upstream-cmd | --upstream-url)", load: () => import("./serve.js") },
-  validate: { summary: "check policy files; print every problem with its JSON path", load: () => import("./validate.js") },
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    summary: "run the policy gateway in front of an MCP server (stdio, or --listen for Streamable HTTP)",
+    synopsis: `toolgate serve --policy FILE (--upstream-cmd "CMD ARGS" | --upstream-url URL)
+  [--grant ID] [--audit FILE] [--store memory|redis://HOST:PORT/DB] [--store-fail closed|open]
+  [--shadow] [--upstream-timeout-ms N] [--max-message-bytes N] [--log-level debug|info|warn|error]
+  [--listen HOST:PORT [--grants FILE] [--allowed-origins A,B] [--max-body-bytes N] [--max-sessions N] [--drain-timeout-ms N]]
+  [--upstream-header "Name: value"]... [--upstream-env NAME=VALUE]...
+  [--admin-listen 127.0.0.1:PORT --admin-token-file FILE] [--approval-mode async|hold] [--approval-timeout-ms N]`,
+    load: () => import("./serve.js"),
+  },
+  approvals: {
+    summary: "list, approve or deny pending approvals through a running serve's admin API",
+    synopsis: "toolgate approvals list [--state S] [--json] | approve ID [--by NAME] | deny ID [--by NAME]\n  [--admin-url URL] [--admin-token-file FILE]",
+    load: () => import("./approvals.js"),
+  },
+  "kommo-sim": {
+    summary: "run the simulated Kommo MCP server (stdio, --listen, --rest)",
+    synopsis: `toolgate kommo-sim [--listen HOST:PORT] [--rest HOST:PORT] [--rest-tls CERT KEY] [--seed FILE]
+  [--confirm-writes] [--schema v2|v3] [--protocol any|2026-07-28] [--kommo-rps N] [--effects-file FILE]`,
+    load: () => import("./kommo-sim.js"),
+  },
+  validate: { summary: "check policy files; print every problem with its JSON path", synopsis: "toolgate validate FILE...", load: () => import("./validate.js") },
+  check: {
+    summary: "run scenarios against the gateway (or --gateway-cmd); write a report",
+    synopsis: 'toolgate check [SCENARIO|DIR...] [--gateway-cmd "TEMPLATE with {policy} {upstream} {grant} {audit}"] [--report DIR]',
+    load: () => import("./check.js"),
+  },
+  init: {
+    summary: "write a risk-classified starter policy from an upstream's tools",
+    synopsis: 'toolgate init (--upstream-cmd "CMD ARGS" | --upstream-url URL) [--out FILE]',
+    load: () => import("./init.js"),
+  },
+  bench: {
+    summary: "measure overhead against direct paths, mcp-proxy and supergateway (--json, --quick)",
+    synopsis: "toolgate bench [--json FILE] [--rounds N] [--quick] [--only PATHS] [--cpu-prof DIR]",
+    load: () => import("./bench.js"),
+  },
 };
 
 export const USAGE = `usage: toolgate <command> [flags]
@@ -27,6 +64,10 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo())
     return name === undefined ? 2 : 0;
   }
   const command = COMMANDS[name];
+  if (command && (rest.includes("--help") || rest.includes("-h"))) {
+    io.stdout.write(`${command.summary}\n\nusage: ${command.synopsis}\n\nSee README.md for every flag.\n`);
+    return 0;
+  }
   if (!command) {
     io.stderr.write(`toolgate: unknown command \`${name}\`\n\n${USAGE}\n`);
     return 2;
