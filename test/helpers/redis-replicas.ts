@@ -55,7 +55,7 @@ export function writeGrants(dir: string, ids: readonly string[]): { file: string
 }
 
 /** `n` SDK clients (one MCP session each) on `url` with `token`. */
-export async function connectClients(url: string, token: string, n: number, name: string): Promise<Client[]> {
+export async function connectClients(url: string, token: string | undefined, n: number, name: string): Promise<Client[]> {
   return Promise.all(Array.from({ length: n }, async (_, i) => (await connectClient(url, token, { name: `${name}-${i}` })).client));
 }
 

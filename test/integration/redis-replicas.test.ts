@@ -15,7 +15,7 @@
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, expect, test } from "vitest";
 import { loadDefaultSeed } from "../../src/kommo/crm/index.js";
 import { REPO_ROOT, tempDir } from "../fixtures/servers/gateway-process.js";
 import { readEffectsFile, startKommoSimHttp, type KommoSimHttpProcess } from "../helpers/kommo-sim-process.js";
@@ -41,14 +41,15 @@ let sim: KommoSimHttpProcess | undefined;
 const replicas: HttpGateway[] = [];
 const clients: Client[] = [];
 
-beforeAll(async () => {
+/** Inside the test (not beforeAll), so that a missing `redis-server` fails the test rather than skipping it. */
+async function setUp(): Promise<void> {
   requireRedisServerBinary();
   redis = await PrivateRedisServer.start();
   sim = await startKommoSimHttp(["--kommo-rps", "0", "--effects-file", effectsFile]);
   const grants = writeGrants(dir, GRANTS);
   const args = ["--grants", grants.file, "--policy", SEED_POLICY, "--upstream-url", sim.url, "--store", redis.url];
   replicas.push(...(await Promise.all([startHttpGateway(args), startHttpGateway(args)])));
-}, 60_000);
+}
 
 afterAll(async () => {
   await Promise.allSettled(clients.map((c) => c.close()));
@@ -89,6 +90,7 @@ async function burst(grant: string): Promise<Burst> {
 }
 
 test("500 concurrent stop_salesbot calls split over two replicas admit exactly 10 in the minute; 490 are rate_limited", async () => {
+  await setUp();
   let run = await burst(GRANTS[0]);
   let attempts = 1;
   if (Math.floor(run.beforeMs / MINUTE_MS) !== Math.floor(run.afterMs / MINUTE_MS)) {
