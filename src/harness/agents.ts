@@ -30,6 +30,7 @@ interface DecisionMeta {
   code?: unknown;
   rule?: unknown;
   retryAfterMs?: unknown;
+  approvalId?: unknown;
 }
 
 function textOf(content: unknown): string {
@@ -50,6 +51,7 @@ export function outcomeOfResult(result: Record<string, unknown>): ReturnType<Cal
       ...(typeof meta.code === "string" ? { code: meta.code } : {}),
       ...(typeof meta.rule === "string" ? { rule: meta.rule } : {}),
       ...(typeof meta.retryAfterMs === "number" ? { retryAfterMs: meta.retryAfterMs } : {}),
+      ...(typeof meta.approvalId === "string" ? { approvalId: meta.approvalId } : {}),
       text,
     };
   }
@@ -124,6 +126,15 @@ export async function runAgentStep(step: AgentStep, ctx: StepContext): Promise<C
     return calls;
   }
   return [];
+}
+
+/** The call a step makes (every call of a step has the same tool and arguments). */
+export function stepCallSpec(step: AgentStep): CallSpec {
+  if ("call" in step) return step.call;
+  if ("burst" in step) return step.burst;
+  if ("loop" in step) return step.loop;
+  if ("concurrent" in step) return step.concurrent;
+  return step.retry;
 }
 
 /** Whether a step needs time to pass (waits, loops) — such steps cannot run on an unsteered clock. */

@@ -5,13 +5,32 @@
 import type { CallRecord } from "./result.js";
 import { normaliseCallExpect, type CallExpect, type CountExpect, type EndExpect, type RetryExpect } from "./scenario-schema.js";
 
+/**
+ * What `approvalId` expectations are checked against: the calls of the scenario so far (in the
+ * order they came back) and the approval each labelled step was answered with.
+ */
+export interface ApprovalIds {
+  /** The first call (in the order calls came back) answered with this approval id. */
+  firstCarrier(approvalId: string): CallRecord | undefined;
+  /** The approval id the step `ref` (`LABEL` of the same agent, or `AGENT/LABEL`) was last answered with. */
+  ofStep(ref: string, agent: string): string | undefined;
+}
+
+function describeApprovalId(expect: string): string {
+  return expect === "new" ? "a new approval id" : `the approval id of step \`${expect.slice("same-as ".length)}\``;
+}
+
 export function describeExpect(expect: CallExpect): string {
   const e = normaliseCallExpect(expect);
+  return describeDecision(e) + (e.answeredAtMs !== undefined ? ` answered at ${e.answeredAtMs} ms` : "");
+}
+
+function describeDecision(e: Exclude<CallExpect, "allow">): string {
   switch (e.decision) {
     case "allow":
       return `allow${e.isError === true ? " (tool error)" : e.isError === false ? " (no tool error)" : ""}${e.textIncludes ? ` with text containing \`${e.textIncludes}\`` : ""}`;
     case "deny":
-      return `deny ${e.code} by ${e.rule}${e.retryAfterMs !== undefined ? ` retryAfterMs ${e.retryAfterMs}` : ""}${e.remaining !== undefined ? ` remaining ${e.remaining}` : ""}${e.textIncludes ? ` with text containing \`${e.textIncludes}\`` : ""}`;
+      return `deny ${e.code} by ${e.rule}${e.retryAfterMs !== undefined ? ` retryAfterMs ${e.retryAfterMs}` : ""}${e.remaining !== undefined ? ` remaining ${e.remaining}` : ""}${e.approvalId !== undefined ? ` with ${describeApprovalId(e.approvalId)}` : ""}${e.textIncludes ? ` with text containing \`${e.textIncludes}\`` : ""}`;
     case "error":
       return `a JSON-RPC error${e.textIncludes ? ` containing \`${e.textIncludes}\`` : ""}`;
   }
@@ -22,7 +41,7 @@ export function describeCall(call: CallRecord): string {
     case "allow":
       return `allow${call.isError ? " (tool error)" : ""}`;
     case "deny":
-      return `deny ${call.code ?? "(no code)"} by ${call.rule ?? "(no rule)"}${call.retryAfterMs !== undefined ? ` retryAfterMs ${call.retryAfterMs}` : ""}`;
+      return `deny ${call.code ?? "(no code)"} by ${call.rule ?? "(no rule)"}${call.retryAfterMs !== undefined ? ` retryAfterMs ${call.retryAfterMs}` : ""}${call.approvalId !== undefined ? ` with approval ${call.approvalId}` : ""}`;
     case "error":
       return `a JSON-RPC error \`${call.text.slice(0, 120)}\``;
   }
@@ -33,9 +52,10 @@ function where(call: CallRecord, startMs: number): string {
 }
 
 /** One call against its expectation; returns a mismatch line or undefined. */
-export function checkCall(call: CallRecord, expect: CallExpect, startMs: number, prefix = "call"): string | undefined {
+export function checkCall(call: CallRecord, expect: CallExpect, startMs: number, prefix = "call", ids?: ApprovalIds): string | undefined {
   const e = normaliseCallExpect(expect);
   const problems: string[] = [];
+  let approvalNote = "";
   if (call.outcome !== e.decision) problems.push("decision");
   else if (e.decision === "allow") {
     if (e.isError !== undefined && (call.isError ?? false) !== e.isError) problems.push("isError");
@@ -43,11 +63,34 @@ export function checkCall(call: CallRecord, expect: CallExpect, startMs: number,
     if (call.code !== e.code) problems.push("code");
     if (call.rule !== e.rule) problems.push("rule");
     if (e.retryAfterMs !== undefined && call.retryAfterMs !== e.retryAfterMs) problems.push("retryAfterMs");
+    if (e.approvalId !== undefined) {
+      const note = checkApprovalId(call, e.approvalId, ids);
+      if (note !== undefined) {
+        problems.push("approvalId");
+        approvalNote = note;
+      }
+    }
   }
   if (e.textIncludes !== undefined && !call.text.includes(e.textIncludes)) problems.push("text");
+  if (e.answeredAtMs !== undefined && call.endMs !== e.answeredAtMs) problems.push("answeredAtMs");
   if (problems.length === 0) return undefined;
-  const got = describeCall(call) + (problems.includes("text") ? ` with text \`${call.text.slice(0, 160)}\`` : "");
-  return `${prefix} ${where(call, startMs)}: expected ${describeExpect(e)}, got ${got}${call.outcome === "allow" ? "" : ""}`;
+  const got = describeCall(call) + (problems.includes("text") ? ` with text \`${call.text.slice(0, 160)}\`` : "") + approvalNote + (problems.includes("answeredAtMs") ? ` answered at ${call.endMs} ms` : "");
+  return `${prefix} ${where(call, startMs)}: expected ${describeExpect(e)}, got ${got}`;
+}
+
+/** Undefined when the call's approval id is as expected; else a note for the `got` side. */
+function checkApprovalId(call: CallRecord, expect: string, ids: ApprovalIds | undefined): string | undefined {
+  if (ids === undefined) return " (approval ids cannot be checked here)";
+  if (call.approvalId === undefined) return " and no approval id";
+  if (expect === "new") {
+    const first = ids.firstCarrier(call.approvalId);
+    if (first === undefined || first === call) return undefined;
+    return `, an approval id already given to ${first.agent}'s call at ${first.startMs} ms (${first.step})`;
+  }
+  const ref = expect.slice("same-as ".length);
+  const want = ids.ofStep(ref, call.agent);
+  if (want === call.approvalId) return undefined;
+  return want === undefined ? `, while step \`${ref}\` was answered with no approval id` : `, while step \`${ref}\` was answered with approval ${want}`;
 }
 
 function tally(calls: readonly CallRecord[]) {
@@ -65,7 +108,7 @@ function tally(calls: readonly CallRecord[]) {
 const MAX_LINES = 6;
 
 /** Counts (and, when given, each call in order) for bursts, loops, concurrent calls and retries. */
-export function checkCounts(calls: readonly CallRecord[], expect: CountExpect | RetryExpect, startMs: number, what: string): string[] {
+export function checkCounts(calls: readonly CallRecord[], expect: CountExpect | RetryExpect, startMs: number, what: string, ids?: ApprovalIds): string[] {
   const got = tally(calls);
   const lines: string[] = [];
   const firstDeny = calls.find((c) => c.outcome === "deny");
@@ -95,7 +138,7 @@ export function checkCounts(calls: readonly CallRecord[], expect: CountExpect | 
         perCall.push(`${what} call #${i + 1}: expected ${describeExpect(e)}, got no call`);
         return;
       }
-      const m = checkCall(call, e, startMs, `${what} call #${i + 1}`);
+      const m = checkCall(call, e, startMs, `${what} call #${i + 1}`, ids);
       if (m) perCall.push(m);
     });
     lines.push(...perCall.slice(0, MAX_LINES));
@@ -117,7 +160,11 @@ export interface EndFacts {
   readonly runs: number;
   /** Count of 2xx-answered requests matching `METHOD /path` (with `:param` segments). */
   readonly requests: (route: string) => number;
-  readonly audit: readonly { decision: string; code: string | null }[] | undefined;
+  readonly audit: readonly { decision: string; code: string | null; wouldDeny?: readonly { code: string; rule: string }[] }[] | undefined;
+  /** Approval lines of the audit (`event: "approval"`), when the gateway wrote them. */
+  readonly approvalLines?: readonly { step: string }[];
+  /** Approvals left in the store at the end, when the harness can see the store. */
+  readonly approvals?: readonly { state: string }[];
 }
 
 function compareMap(what: string, want: Record<string, number>, have: Record<string, number>): string[] {
@@ -167,7 +214,24 @@ export function checkEnd(expect: EndExpect, facts: EndFacts): string[] {
         for (const r of records) if (r.decision === "deny" && r.code) have[r.code] = (have[r.code] ?? 0) + 1;
         lines.push(...compareMap("audit: denials by code", expect.audit.byCode as Record<string, number>, have));
       }
+      const would = records.flatMap((r) => r.wouldDeny ?? []);
+      if (expect.audit.wouldDenyByRule) lines.push(...compareMap("audit: shadow would-denials by rule", expect.audit.wouldDenyByRule, countBy(would, (w) => w.rule)));
+      if (expect.audit.wouldDenyByCode) lines.push(...compareMap("audit: shadow would-denials by code", expect.audit.wouldDenyByCode as Record<string, number>, countBy(would, (w) => w.code)));
+    }
+    if (expect.audit.approvalSteps) {
+      if (facts.approvalLines === undefined) lines.push("audit: expected approval lines, but this gateway's approval steps cannot be seen here");
+      else lines.push(...compareMap("audit: approval steps", expect.audit.approvalSteps as Record<string, number>, countBy(facts.approvalLines, (l) => l.step)));
     }
   }
+  if (expect.approvals) {
+    if (facts.approvals === undefined) lines.push("approvals: expected approvals by state, but the approval store cannot be seen here");
+    else lines.push(...compareMap("approvals by state at the end", expect.approvals as Record<string, number>, countBy(facts.approvals, (a) => a.state)));
+  }
   return lines;
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
+  return out;
 }

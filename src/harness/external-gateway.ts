@@ -50,7 +50,7 @@ function exactRetryTimes(step: AgentStep): boolean {
   const expects = "call" in step ? [step.expect] : "expect" in step && step.expect && typeof step.expect === "object" && "calls" in step.expect ? ((step.expect as { calls?: unknown[] }).calls ?? []) : [];
   return (expects as Parameters<typeof normaliseCallExpect>[0][]).some((e) => {
     const n = normaliseCallExpect(e);
-    return n.decision === "deny" && n.retryAfterMs !== undefined;
+    return (n.decision === "deny" && n.retryAfterMs !== undefined) || n.answeredAtMs !== undefined;
   }) || ("retry" in step && step.expect.allowedAtMs !== undefined);
 }
 
@@ -72,6 +72,9 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
     return finish();
   };
 
+  const approvalReason = needsApprovals(loaded);
+  if (approvalReason) return skipAll(`${approvalReason}: deciding approvals needs the gateway's admin API (\`toolgate approvals\`), which a \`--gateway-cmd\` run does not drive`);
+  if (scenario.gateway?.shadow === true) return skipAll("runs the gateway in global shadow mode (`gateway.shadow`); an external gateway's flags come from the `--gateway-cmd` template, so the harness cannot switch it on");
   if (scenario.agents.length !== 1) return skipAll("needs several agents on one gateway's counters; an external gateway process serves one agent");
   if ((scenario.kommo?.faults ?? []).length > 0) return skipAll("needs Kommo fault injection, which is an in-process hook");
   const seed = scenarioSeed(loaded);
@@ -141,7 +144,7 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
       const made = await runAgentStep(step, { agent: agent.name, stepId: item.id, call: callFn, time, record: (c) => void calls.push(c) });
       if (!clockFile && exactRetryTimes(step)) {
         // The calls ran (later steps depend on them) but the step asserts virtual-clock facts.
-        steps.push({ id: item.id, agent: agent.name, kind: item.kind, atMs: step.at, summary: item.summary, verdict: "skipped", mismatches: [], skipReason: "asserts exact retry times, which need the virtual clock" });
+        steps.push({ id: item.id, agent: agent.name, kind: item.kind, atMs: step.at, summary: item.summary, verdict: "skipped", mismatches: [], skipReason: "asserts exact retry or answer times, which need the virtual clock" });
         continue;
       }
       const mismatches = "call" in step ? [checkCall(made[0]!, step.expect, startMs)].filter((m): m is string => m !== undefined) : checkCounts(made, step.expect as never, startMs, item.summary);
@@ -153,7 +156,8 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
         steps.push({ id: "expect", kind: "end", atMs: 0, summary: "end state", verdict: "skipped", mismatches: [], skipReason: `follows skipped ${skippedSince}` });
       } else {
         const lines = readJsonLines(files.effects);
-        const audit = options.template.includes("{audit}") ? readJsonLines(files.audit).map((r) => ({ decision: String(r.decision), code: (r.code as string | null) ?? null })) : undefined;
+        const auditLines = options.template.includes("{audit}") ? readJsonLines(files.audit) : undefined;
+        const audit = auditLines?.filter((r) => r.event === undefined).map((r) => ({ decision: String(r.decision), code: (r.code as string | null) ?? null, ...(Array.isArray(r.wouldDeny) ? { wouldDeny: r.wouldDeny as { code: string; rule: string }[] } : {}) }));
         const stops = lines.filter((l) => l.kind === "effect" && l.effect === "stop").map((l) => ({ botId: Number(l.botId), entityId: Number(l.entityId), entityType: String(l.entityType) }));
         const mismatches = checkEnd(scenario.expect, {
           stops,
@@ -174,6 +178,18 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
     rmSync(dir, { recursive: true, force: true });
   }
   return finish(error);
+}
+
+/** Why a scenario needs approvals decided by a human (undefined when it does not). */
+export function needsApprovals(loaded: LoadedScenario): string | undefined {
+  const { scenario } = loaded;
+  if ((scenario.events ?? []).some((e) => "approval" in e)) return "decides approvals (`approval` events)";
+  if (scenario.gateway?.approvalMode !== undefined) return "sets `gateway.approvalMode`";
+  if (scenario.expect?.approvals !== undefined || scenario.expect?.audit?.approvalSteps !== undefined) return "asserts approvals at the end";
+  const expectsId = (e: unknown): boolean => e !== null && typeof e === "object" && (e as { approvalId?: unknown }).approvalId !== undefined;
+  const stepExpectsId = (step: AgentStep): boolean => ("call" in step ? expectsId(step.expect) : (step.expect.calls ?? []).some(expectsId));
+  if (scenario.agents.some((a) => a.steps.some(stepExpectsId))) return "asserts approval ids";
+  return undefined;
 }
 
 function pathMatches(pattern: string, path: string): boolean {

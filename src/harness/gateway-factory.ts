@@ -4,6 +4,7 @@
  */
 import type { Clock } from "../core/clock.js";
 import { createGateway } from "../gateway/gateway.js";
+import type { ApprovalGate } from "../gateway/approvals/approval-gate.js";
 import type { AuditRecord } from "../gateway/audit-log.js";
 import type { CompiledPolicy } from "../policy/load-policy.js";
 import type { Transport } from "../protocol/transport.js";
@@ -21,6 +22,10 @@ export interface GatewayFactoryInput {
   readonly audit: (record: AuditRecord) => void;
   readonly upstreamTimeoutMs?: number;
   readonly maxMessageBytes?: number;
+  /** Pending approvals: one gate on the scenario's clock, shared by every agent's gateway (the runner decides through it). */
+  readonly approvals: ApprovalGate;
+  /** Global shadow mode (`gateway.shadow`). */
+  readonly shadow?: boolean;
 }
 
 export interface GatewayUnderTest {

@@ -161,15 +161,59 @@ function crossCheck(scenario: Scenario): Issue[] {
   (scenario.events ?? []).forEach((event, e) => {
     if (event.at < lastAt) issues.push({ path: `events[${e}].at`, message: `found ${event.at}, expected ≥ ${lastAt} (events are listed in time order)` });
     lastAt = Math.max(lastAt, event.at);
+    if ("approval" in event) {
+      const found = findLabelledStep(scenario, event.approval.of);
+      if (typeof found === "string") issues.push({ path: `events[${e}].approval.of`, message: found });
+      else if (found.step.at >= event.at) {
+        issues.push({ path: `events[${e}].approval.of`, message: `found \`${event.approval.of}\` at ${found.step.at} ms, expected a step that starts before the decision at ${event.at} ms (at equal times events run first)` });
+      }
+    }
   });
+  scenario.agents.forEach((agent, a) => {
+    agent.steps.forEach((step, s) => {
+      for (const { path, ref } of approvalIdRefs(step, `agents[${a}].steps[${s}]`)) {
+        const qualified = ref.includes("/") ? ref : `${agent.name}/${ref}`;
+        const found = findLabelledStep(scenario, qualified);
+        if (typeof found === "string") issues.push({ path, message: found });
+        else if (found.step === step) issues.push({ path, message: `found \`same-as ${ref}\`, the step itself; expected an earlier step` });
+        else if (found.step.at > step.at) issues.push({ path, message: `found \`same-as ${ref}\` at ${found.step.at} ms, expected a step that starts no later than this one (${step.at} ms)` });
+      }
+    });
+  });
+  const gateway = scenario.gateway;
+  if (gateway?.approvalTimeoutMs !== undefined && gateway.approvalMode !== "hold") {
+    issues.push({ path: "gateway.approvalTimeoutMs", message: "found a hold timeout without `\"approvalMode\": \"hold\"`, expected it only in hold mode (async mode answers at once)" });
+  }
   return issues;
 }
 
+/** `AGENT/LABEL` → the agent and its one step with that label, or what is wrong with the reference. */
+export function findLabelledStep(scenario: Scenario, ref: string): { agent: number; index: number; step: AgentStep } | string {
+  const slash = ref.indexOf("/");
+  const agentName = ref.slice(0, slash);
+  const label = ref.slice(slash + 1);
+  const agent = scenario.agents.findIndex((x) => x.name === agentName);
+  if (agent < 0) return `found \`${ref}\`, expected an agent of this scenario: ${scenario.agents.map((x) => `\`${x.name}\``).join(", ")}`;
+  const matches = scenario.agents[agent]!.steps.flatMap((step, index) => (step.label === label ? [{ agent, index, step }] : []));
+  if (matches.length === 0) return `found \`${ref}\`, expected the label of one of agent \`${agentName}\`'s steps`;
+  if (matches.length > 1) return `found \`${ref}\`, which labels ${matches.length} steps of agent \`${agentName}\`, expected exactly one`;
+  return matches[0]!;
+}
+
+/** Every `approvalId: "same-as …"` expectation of a step, with its JSON path and reference. */
+function approvalIdRefs(step: AgentStep, base: string): { path: string; ref: string }[] {
+  const out: { path: string; ref: string }[] = [];
+  const add = (expect: unknown, path: string): void => {
+    if (expect === null || typeof expect !== "object") return;
+    const id = (expect as { approvalId?: unknown }).approvalId;
+    if (typeof id === "string" && id.startsWith("same-as ")) out.push({ path: `${path}.approvalId`, ref: id.slice("same-as ".length) });
+  };
+  if ("call" in step) add(step.expect, `${base}.expect`);
+  else (step.expect.calls ?? []).forEach((e, i) => add(e, `${base}.expect.calls[${i}]`));
+  return out;
+}
+
 function checkStep(step: AgentStep, path: string): Issue[] {
-  const kind = stepKind(step);
-  if (kind === "approval") {
-    return [{ path: `${path}.approval`, message: "approval steps are reserved for when approvals land; this version cannot run them, remove the step" }];
-  }
   if ("call" in step) {
     const expect = step.expect;
     if (expect !== "allow" && expect.decision === "deny" && expect.code === "rate_limited" && expect.retryAfterMs === undefined) {
@@ -226,7 +270,6 @@ function expandArgs(scenario: Scenario, issues: Issue[]): Scenario {
     ...agent,
     steps: agent.steps.map((step, s) => {
       const kind = stepKind(step);
-      if (kind === "approval") return step;
       const spec = (step as Record<string, unknown>)[kind] as { args?: Record<string, unknown> };
       if (spec.args === undefined) return step;
       const args = expand(spec.args, `agents[${a}].steps[${s}].${kind}.args`) as Record<string, unknown>;

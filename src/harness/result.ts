@@ -22,6 +22,8 @@ export interface CallRecord {
   readonly code?: string;
   readonly rule?: string;
   readonly retryAfterMs?: number;
+  /** The approval a denial named (`_meta["toolgate/decision"].approvalId`). */
+  readonly approvalId?: string;
   /** The first characters of the answer's text (or the JSON-RPC error message). */
   readonly text: string;
 }
@@ -52,6 +54,18 @@ export interface CounterSample {
   readonly event: "reserve" | "refuse" | "rollback";
 }
 
+/** A human's approval decision (an `approval` event), for the report's timeline. */
+export interface ApprovalMark {
+  readonly atMs: number;
+  readonly decide: "approve" | "deny";
+  /** The step whose approval was decided (`AGENT/LABEL`). */
+  readonly of: string;
+  /** The approval it resolved to, when it resolved to one. */
+  readonly approvalId?: string;
+  /** `decided`, or why the store refused (`unknown`, `expired`, `decided`), or `unresolved`. */
+  readonly result: string;
+}
+
 export interface WindowMark {
   readonly counter: string;
   readonly windowMs: number;
@@ -74,6 +88,10 @@ export interface ScenarioResult {
   readonly counters: readonly CounterSample[];
   readonly windows: readonly WindowMark[];
   readonly agents: readonly string[];
+  /** Human approval decisions made during the run. */
+  readonly approvals?: readonly ApprovalMark[];
+  /** Shadow would-denials written to the audit (calls forwarded that a rule would have denied). */
+  readonly wouldDeny?: number;
   /** Set when the scenario file itself is invalid. */
   readonly loadIssues?: readonly Issue[];
   /** Set when the run broke (a crash, a deadlock), not a mismatch. */

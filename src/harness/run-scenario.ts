@@ -7,7 +7,9 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { monotonicNs } from "../core/clock.js";
 import { formatIssues } from "../core/errors.js";
-import type { AuditRecord } from "../gateway/audit-log.js";
+import { ApprovalGate } from "../gateway/approvals/approval-gate.js";
+import type { ApprovalAuditRecord } from "../gateway/approvals/approval-audit.js";
+import { argumentFacts, type AuditRecord } from "../gateway/audit-log.js";
 import { createFakeKommo, type FakeKommo } from "../kommo/fake-kommo.js";
 import { createKommoMcpServer } from "../kommo/mcp-server.js";
 import { loadCrmSeedFile, loadDefaultSeed, parseCrmSeed, type CrmSeed } from "../kommo/crm/seed.js";
@@ -15,16 +17,17 @@ import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import { windowMs } from "../policy/windows.js";
 import type { JsonRpcMessage } from "../protocol/messages.js";
 import type { Transport } from "../protocol/transport.js";
+import { MemoryApprovalStore } from "../stores/memory-approval-store.js";
 import { MemoryCounterStore } from "../stores/memory-counter-store.js";
 import { createLinkedPair } from "../transports/in-memory.js";
-import { runAgentStep, sdkCallFn, type CallFn } from "./agents.js";
+import { runAgentStep, sdkCallFn, stepCallSpec, type CallFn } from "./agents.js";
 import { DrivenClock } from "./driven-clock.js";
-import { checkCall, checkCounts, checkEnd } from "./expectations.js";
+import { checkCall, checkCounts, checkEnd, type ApprovalIds } from "./expectations.js";
 import { builtInGateway, type GatewayFactory, type GatewayUnderTest } from "./gateway-factory.js";
-import type { LoadedScenario } from "./load-scenario.js";
+import { findLabelledStep, type LoadedScenario } from "./load-scenario.js";
 import { RecordingCounterStore } from "./recording-store.js";
-import type { CallRecord, ScenarioResult, StepResult, Verdict, WindowMark } from "./result.js";
-import { eventKind, stepKind, type AgentStep, type Fault, type ScenarioEvent } from "./scenario-schema.js";
+import type { ApprovalMark, CallRecord, ScenarioResult, StepResult, Verdict, WindowMark } from "./result.js";
+import { eventKind, stepKind, type AgentStep, type ApprovalEvent, type Fault, type ScenarioEvent } from "./scenario-schema.js";
 
 export interface RunScenarioOptions {
   /** The gateway under test; default the built-in `createGateway`. */
@@ -47,6 +50,7 @@ export function eventSummary(event: ScenarioEvent): string {
   if ("clock" in event) return `clock${event.clock.note ? `: ${event.clock.note}` : ""}`;
   if ("reload" in event) return `reload policy${typeof event.reload.policy === "string" ? ` ${event.reload.policy}` : " (inline)"}`;
   if ("fault" in event) return `fault ${event.fault.route}`;
+  if ("approval" in event) return `${event.approval.decide} the approval of ${event.approval.of}${event.approval.by ? ` (by ${event.approval.by})` : ""}`;
   return "clear faults";
 }
 
@@ -113,6 +117,10 @@ export async function runScenario(loaded: LoadedScenario, options: RunScenarioOp
   const rel = (): number => clock.nowMs() - startMs;
   const calls: CallRecord[] = [];
   const audit: AuditRecord[] = [];
+  const approvalLines: ApprovalAuditRecord[] = [];
+  const decisions: ApprovalMark[] = [];
+  /** Calls by the step that made them, in the order they came back. */
+  const callsByStep = new Map<string, CallRecord[]>();
   const steps = new Map<string, StepResult>();
   const base = {
     name: loaded.name,
@@ -142,6 +150,23 @@ export async function runScenario(loaded: LoadedScenario, options: RunScenarioOp
     ...(scenario.kommo?.confirmWrites !== undefined ? { confirmWrites: scenario.kommo.confirmWrites } : {}),
   });
   const store = new RecordingCounterStore(new MemoryCounterStore({ clock }), clock, startMs, bump);
+  let approvalSeq = 0;
+  const approvalStore = new MemoryApprovalStore({ clock, newId: () => `apr_${String(++approvalSeq).padStart(16, "0")}` });
+  const approvals = new ApprovalGate({
+    store: approvalStore,
+    clock,
+    mode: scenario.gateway?.approvalMode ?? "async",
+    ...(scenario.gateway?.approvalTimeoutMs !== undefined ? { holdTimeoutMs: scenario.gateway.approvalTimeoutMs } : {}),
+    audit: (line) => void approvalLines.push(line),
+  });
+  const ids: ApprovalIds = {
+    firstCarrier: (id) => calls.find((c) => c.approvalId === id),
+    ofStep: (ref, agent) => {
+      const found = findLabelledStep(scenario, ref.includes("/") ? ref : `${agent}/${ref}`);
+      if (typeof found === "string") return undefined;
+      return (callsByStep.get(`agents[${found.agent}].steps[${found.index}]`) ?? []).findLast((c) => c.approvalId !== undefined)?.approvalId;
+    },
+  };
   const factory = options.gatewayFactory ?? builtInGateway;
   const gateways: GatewayUnderTest[] = [];
   const clients: Client[] = [];
@@ -163,6 +188,8 @@ export async function runScenario(loaded: LoadedScenario, options: RunScenarioOp
         upstream: counted(gatewayUp, bump),
         downstream: counted(gatewayDown, bump),
         audit: (record) => void audit.push(record),
+        approvals,
+        ...(scenario.gateway?.shadow === true ? { shadow: true } : {}),
         ...(scenario.gateway?.upstreamTimeoutMs !== undefined ? { upstreamTimeoutMs: scenario.gateway.upstreamTimeoutMs } : {}),
         ...(scenario.gateway?.maxMessageBytes !== undefined ? { maxMessageBytes: scenario.gateway.maxMessageBytes } : {}),
       });
@@ -186,7 +213,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunScenarioOp
         order: e,
         id,
         run: async () => {
-          const mismatches = applyEvent(event, e);
+          const mismatches = await applyEvent(event, e);
           steps.set(id, { id, kind: eventKind(event), atMs: event.at, ...(event.label ? { label: event.label } : {}), summary: eventSummary(event), verdict: mismatches.length ? "failed" : "passed", mismatches });
         },
       });
@@ -204,9 +231,14 @@ export async function runScenario(loaded: LoadedScenario, options: RunScenarioOp
               stepId: id,
               call: callFns.get(agent.name)!,
               time: { nowMs: rel, waitUntil: (atMs) => clock.sleep(Math.max(0, atMs - rel())) },
-              record: (c) => void calls.push(c),
+              record: (c) => {
+                calls.push(c);
+                const list = callsByStep.get(id) ?? [];
+                list.push(c);
+                callsByStep.set(id, list);
+              },
             });
-            const mismatches = checkStep(step, made, startMs);
+            const mismatches = checkStep(step, made, startMs, ids);
             steps.set(id, { id, agent: agent.name, kind: stepKind(step), atMs: step.at, ...(step.label ? { label: step.label } : {}), summary: stepSummary(step), verdict: mismatches.length ? "failed" : "passed", mismatches });
           },
         });
@@ -256,16 +288,20 @@ export async function runScenario(loaded: LoadedScenario, options: RunScenarioOp
           return fake.requests.all({ method: method!, path: path! }).filter((r) => r.status >= 200 && r.status < 300).length;
         },
         audit,
+        approvalLines,
+        approvals: await approvals.list(),
       });
       steps.set("expect", { id: "expect", kind: "end", atMs: rel(), summary: "end state: CRM effects, Kommo requests, audit", verdict: mismatches.length ? "failed" : "passed", mismatches });
     }
   } catch (error) {
     runError ??= `the run broke: ${(error as Error).stack ?? String(error)}`;
   } finally {
+    approvals.close();
     for (const client of clients) await client.close().catch(() => undefined);
     for (const gateway of gateways) await gateway.close().catch(() => undefined);
     await kommo.close().catch(() => undefined);
     await store.close().catch(() => undefined);
+    await approvalStore.close().catch(() => undefined);
   }
 
   const ordered = orderSteps(loaded, steps);
@@ -278,11 +314,49 @@ export async function runScenario(loaded: LoadedScenario, options: RunScenarioOp
     steps: ordered,
     calls: [...calls].sort((a, b) => a.startMs - b.startMs),
     counters: store.samples,
+    ...(decisions.length > 0 ? { approvals: decisions } : {}),
+    ...(audit.some((r) => r.wouldDeny !== undefined) ? { wouldDeny: audit.reduce((n, r) => n + (r.wouldDeny?.length ?? 0), 0) } : {}),
     ...(runError ? { error: runError } : {}),
   };
 
-  function applyEvent(event: ScenarioEvent, index: number): string[] {
+  /** A human's decision on the approval a step asked for. */
+  async function decideApproval(event: ApprovalEvent): Promise<string[]> {
+    const { decide, of, by } = event.approval;
+    const label = `${decide} at ${event.at} ms`;
+    const found = findLabelledStep(scenario, of);
+    if (typeof found === "string") return [`${label}: ${found}`];
+    const stepId = `agents[${found.agent}].steps[${found.index}]`;
+    let approvalId = (callsByStep.get(stepId) ?? []).findLast((c) => c.approvalId !== undefined)?.approvalId;
+    if (approvalId === undefined) {
+      // A call still held open (hold mode) has not been answered yet: find its pending approval by identity.
+      const agent = scenario.agents[found.agent]!;
+      const spec = stepCallSpec(found.step);
+      const digest = argumentFacts((spec.args ?? {}) as Parameters<typeof argumentFacts>[0]).argsSha256;
+      const pending = (await approvals.list()).find((r) => r.state === "pending" && r.grantId === (agent.grant ?? "") && r.tool === spec.tool && r.argsDigest === digest);
+      approvalId = pending?.id;
+    }
+    if (approvalId === undefined) {
+      const answered = (callsByStep.get(stepId) ?? []).map((c) => describeOutcome(c)).join("; ") || "no call answered yet";
+      decisions.push({ atMs: event.at, decide, of, result: "unresolved" });
+      return [`${label}: expected step \`${of}\` to have asked for an approval, got no approval id and no pending approval for its call (its calls: ${answered})`];
+    }
+    const result = await approvals.decide(approvalId, decide === "approve" ? "approved" : "denied", by ?? "scenario");
+    decisions.push({ atMs: event.at, decide, of, approvalId, result: result.ok ? "decided" : result.reason });
+    const expect = event.expect ?? "decided";
+    if (expect === "decided") {
+      return result.ok ? [] : [`${label}: expected approval ${approvalId} (of \`${of}\`) to be decided, got it refused (${result.reason}${"record" in result ? `, state ${result.record.state}` : ""})`];
+    }
+    if (result.ok) return [`${label}: expected approval ${approvalId} (of \`${of}\`) to be refused${expect.refused.reason ? ` (${expect.refused.reason})` : ""}, got it decided`];
+    if (expect.refused.reason !== undefined && result.reason !== expect.refused.reason) {
+      return [`${label}: expected approval ${approvalId} (of \`${of}\`) to be refused (${expect.refused.reason}), got it refused (${result.reason})`];
+    }
+    return [];
+  }
+
+  async function applyEvent(event: ScenarioEvent, index: number): Promise<string[]> {
     switch (eventKind(event)) {
+      case "approval":
+        return decideApproval(event as ApprovalEvent);
       case "clock":
         return [];
       case "fault": {
@@ -314,15 +388,16 @@ export async function runScenario(loaded: LoadedScenario, options: RunScenarioOp
   }
 }
 
-function checkStep(step: AgentStep, made: CallRecord[], startMs: number): string[] {
+function checkStep(step: AgentStep, made: CallRecord[], startMs: number, ids: ApprovalIds): string[] {
   if ("call" in step) {
-    const m = checkCall(made[0]!, step.expect, startMs);
+    const m = checkCall(made[0]!, step.expect, startMs, "call", ids);
     return m ? [m] : [];
   }
-  if ("burst" in step || "loop" in step || "concurrent" in step || "retry" in step) {
-    return checkCounts(made, step.expect, startMs, stepSummary(step));
-  }
-  return [];
+  return checkCounts(made, step.expect, startMs, stepSummary(step), ids);
+}
+
+function describeOutcome(call: CallRecord): string {
+  return call.outcome === "deny" ? `deny ${call.code ?? "(no code)"} at ${call.startMs} ms` : `${call.outcome} at ${call.startMs} ms`;
 }
 
 function orderSteps(loaded: LoadedScenario, steps: Map<string, StepResult>): StepResult[] {

@@ -8,6 +8,11 @@ import { z } from "zod";
 import { DENY_CODES } from "../policy/decision.js";
 import { errorMap } from "../policy/schema-issues.js";
 
+/** The steps of an approval's life in the audit (`ApprovalStep` in `gateway/approvals/approval-audit.ts`). */
+export const APPROVAL_STEPS = ["pending", "approved", "denied", "expired", "consumed", "restored"] as const;
+/** The effective states of a stored approval (`ApprovalState` in `stores/approval-store.ts`). */
+export const APPROVAL_STATES = ["pending", "approved", "denied", "used", "expired"] as const;
+
 function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
   const known = Object.keys(shape).map((k) => `\`${k}\``).join(", ");
   return z.strictObject(shape, {
@@ -37,6 +42,17 @@ export const AllowExpectSchema = strictObject({
   /** The upstream answered with a tool error (`isError: true`): the call was allowed and counted. */
   isError: z.boolean().optional(),
   textIncludes: z.string().optional(),
+  /** Virtual time (ms from scenario start) at which the answer came back, e.g. a call held for approval. */
+  answeredAtMs: timeMs.optional(),
+});
+
+/**
+ * The approval a denial names (`_meta["toolgate/decision"].approvalId`): `new` (no earlier call in
+ * the scenario was answered with it) or `same-as LABEL` (the one the step labelled LABEL was
+ * answered with; `same-as AGENT/LABEL` for another agent's step).
+ */
+export const ApprovalIdExpectSchema = z.string().regex(/^(new|same-as ([A-Za-z0-9_.-]+\/)?[^/]+)$/, {
+  error: (issue) => `found \`${JSON.stringify(issue.input)}\`, expected \`"new"\` or \`"same-as LABEL"\` (a step label, or \`AGENT/LABEL\`)`,
 });
 
 export const DenyExpectSchema = strictObject({
@@ -46,12 +62,15 @@ export const DenyExpectSchema = strictObject({
   retryAfterMs: timeMs.optional(),
   remaining: count.optional(),
   textIncludes: z.string().optional(),
+  approvalId: ApprovalIdExpectSchema.optional(),
+  answeredAtMs: timeMs.optional(),
 });
 
 /** The gateway answered with a JSON-RPC error (e.g. the upstream timed out). */
 export const ErrorExpectSchema = strictObject({
   decision: z.literal("error"),
   textIncludes: z.string().optional(),
+  answeredAtMs: timeMs.optional(),
 });
 
 const CALL_EXPECT_MESSAGE = 'expected `"allow"` or an object with `decision` `allow`, `deny` or `error`';
@@ -112,7 +131,6 @@ export const RetryStepSchema = strictObject({
   }),
   expect: RetryExpectSchema,
 });
-export const ApprovalStepSchema = strictObject({ ...stepBase, approval: z.unknown(), expect: z.unknown().optional() });
 
 /** zod issues → path + message, resolving unions to the branch the input was meant for (as `issuesFromZod`). */
 function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): { path: PropertyKey[]; message: string }[] {
@@ -136,7 +154,7 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly Pro
  * A value that is one of several strict objects, told apart by which key it carries (`call`,
  * `burst`, …). Issues come from the branch the author meant, at their own paths.
  */
-function keyedUnion<const K extends Record<string, z.ZodType>>(what: string, kinds: K) {
+function keyedUnion<const K extends Record<string, z.ZodType>>(what: string, kinds: K, misplaced: Record<string, string> = {}) {
   const names = Object.keys(kinds);
   const expected = `expected ${what} with \`at\` and exactly one of ${names.map((k) => `\`${k}\``).join(", ")}`;
   return z.unknown().transform((value, ctx): z.output<K[keyof K]> => {
@@ -145,6 +163,11 @@ function keyedUnion<const K extends Record<string, z.ZodType>>(what: string, kin
       return z.NEVER;
     }
     const present = names.filter((k) => Object.hasOwn(value, k));
+    const elsewhere = Object.keys(misplaced).find((k) => Object.hasOwn(value, k));
+    if (present.length === 0 && elsewhere !== undefined) {
+      ctx.addIssue({ code: "custom", path: [elsewhere], message: misplaced[elsewhere]! });
+      return z.NEVER;
+    }
     if (present.length !== 1) {
       const found = present.length === 0 ? "none of them" : present.map((k) => `\`${k}\``).join(" and ");
       ctx.addIssue({ code: "custom", message: `found ${found}, ${expected}` });
@@ -163,8 +186,7 @@ export const AgentStepSchema = keyedUnion("a step", {
   loop: LoopStepSchema,
   concurrent: ConcurrentStepSchema,
   retry: RetryStepSchema,
-  approval: ApprovalStepSchema,
-});
+}, { approval: "approval decisions are made by a human, not by an agent: move this entry to the scenario's `events`" });
 
 export const FaultSchema = strictObject({
   /** `METHOD /path` with `:param` segments, e.g. `POST /api/v4/bots/:id/stop`. */
@@ -190,11 +212,41 @@ export const ReloadEventSchema = strictObject({ ...stepBase, reload: strictObjec
 export const FaultEventSchema = strictObject({ ...stepBase, fault: FaultSchema });
 export const ClearFaultsEventSchema = strictObject({ ...stepBase, clearFaults: z.literal(true) });
 
+/** A step reference: `AGENT/LABEL`. */
+export const StepRefSchema = z.string().regex(/^[A-Za-z0-9_.-]+\/[^/]+$/, {
+  error: (issue) => `found \`${JSON.stringify(issue.input)}\`, expected \`AGENT/LABEL\`, naming an agent and the label of one of its steps (a label without \`/\`)`,
+});
+
+export const ApprovalDecideExpectSchema = z.union(
+  [
+    z.literal("decided"),
+    strictObject({ refused: strictObject({ reason: z.enum(["unknown", "expired", "decided"]).optional() }) }),
+  ],
+  { error: 'expected `"decided"` or `{"refused": {"reason": "unknown" | "expired" | "decided"}}`' },
+);
+
+/**
+ * A human decides the approval an agent's step asked for: the approval id the step's call was
+ * answered with, or (a call still held open in `hold` mode) the pending approval for that call's
+ * grant, tool and arguments. `expect` defaults to `decided`.
+ */
+export const ApprovalEventSchema = strictObject({
+  ...stepBase,
+  approval: strictObject({
+    decide: z.enum(["approve", "deny"]),
+    of: StepRefSchema,
+    /** Who decided (the audit's `decidedBy`). */
+    by: z.string().min(1).optional(),
+  }),
+  expect: ApprovalDecideExpectSchema.optional(),
+});
+
 export const EventSchema = keyedUnion("an event", {
   clock: ClockEventSchema,
   reload: ReloadEventSchema,
   fault: FaultEventSchema,
   clearFaults: ClearFaultsEventSchema,
+  approval: ApprovalEventSchema,
 });
 
 export const AgentSchema = strictObject({
@@ -221,7 +273,15 @@ export const EndExpectSchema = strictObject({
     total: count.optional(),
     byDecision: strictObject({ allow: count.optional(), deny: count.optional() }).optional(),
     byCode: z.partialRecord(z.enum(DENY_CODES), count).optional(),
+    /** Shadow would-denials on decision lines, by rule, e.g. `{"/tools/echo/deny_if/0": 2, "(hidden)": 1}`; exact. */
+    wouldDenyByRule: z.record(z.string(), count).optional(),
+    /** Shadow would-denials on decision lines, by code; exact. */
+    wouldDenyByCode: z.partialRecord(z.enum(DENY_CODES), count).optional(),
+    /** Approval lines by step (`pending`, `approved`, `denied`, `expired`, `consumed`, `restored`); exact. */
+    approvalSteps: z.partialRecord(z.enum(APPROVAL_STEPS), count).optional(),
   }).optional(),
+  /** Approvals in the store at the end, by effective state; exact (states not named must be 0). */
+  approvals: z.partialRecord(z.enum(APPROVAL_STATES), count).optional(),
 });
 
 export const ScenarioSchema = strictObject({
@@ -246,6 +306,12 @@ export const ScenarioSchema = strictObject({
   gateway: strictObject({
     upstreamTimeoutMs: positive.optional(),
     maxMessageBytes: positive.optional(),
+    /** `async` (default): answer `approval_required` at once; `hold`: keep the call open until decided or timed out. */
+    approvalMode: z.enum(["async", "hold"]).optional(),
+    /** `hold` mode: how long a call is held (virtual ms) before it is answered `approval_required`. */
+    approvalTimeoutMs: positive.optional(),
+    /** Global shadow mode (`--shadow`): decide and audit, forward every call. */
+    shadow: z.boolean().optional(),
   }).optional(),
   agents: z.array(AgentSchema).min(1),
   events: z.array(EventSchema).optional(),
@@ -264,24 +330,26 @@ export type Fault = z.output<typeof FaultSchema>;
 export type EndExpect = z.output<typeof EndExpectSchema>;
 export type ReloadExpect = z.output<typeof ReloadExpectSchema>;
 export type PolicySource = z.output<typeof PolicySourceSchema>;
+export type ApprovalEvent = z.output<typeof ApprovalEventSchema>;
+export type ApprovalDecideExpect = z.output<typeof ApprovalDecideExpectSchema>;
 
-export type StepKind = "call" | "burst" | "loop" | "concurrent" | "retry" | "approval";
+export type StepKind = "call" | "burst" | "loop" | "concurrent" | "retry";
 
 export function stepKind(step: AgentStep): StepKind {
   if ("call" in step) return "call";
   if ("burst" in step) return "burst";
   if ("loop" in step) return "loop";
   if ("concurrent" in step) return "concurrent";
-  if ("retry" in step) return "retry";
-  return "approval";
+  return "retry";
 }
 
-export type EventKind = "clock" | "reload" | "fault" | "clearFaults";
+export type EventKind = "clock" | "reload" | "fault" | "clearFaults" | "approval";
 
 export function eventKind(event: ScenarioEvent): EventKind {
   if ("clock" in event) return "clock";
   if ("reload" in event) return "reload";
   if ("fault" in event) return "fault";
+  if ("approval" in event) return "approval";
   return "clearFaults";
 }
 
