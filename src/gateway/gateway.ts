@@ -20,6 +20,7 @@ import { FrameError, type Transport } from "../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR, invalidRequest, messageTooLarge, parseError, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
 import type { ApprovalGate } from "./approvals/approval-gate.js";
 import type { AuditRecord } from "./audit-log.js";
+import { EraBridge } from "./bridge/era-bridge.js";
 import { Correlation, type PendingUpstream } from "./correlation.js";
 import { newConnectionKey } from "./decision-id.js";
 import { filterToolList } from "./tool-list.js";
@@ -50,6 +51,8 @@ export interface GatewayOptions {
   readonly shadow?: boolean;
   /** Pending approvals (step 7), shared by every connection of the process; see `approvals/approval-gate.ts`. */
   readonly approvals?: ApprovalGate;
+  /** Translate between MCP eras when the agent's differs from the upstream's (default true; `bridge/era-bridge.ts`). */
+  readonly bridgeEras?: boolean;
 }
 
 export interface GatewayClosed {
@@ -82,6 +85,8 @@ class GatewayConnection implements Gateway {
   private readonly correlation = new Correlation<Forwarded>();
   private readonly tools = new UpstreamTools();
   private readonly governor: ToolCallGovernor;
+  /** The upstream as the gateway sees it: the era bridge around `options.upstream` (or that itself). */
+  private readonly upstream: Transport;
   private readonly timeoutMs: number;
   private readonly log: (line: object) => void;
   private connectionEra: Era = "2025";
@@ -94,6 +99,7 @@ class GatewayConnection implements Gateway {
     this.timeoutMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
     this.log = options.logger ?? (() => {});
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.upstream = options.bridgeEras === false ? options.upstream : new EraBridge({ upstream: options.upstream, clock: options.clock, probeTimeoutMs: this.timeoutMs, log: this.log });
     this.governor = new ToolCallGovernor({
       clock: options.clock,
       store: options.store,
@@ -114,7 +120,8 @@ class GatewayConnection implements Gateway {
   }
 
   async start(): Promise<void> {
-    const { upstream, downstream } = this.options;
+    const { upstream } = this;
+    const { downstream } = this.options;
     upstream.onmessage = (message) => this.guard("upstream", message, () => this.fromUpstream(message));
     upstream.onerror = (error) => this.log({ level: "warn", event: "upstream_frame_error", message: error.message });
     upstream.onclose = () => this.upstreamClosed();
@@ -204,7 +211,7 @@ class GatewayConnection implements Gateway {
     const progressToken = typeof token === "string" || typeof token === "number" ? token : undefined;
     const pending = this.correlation.open(callerId, request.method, progressToken, extra);
     this.armTimer(pending);
-    this.options.upstream.send({ ...request, id: pending.upstreamId }).catch((error: unknown) => {
+    this.upstream.send({ ...request, id: pending.upstreamId }).catch((error: unknown) => {
       this.log({ level: "error", event: "upstream_send_failed", method: request.method, message: error instanceof Error ? error.message : String(error) });
       const still = this.correlation.take(pending.upstreamId);
       if (still) this.fail(still, "upstream_unreachable");
@@ -298,7 +305,7 @@ class GatewayConnection implements Gateway {
         return this.answer({ jsonrpc: "2.0", id: callerId, result: this.options.shadow ? result : filterToolList(result, this.policy) });
       case "plain":
         if (pending.method === "initialize" && typeof result.protocolVersion === "string") {
-          this.options.upstream.setProtocolVersion?.(result.protocolVersion);
+          this.upstream.setProtocolVersion?.(result.protocolVersion);
           this.connectionEra = eraOfRevision(result.protocolVersion);
         }
         return this.answer({ ...response, id: callerId });
@@ -350,7 +357,7 @@ class GatewayConnection implements Gateway {
 
   private sendUpstream(message: JsonRpcMessage): void {
     if (this.upstreamGone) return;
-    this.options.upstream.send(message).catch((error: unknown) => {
+    this.upstream.send(message).catch((error: unknown) => {
       this.log({ level: "warn", event: "upstream_send_failed", message: error instanceof Error ? error.message : String(error) });
     });
   }
@@ -368,7 +375,7 @@ class GatewayConnection implements Gateway {
   private async shutdown(reason: string, exitCode: number): Promise<void> {
     if (this.closing) return this.closed.then(() => undefined);
     this.closing = true;
-    await this.options.upstream.close().catch(() => {});
+    await this.upstream.close().catch(() => {});
     this.upstreamClosed();
     this.governor.abandonDeciding();
     this.finished = true;

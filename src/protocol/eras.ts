@@ -11,6 +11,8 @@ export const MODERN_REVISION = "2026-07-28";
 export const PROTOCOL_VERSION_META_KEY = "io.modelcontextprotocol/protocolVersion";
 export const CLIENT_INFO_META_KEY = "io.modelcontextprotocol/clientInfo";
 export const CLIENT_CAPABILITIES_META_KEY = "io.modelcontextprotocol/clientCapabilities";
+/** `_meta` key of a 2026-07-28 result naming the server software. */
+export const SERVER_INFO_META_KEY = "io.modelcontextprotocol/serverInfo";
 
 /** `_meta` keys that carry a 2026-07-28 caller's revision, identity and capabilities. */
 export const ERA_META_KEYS = [PROTOCOL_VERSION_META_KEY, CLIENT_INFO_META_KEY, CLIENT_CAPABILITIES_META_KEY] as const;

@@ -147,7 +147,7 @@ export class HttpClientTransport implements Transport {
         this.postFailed(message, "the upstream answered with a body that is not JSON");
         return;
       }
-      for (const m of jsonRpc) this.onmessage?.(m as JsonRpcMessage);
+      for (const m of jsonRpc) this.onmessage?.(status >= 400 ? answerTo(message, m as JsonObject) : (m as JsonRpcMessage));
     });
   }
 
@@ -213,4 +213,14 @@ export class HttpClientTransport implements Transport {
     req.end();
     this.eventStream = req;
   }
+}
+
+/**
+ * An HTTP error body that refuses a request without naming it (`"id": null`, as 2025-era servers
+ * answer a sessionless request) is that request's answer: it gets the request's id, so the caller
+ * is answered instead of waiting for its timeout.
+ */
+function answerTo(posted: JsonRpcMessage, body: JsonObject): JsonRpcMessage {
+  if (!("method" in posted) || !("id" in posted) || !isJsonObject(body.error) || (body.id !== null && body.id !== undefined)) return body as unknown as JsonRpcMessage;
+  return { ...body, id: posted.id } as unknown as JsonRpcMessage;
 }

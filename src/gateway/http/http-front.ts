@@ -9,9 +9,10 @@
  * instance with its own upstream connection (a child process for `--upstream-cmd`, an upstream
  * HTTP session for `--upstream-url`), so server-to-client requests reach the right agent and
  * `scope: "session"` means that MCP session. 2026-07-28 requests without a session share one
- * gateway per grant (its upstream is probed once with `server/discover`; a 2025-only upstream
- * gets a clear JSON-RPC error instead, since bridging eras is not done here). Every gateway shares
- * the one counter store, so `grant` and `global` counters span sessions.
+ * gateway per grant (its upstream is probed once with `server/discover`; the gateway's era bridge
+ * answers that probe from one upstream 2025-era session when the upstream speaks only 2025, see
+ * `../bridge/era-bridge.ts`). Every gateway shares the one counter store, so `grant` and `global`
+ * counters span sessions.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -357,7 +358,7 @@ class Front {
         this.o.log.info("stateless channel ready", { event: "stateless_ready", grant: grantId, upstreamVersions: versions });
         return undefined;
       }
-      const reason = `this request speaks MCP ${MODERN_REVISION} without a session, but the upstream MCP server does not speak ${MODERN_REVISION} (server/discover ${versions.length > 0 ? `lists ${versions.join(", ")}` : "failed"}); bridging between protocol eras is not supported yet: connect with a 2025-era client (initialize, then Mcp-Session-Id)`;
+      const reason = `this request speaks MCP ${MODERN_REVISION} without a session, but the upstream MCP server answered neither ${MODERN_REVISION} \`server/discover\` nor a 2025-era \`initialize\` (server/discover ${versions.length > 0 ? `lists ${versions.join(", ")}` : "failed"}); connect with a 2025-era client (initialize, then Mcp-Session-Id)`;
       this.channels.set(grantId, { state: "mismatch", reason });
       this.o.log.warn("the upstream does not speak 2026-07-28; stateless requests are refused", { event: "era_mismatch", grant: grantId, upstreamVersions: versions });
       void gateway.close();

@@ -1,0 +1,149 @@
+/**
+ * The agents and the one scenario of the era-bridge integration tests. A 2025-era agent is the SDK
+ * 1.x client; a 2026-07-28 agent is the SDK 2.x client pinned to 2026-07-28. Both record every raw
+ * message their transport receives, so the tests can check the wire shape of a denial, not just
+ * what the client library makes of it.
+ *
+ * The scenario (seed policy: only `stop_salesbot`, 10 per minute per grant): list tools, call
+ * `stop_salesbot` 12 times in one minute, call a default-denied tool, read a resource, get a prompt.
+ */
+import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport as LegacyStdio } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport as LegacyHttp } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttp } from "@modelcontextprotocol/client";
+import { StdioClientTransport as ModernStdio } from "@modelcontextprotocol/client/stdio";
+import { join } from "node:path";
+import { loadDefaultSeed } from "../../src/kommo/fake-kommo.js";
+import { REPO_ROOT } from "../fixtures/servers/gateway-process.js";
+import { kommoSimCommand } from "../helpers/kommo-sim-process.js";
+
+export type AgentEra = "2025" | "2026-07-28";
+export const SEED_POLICY = join(REPO_ROOT, "fixtures/policies/valid/seed.json");
+export const LEGACY_KOMMO = join(REPO_ROOT, "test", "integration", "bridge-legacy-kommo-server.ts");
+/** 10 s into a minute: the whole loop falls inside it. */
+export const T0_MS = Date.UTC(2026, 2, 15, 12, 0, 10);
+export const LOOP_CALLS = 12;
+
+const seed = loadDefaultSeed();
+export const STOP_ARGS = { bot_id: seed.salesbots[0]!.id, entity_id: seed.leads[0]!.id, entity_type: "leads" };
+
+type Wire = Record<string, unknown>;
+
+export interface Agent {
+  readonly era: AgentEra;
+  /** Every raw message the agent's transport received, in order. */
+  readonly wire: Wire[];
+  // The two SDKs' clients have the same call surface; typed loosely on purpose.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly client: any;
+  close(): Promise<void>;
+}
+
+interface RecordingTransport {
+  onmessage?: ((message: unknown, extra?: unknown) => void) | undefined;
+  start(): Promise<void>;
+}
+
+/** Wraps the transport's `onmessage` (set by the client on connect) so every message is recorded. */
+function record(transport: RecordingTransport, wire: Wire[]): void {
+  const start = transport.start.bind(transport);
+  transport.start = async () => {
+    const handler = transport.onmessage;
+    if (handler) {
+      transport.onmessage = (message, extra) => {
+        wire.push(message as Wire);
+        handler(message, extra);
+      };
+    }
+    return start();
+  };
+}
+
+export function quoted(command: { command: string; args: readonly string[] }): string {
+  return [command.command, ...command.args].map((w) => `"${w}"`).join(" ");
+}
+
+/** `--upstream-cmd` for a stdio upstream of either era, writing CRM effects to `effectsFile`. */
+export function upstreamCmd(era: AgentEra, effectsFile: string): string {
+  if (era === "2026-07-28") return quoted(kommoSimCommand(["--protocol", "2026-07-28", "--kommo-rps", "0", "--effects-file", effectsFile]));
+  return quoted({ command: process.execPath, args: ["--import", "tsx", LEGACY_KOMMO, "--effects-file", effectsFile] });
+}
+
+export async function stdioAgent(era: AgentEra, gatewayArgs: string[], env: Record<string, string>): Promise<Agent> {
+  const wire: Wire[] = [];
+  const params = { command: process.execPath, args: gatewayArgs, cwd: REPO_ROOT, env: { ...process.env, ...env } as Record<string, string>, stderr: "pipe" as const };
+  if (era === "2025") {
+    const transport = new LegacyStdio(params);
+    const client = new LegacyClient({ name: "legacy-agent", version: "1.0.0" });
+    record(transport as unknown as RecordingTransport, wire);
+    await client.connect(transport);
+    return { era, wire, client, close: () => client.close() };
+  }
+  const transport = new ModernStdio(params);
+  const client = new ModernClient({ name: "modern-agent", version: "2.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+  record(transport as unknown as RecordingTransport, wire);
+  await client.connect(transport);
+  return { era, wire, client, close: () => client.close() };
+}
+
+export async function httpAgent(era: AgentEra, url: string, token: string): Promise<Agent> {
+  const wire: Wire[] = [];
+  const requestInit = { headers: { Authorization: `Bearer ${token}` } };
+  if (era === "2025") {
+    const transport = new LegacyHttp(new URL(url), { requestInit });
+    const client = new LegacyClient({ name: "legacy-agent", version: "1.0.0" });
+    record(transport as unknown as RecordingTransport, wire);
+    await client.connect(transport);
+    return { era, wire, client, close: () => client.close() };
+  }
+  const transport = new ModernHttp(new URL(url), { requestInit });
+  const client = new ModernClient({ name: "modern-agent", version: "2.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+  record(transport as unknown as RecordingTransport, wire);
+  await client.connect(transport);
+  return { era, wire, client, close: () => client.close() };
+}
+
+export interface ScenarioOutcome {
+  readonly tools: string[];
+  /** `allow` or the denial code of each call, in order: the loop, then `get_account`. */
+  readonly decisions: string[];
+  /** The raw `result` of the first rate-limited call, as it crossed the wire. */
+  readonly rateLimitedWire: Wire;
+  readonly resourceText: string;
+  readonly promptText: string;
+  readonly serverName: string | undefined;
+}
+
+export async function runScenario(agent: Agent, setClockMs: (ms: number) => void): Promise<ScenarioOutcome> {
+  const c = agent.client;
+  const tools = ((await c.listTools()) as { tools: Array<{ name: string }> }).tools.map((t) => t.name);
+  const decisions: string[] = [];
+  for (let i = 0; i < LOOP_CALLS; i++) {
+    setClockMs(T0_MS + i * 100);
+    decisions.push(decisionOf(await c.callTool({ name: "stop_salesbot", arguments: STOP_ARGS })));
+  }
+  decisions.push(decisionOf(await c.callTool({ name: "get_account", arguments: {} })));
+  const rateLimitedWire = agent.wire.find((m) => {
+    const result = m.result as { _meta?: Record<string, { code?: string }> } | undefined;
+    return result?._meta?.["toolgate/decision"]?.code === "rate_limited";
+  })!.result as Wire;
+  const resource = (await c.readResource({ uri: "kommo://account" })) as { contents: Array<{ text: string }> };
+  const prompt = (await c.getPrompt({ name: "analisar_vendas_mes" })) as { messages: Array<{ content: { text: string } }> };
+  return {
+    tools,
+    decisions,
+    rateLimitedWire,
+    resourceText: resource.contents[0]!.text,
+    promptText: prompt.messages[0]!.content.text,
+    serverName: (c.getServerVersion() as { name?: string } | undefined)?.name,
+  };
+}
+
+function decisionOf(result: { isError?: boolean; _meta?: Record<string, unknown> }): string {
+  const decision = result._meta?.["toolgate/decision"] as { code?: string } | undefined;
+  if (decision?.code) return decision.code;
+  return result.isError === true ? "tool_error" : "allow";
+}
+
+/** 10 passes, 2 rate limited, then `get_account` default-denied. */
+export const EXPECTED_DECISIONS = [...Array<string>(10).fill("allow"), "rate_limited", "rate_limited", "default_deny"];
