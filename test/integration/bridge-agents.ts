@@ -12,6 +12,7 @@ import { StdioClientTransport as LegacyStdio } from "@modelcontextprotocol/sdk/c
 import { StreamableHTTPClientTransport as LegacyHttp } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttp } from "@modelcontextprotocol/client";
 import { StdioClientTransport as ModernStdio } from "@modelcontextprotocol/client/stdio";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { loadDefaultSeed } from "../../src/kommo/fake-kommo.js";
 import { REPO_ROOT } from "../fixtures/servers/gateway-process.js";
@@ -41,22 +42,20 @@ export interface Agent {
 
 interface RecordingTransport {
   onmessage?: ((message: unknown, extra?: unknown) => void) | undefined;
-  start(): Promise<void>;
 }
 
-/** Wraps the transport's `onmessage` (set by the client on connect) so every message is recorded. */
+/** Wraps every `onmessage` handler the client sets on the transport (it may set it more than once). */
 function record(transport: RecordingTransport, wire: Wire[]): void {
-  const start = transport.start.bind(transport);
-  transport.start = async () => {
-    const handler = transport.onmessage;
-    if (handler) {
-      transport.onmessage = (message, extra) => {
-        wire.push(message as Wire);
-        handler(message, extra);
-      };
-    }
-    return start();
+  let handler: RecordingTransport["onmessage"];
+  const recording = (message: unknown, extra?: unknown): void => {
+    wire.push(message as Wire);
+    handler?.(message, extra);
   };
+  Object.defineProperty(transport, "onmessage", {
+    configurable: true,
+    get: () => (handler === undefined ? undefined : recording),
+    set: (next: RecordingTransport["onmessage"]) => void (handler = next),
+  });
 }
 
 export function quoted(command: { command: string; args: readonly string[] }): string {
@@ -123,10 +122,12 @@ export async function runScenario(agent: Agent, setClockMs: (ms: number) => void
     decisions.push(decisionOf(await c.callTool({ name: "stop_salesbot", arguments: STOP_ARGS })));
   }
   decisions.push(decisionOf(await c.callTool({ name: "get_account", arguments: {} })));
-  const rateLimitedWire = agent.wire.find((m) => {
+  const found = agent.wire.find((m) => {
     const result = m.result as { _meta?: Record<string, { code?: string }> } | undefined;
     return result?._meta?.["toolgate/decision"]?.code === "rate_limited";
-  })!.result as Wire;
+  });
+  if (!found) throw new Error(`no rate-limited answer on the ${agent.era} agent's wire; decisions ${decisions.join(", ")}; ${agent.wire.length} messages seen`);
+  const rateLimitedWire = found.result as Wire;
   const resource = (await c.readResource({ uri: "kommo://account" })) as { contents: Array<{ text: string }> };
   const prompt = (await c.getPrompt({ name: "analisar_vendas_mes" })) as { messages: Array<{ content: { text: string } }> };
   return {
@@ -147,3 +148,45 @@ function decisionOf(result: { isError?: boolean; _meta?: Record<string, unknown>
 
 /** 10 passes, 2 rate limited, then `get_account` default-denied. */
 export const EXPECTED_DECISIONS = [...Array<string>(10).fill("allow"), "rate_limited", "rate_limited", "default_deny"];
+
+export interface UpstreamProcess {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `bridge-legacy-kommo-server.ts --listen 127.0.0.1:0` and resolves with its URL (bounded wait). */
+export function startLegacyKommoHttp(effectsFile: string, env: Record<string, string>, timeoutMs = 20_000): Promise<UpstreamProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", LEGACY_KOMMO, "--listen", "127.0.0.1:0", "--effects-file", effectsFile], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const killer = setTimeout(() => child.kill("SIGKILL"), 3_000);
+      await exited;
+      clearTimeout(killer);
+    }
+  };
+  let stderr = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`the legacy Kommo server did not announce its URL within ${timeoutMs} ms; stderr:\n${stderr}`));
+    }, timeoutMs);
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+      const match = /MCP Streamable HTTP on (http:\/\/\S+\/mcp)/.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ url: match[1]!, stop });
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the legacy Kommo server exited with ${code} before listening; stderr:\n${stderr}`));
+    });
+  });
+}
