@@ -43,7 +43,7 @@ export function describeCall(call: CallRecord): string {
     case "deny":
       return `deny ${call.code ?? "(no code)"} by ${call.rule ?? "(no rule)"}${call.retryAfterMs !== undefined ? ` retryAfterMs ${call.retryAfterMs}` : ""}${call.approvalId !== undefined ? ` with approval ${call.approvalId}` : ""}`;
     case "error":
-      return `a JSON-RPC error \`${call.text.slice(0, 120)}\``;
+      return `a JSON-RPC error \`${call.text.replace(/\s+/g, " ").slice(0, 120)}\``;
   }
 }
 
@@ -74,7 +74,7 @@ export function checkCall(call: CallRecord, expect: CallExpect, startMs: number,
   if (e.textIncludes !== undefined && !call.text.includes(e.textIncludes)) problems.push("text");
   if (e.answeredAtMs !== undefined && call.endMs !== e.answeredAtMs) problems.push("answeredAtMs");
   if (problems.length === 0) return undefined;
-  const got = describeCall(call) + (problems.includes("text") ? ` with text \`${call.text.slice(0, 160)}\`` : "") + approvalNote + (problems.includes("answeredAtMs") ? ` answered at ${call.endMs} ms` : "");
+  const got = describeCall(call) + (problems.includes("text") ? ` with text \`${call.text.replace(/\s+/g, " ").slice(0, 160)}\`` : "") + approvalNote + (problems.includes("answeredAtMs") ? ` answered at ${call.endMs} ms` : "");
   return `${prefix} ${where(call, startMs)}: expected ${describeExpect(e)}, got ${got}`;
 }
 

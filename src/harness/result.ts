@@ -62,8 +62,10 @@ export interface ApprovalMark {
   readonly of: string;
   /** The approval it resolved to, when it resolved to one. */
   readonly approvalId?: string;
-  /** `decided`, or why the store refused (`unknown`, `expired`, `decided`), or `unresolved`. */
-  readonly result: string;
+  /** `decided`; `refused` by the store (see `reason`); `unresolved`: the step had asked for no approval. */
+  readonly outcome: "decided" | "refused" | "unresolved";
+  /** Why the store refused: `unknown`, `expired` or `decided` (already decided or used). */
+  readonly reason?: string;
 }
 
 export interface WindowMark {

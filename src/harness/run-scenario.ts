@@ -337,11 +337,11 @@ export async function runScenario(loaded: LoadedScenario, options: RunScenarioOp
     }
     if (approvalId === undefined) {
       const answered = (callsByStep.get(stepId) ?? []).map((c) => describeOutcome(c)).join("; ") || "no call answered yet";
-      decisions.push({ atMs: event.at, decide, of, result: "unresolved" });
+      decisions.push({ atMs: event.at, decide, of, outcome: "unresolved" });
       return [`${label}: expected step \`${of}\` to have asked for an approval, got no approval id and no pending approval for its call (its calls: ${answered})`];
     }
     const result = await approvals.decide(approvalId, decide === "approve" ? "approved" : "denied", by ?? "scenario");
-    decisions.push({ atMs: event.at, decide, of, approvalId, result: result.ok ? "decided" : result.reason });
+    decisions.push({ atMs: event.at, decide, of, approvalId, ...(result.ok ? { outcome: "decided" as const } : { outcome: "refused" as const, reason: result.reason }) });
     const expect = event.expect ?? "decided";
     if (expect === "decided") {
       return result.ok ? [] : [`${label}: expected approval ${approvalId} (of \`${of}\`) to be decided, got it refused (${result.reason}${"record" in result ? `, state ${result.record.state}` : ""})`];

@@ -66,11 +66,41 @@ test("XML escaping removes control characters and escapes markup", () => {
 test("the HTML page is self-contained and draws a timeline per scenario", () => {
   const html = renderHtml(sample);
   expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
-  expect(html.match(/<svg /g)).toHaveLength(3);
+  expect(html.match(/<svg [^>]*role="img"/g)).toHaveLength(3);
   expect(html).toContain("1 passed, 1 failed, 1 skipped");
   expect(html).toContain('fill="#2e9d4f"'); // an allowed call
   expect(html).toContain('fill="#d93b3b"'); // a denied call
   expect(html).toContain('class="window"'); // the minute boundary at 60 s
   expect(html).toContain("max 1"); // the counter against its max
   expect(html).toContain("Purpose of good &lt;&amp;&gt;.");
+});
+
+test("approval decisions show in the timeline: approval_required in its own colour, held calls as bars, human decisions as diamonds, failed steps ringed", () => {
+  const base = scenario("approvals", "failed", "call stop_salesbot at 0 ms: expected allow, got deny approval_required");
+  const held: ScenarioResult = {
+    ...base,
+    endMs: 40_000,
+    windows: [],
+    counters: [],
+    calls: [
+      { agent: "a", step: "agents[0].steps[0]", tool: "stop_salesbot", startMs: 0, endMs: 30_000, outcome: "deny", code: "approval_required", rule: "/tools/stop_salesbot/approval", approvalId: "apr_1", text: "[APPROVAL REQUIRED] …" },
+      { agent: "a", step: "agents[0].steps[1]", tool: "stop_salesbot", startMs: 31_000, endMs: 31_000, outcome: "deny", code: "approval_denied", rule: "/tools/stop_salesbot/approval", approvalId: "apr_1", text: "[POLICY DENIED] …" },
+    ],
+    approvals: [
+      { atMs: 20_000, decide: "approve", of: "a/ask", approvalId: "apr_1", outcome: "decided" },
+      { atMs: 35_000, decide: "deny", of: "a/ask", approvalId: "apr_1", outcome: "refused", reason: "decided" },
+    ],
+    wouldDeny: 3,
+  };
+  const html = renderHtml(report(held));
+  expect(html).toContain("approval required</span>"); // the legend
+  expect(html).toContain('fill="#1c8fb0"'); // the approval_required mark
+  expect(html).toContain('fill="#d93b3b"'); // approval_denied stays a denial
+  expect(html).toMatch(/<line x1="[\d.]+" x2="[\d.]+" y1="\d+" y2="\d+" stroke="#1c8fb0" class="open"\/>/); // held 30 s
+  expect(html).toContain("issued at 0, answered at 30 s (30 s open)");
+  expect(html).toContain("a human approves apr_1 asked by a/ask — decided");
+  expect(html).toContain("a human denies apr_1 asked by a/ask — refused (decided)");
+  expect(html.match(/<path d="M[^"]+z" fill="#fff" stroke="#a31f1f"/g)).toHaveLength(1); // the refused decision is hollow
+  expect(html).toContain('class="failed-ring"');
+  expect(html).toContain("2 human approval decisions · 3 would-deny in the audit (shadow)");
 });
