@@ -1,0 +1,239 @@
+/**
+ * The era bridge between a scripted "gateway" side and a scripted upstream, on in-memory
+ * transports and a VirtualClock: detection in each direction, translation of requests, results and
+ * notifications, the untranslatable answers, and probes that get no answer.
+ */
+import { expect, test } from "vitest";
+import { settle, VirtualClock } from "../../../../src/core/virtual-clock.js";
+import { EraBridge } from "../../../../src/gateway/bridge/era-bridge.js";
+import type { JsonObject, JsonRpcMessage, JsonRpcRequest } from "../../../../src/protocol/messages.js";
+import type { Transport } from "../../../../src/protocol/transport.js";
+import { createLinkedPair } from "../../../../src/transports/in-memory.js";
+
+const V = "io.modelcontextprotocol/protocolVersion";
+const INFO = "io.modelcontextprotocol/clientInfo";
+const CAPS = "io.modelcontextprotocol/clientCapabilities";
+const SERVER = "io.modelcontextprotocol/serverInfo";
+const MODERN_META = { [V]: "2026-07-28", [INFO]: { name: "modern-agent", version: "2" }, [CAPS]: { sampling: {} } };
+const INIT_PARAMS = { protocolVersion: "2025-06-18", capabilities: { roots: {} }, clientInfo: { name: "legacy-agent", version: "1" } };
+
+type Answer = { result: JsonObject } | { error: { code: number; message: string; data?: unknown } } | "hold";
+
+/** A 2026-07-28-only server, as kommo-sim --protocol 2026-07-28 answers. */
+function modernOnly(request: JsonRpcRequest): Answer {
+  if (request.method === "initialize") return { error: { code: -32022, message: "Unsupported protocol version: 2025-06-18", data: { supported: ["2026-07-28"] } } };
+  if (request.method === "server/discover") return { result: { supportedVersions: ["2026-07-28"], capabilities: { tools: {} }, resultType: "complete", _meta: { [SERVER]: { name: "modern-server", version: "3" } } } };
+  if (request.method === "tools/list") return { result: { tools: [{ name: "t" }], resultType: "complete", ttlMs: 0, cacheScope: "private", _meta: { [SERVER]: { name: "modern-server", version: "3" } } } };
+  if (request.method === "tools/call" && request.params?.name === "ask") return { result: { resultType: "input_required", inputRequests: {} } };
+  return { result: { content: [], resultType: "complete" } };
+}
+
+/** A 2025-era-only server, as an SDK 1.x server answers. */
+function legacyOnly(request: JsonRpcRequest): Answer {
+  if (request.method === "server/discover") return { error: { code: -32601, message: "Method not found" } };
+  if (request.method === "initialize") return { result: { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "legacy-server", version: "1" } } };
+  if (request.method === "tools/list") return { result: { tools: [{ name: "t" }] } };
+  return { result: { content: [] } };
+}
+
+/** Speaks both eras (kommo-sim without --protocol). */
+function both(request: JsonRpcRequest): Answer {
+  return request.method === "server/discover" ? modernOnly(request) : legacyOnly(request);
+}
+
+async function setup(answer: (request: JsonRpcRequest) => Answer) {
+  const clock = new VirtualClock(Date.UTC(2026, 0, 1));
+  const [up, server] = createLinkedPair();
+  const toUpstream: JsonRpcMessage[] = [];
+  const toGateway: JsonRpcMessage[] = [];
+  const logs: Array<Record<string, unknown>> = [];
+  const versions: string[] = [];
+  (up as Transport).setProtocolVersion = (v: string) => void versions.push(v);
+  server.onmessage = (m) => {
+    toUpstream.push(m);
+    if (!("method" in m) || !("id" in m)) return;
+    const a = answer(m as JsonRpcRequest);
+    if (a !== "hold") void server.send({ jsonrpc: "2.0", id: (m as JsonRpcRequest).id, ...a } as JsonRpcMessage);
+  };
+  const bridge = new EraBridge({ upstream: up, clock, probeTimeoutMs: 1_000, log: (l) => logs.push(l as Record<string, unknown>) });
+  bridge.onmessage = (m) => void toGateway.push(m);
+  let closed = false;
+  bridge.onclose = () => void (closed = true);
+  await server.start();
+  await bridge.start();
+  return {
+    clock,
+    bridge,
+    server,
+    toUpstream,
+    toGateway,
+    logs,
+    versions,
+    closed: () => closed,
+    async send(message: JsonRpcMessage) {
+      await bridge.send(message);
+      await settle();
+    },
+    answer: (id: number) => toGateway.find((m) => "id" in m && m.id === id && !("method" in m)) as { result?: JsonObject; error?: { code: number; message: string; data?: unknown } } | undefined,
+    methods: () => toUpstream.filter((m) => "method" in m).map((m) => (m as JsonRpcRequest).method),
+  };
+}
+
+const request = (id: number, method: string, params?: JsonObject): JsonRpcRequest => ({ jsonrpc: "2.0", id, method, ...(params ? { params } : {}) });
+
+test("a 2025 agent and an upstream that speaks 2025 pass through: initialize once, no discover, nothing translated", async () => {
+  const f = await setup(both);
+  await f.send(request(1, "initialize", INIT_PARAMS));
+  expect(f.answer(1)?.result).toMatchObject({ protocolVersion: "2025-11-25", serverInfo: { name: "legacy-server" } });
+  await f.send(request(2, "tools/list"));
+  expect(f.methods()).toEqual(["initialize", "tools/list"]);
+  expect(f.answer(2)?.result).toEqual({ tools: [{ name: "t" }] });
+  expect(f.bridge.state).toEqual({ agentEra: "2025", upstreamEra: "2025", translating: false });
+});
+
+test("a 2026-07-28 agent and an upstream that speaks 2026-07-28 pass through: discover once, no initialize", async () => {
+  const f = await setup(both);
+  await f.send(request(1, "server/discover", { _meta: MODERN_META }));
+  expect(f.answer(1)?.result).toMatchObject({ supportedVersions: ["2026-07-28"] });
+  await f.send(request(2, "tools/list", { _meta: MODERN_META }));
+  expect(f.methods()).toEqual(["server/discover", "tools/list"]);
+  expect((f.toUpstream[1] as JsonRpcRequest).params).toEqual({ _meta: MODERN_META });
+  expect(f.bridge.state.translating).toBe(false);
+});
+
+test("a 2025 agent refused by a 2026-07-28-only upstream is answered initialize from server/discover", async () => {
+  const f = await setup(modernOnly);
+  await f.send(request(1, "initialize", INIT_PARAMS));
+  expect(f.methods()).toEqual(["initialize", "server/discover"]);
+  const discover = f.toUpstream[1] as JsonRpcRequest;
+  expect(discover.params).toEqual({ _meta: { [V]: "2026-07-28", [INFO]: { name: "legacy-agent", version: "1" }, [CAPS]: {} } });
+  expect(discover.id).toMatch(/^toolgate-bridge:/);
+  expect(f.answer(1)).toEqual({ jsonrpc: "2.0", id: 1, result: { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "modern-server", version: "3" } } });
+  expect(f.bridge.state).toEqual({ agentEra: "2025", upstreamEra: "2026-07-28", translating: true });
+  expect(f.logs).toContainEqual(expect.objectContaining({ event: "upstream_era", agentEra: "2025", upstreamEra: "2026-07-28", bridged: true }));
+});
+
+test("a bridged 2025 agent's requests carry the envelope upstream and its results lose resultType, cache hints and server info", async () => {
+  const f = await setup(modernOnly);
+  await f.send(request(1, "initialize", INIT_PARAMS));
+  await f.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+  f.bridge.setProtocolVersion("2025-06-18");
+  await f.send(request(2, "tools/list", { _meta: { progressToken: 9 } }));
+  const list = f.toUpstream.at(-1) as JsonRpcRequest;
+  expect(list.method).toBe("tools/list");
+  expect(list.params?._meta).toEqual({ progressToken: 9, [V]: "2026-07-28", [INFO]: { name: "legacy-agent", version: "1" }, [CAPS]: {} });
+  expect(f.answer(2)?.result).toEqual({ tools: [{ name: "t" }] });
+  expect(f.methods()).not.toContain("notifications/initialized");
+  expect(f.versions).toEqual([]); // a stateless upstream gets no session revision
+});
+
+test("a bridged 2025 agent's ping is answered by toolgate; methods 2026-07-28 lacks are refused as untranslatable", async () => {
+  const f = await setup(modernOnly);
+  await f.send(request(1, "initialize", INIT_PARAMS));
+  const before = f.toUpstream.length;
+  await f.send(request(2, "ping"));
+  expect(f.answer(2)).toEqual({ jsonrpc: "2.0", id: 2, result: {} });
+  await f.send(request(3, "resources/subscribe", { uri: "kommo://account" }));
+  expect(f.answer(3)?.error).toMatchObject({ code: -32601, message: expect.stringContaining("`resources/subscribe` from 2025-era MCP"), data: { "toolgate/error": "untranslatable" } });
+  expect(f.toUpstream.length).toBe(before);
+});
+
+test("a 2026-07-28 result that is not complete reaches a 2025 agent as an untranslatable error", async () => {
+  const f = await setup(modernOnly);
+  await f.send(request(1, "initialize", INIT_PARAMS));
+  await f.send(request(2, "tools/call", { name: "ask", arguments: {} }));
+  expect(f.answer(2)?.error).toMatchObject({ code: -32600, data: { "toolgate/error": "untranslatable", method: "tools/call", from: "2026-07-28", to: "2025" } });
+  expect(f.answer(2)?.error?.message).toContain('resultType: "input_required"');
+});
+
+test("a 2026-07-28 agent in front of a 2025-only upstream is answered server/discover from an initialize made with its client info", async () => {
+  const f = await setup(legacyOnly);
+  await f.send(request(1, "server/discover", { _meta: MODERN_META }));
+  expect(f.methods()).toEqual(["server/discover", "initialize", "notifications/initialized"]);
+  expect((f.toUpstream[1] as JsonRpcRequest).params).toEqual({ protocolVersion: "2025-11-25", clientInfo: { name: "modern-agent", version: "2" }, capabilities: {} });
+  expect(f.versions).toEqual(["2025-11-25"]);
+  expect(f.answer(1)?.result).toEqual({
+    supportedVersions: ["2026-07-28"],
+    capabilities: { tools: {} },
+    resultType: "complete",
+    ttlMs: 0,
+    cacheScope: "private",
+    _meta: { [SERVER]: { name: "legacy-server", version: "1" } },
+  });
+  await f.send(request(2, "tools/list", { _meta: MODERN_META }));
+  expect((f.toUpstream.at(-1) as JsonRpcRequest).params).toEqual({});
+  expect(f.answer(2)?.result).toEqual({ tools: [{ name: "t" }], resultType: "complete", ttlMs: 0, cacheScope: "private", _meta: { [SERVER]: { name: "legacy-server", version: "1" } } });
+});
+
+test("a 2026-07-28 agent's first request that is not discover is held until the upstream is known, then translated", async () => {
+  const f = await setup(legacyOnly);
+  await f.send(request(5, "tools/call", { name: "t", arguments: {}, _meta: MODERN_META }));
+  expect(f.methods()).toEqual(["server/discover", "initialize", "notifications/initialized", "tools/call"]);
+  expect(f.answer(5)?.result).toMatchObject({ content: [], resultType: "complete" });
+});
+
+test("messages sent while the upstream is being probed are sent after, in order", async () => {
+  const f = await setup(legacyOnly);
+  void f.bridge.send(request(1, "server/discover", { _meta: MODERN_META }));
+  void f.bridge.send(request(2, "tools/list", { _meta: MODERN_META }));
+  void f.bridge.send(request(3, "prompts/list", { _meta: MODERN_META }));
+  await settle();
+  expect(f.methods()).toEqual(["server/discover", "initialize", "notifications/initialized", "tools/list", "prompts/list"]);
+  expect([f.answer(2)?.result?.resultType, f.answer(3)?.result?.resultType]).toEqual(["complete", "complete"]);
+});
+
+test("a bridged 2026-07-28 agent's subscriptions/listen is refused as untranslatable", async () => {
+  const f = await setup(legacyOnly);
+  await f.send(request(1, "server/discover", { _meta: MODERN_META }));
+  await f.send(request(2, "subscriptions/listen", { _meta: MODERN_META }));
+  expect(f.answer(2)?.error).toMatchObject({ code: -32601, data: { "toolgate/error": "untranslatable", method: "subscriptions/listen", from: "2026-07-28", to: "2025" } });
+});
+
+test("a 2025-era server's requests to a 2026-07-28 agent are answered by toolgate: ping with {}, the rest untranslatable", async () => {
+  const f = await setup(legacyOnly);
+  await f.send(request(1, "server/discover", { _meta: MODERN_META }));
+  await f.server.send({ jsonrpc: "2.0", id: "s1", method: "ping" });
+  await f.server.send({ jsonrpc: "2.0", id: "s2", method: "sampling/createMessage", params: {} });
+  await settle();
+  const answers = f.toUpstream.filter((m) => "id" in m && (m.id === "s1" || m.id === "s2"));
+  expect(answers[0]).toEqual({ jsonrpc: "2.0", id: "s1", result: {} });
+  expect(answers[1]).toMatchObject({ id: "s2", error: { code: -32601, data: { "toolgate/error": "untranslatable", method: "sampling/createMessage" } } });
+  expect(f.toGateway.some((m) => "method" in m)).toBe(false);
+});
+
+test("notifications from the upstream reach the agent in either direction", async () => {
+  const f = await setup(legacyOnly);
+  await f.send(request(1, "server/discover", { _meta: MODERN_META }));
+  await f.server.send({ jsonrpc: "2.0", method: "notifications/tools/list_changed" });
+  await settle();
+  expect(f.toGateway).toContainEqual({ jsonrpc: "2.0", method: "notifications/tools/list_changed" });
+});
+
+test("when neither handshake works the agent gets the server's own first refusal and messages pass through", async () => {
+  const f = await setup(() => ({ error: { code: -32603, message: "broken" } }));
+  await f.send(request(1, "initialize", INIT_PARAMS));
+  expect(f.answer(1)?.error).toEqual({ code: -32603, message: "broken" });
+  expect(f.bridge.state).toEqual({ agentEra: "2025", upstreamEra: "2025", translating: false });
+});
+
+test("an upstream that answers no probe: the agent's handshake is answered with an error once every probe has timed out", async () => {
+  const f = await setup(() => "hold");
+  void f.bridge.send(request(1, "initialize", INIT_PARAMS));
+  await settle();
+  expect(f.answer(1)).toBeUndefined();
+  await f.clock.advanceBy(1_000);
+  await settle();
+  await f.clock.advanceBy(1_000);
+  await settle();
+  expect(f.answer(1)?.error?.message).toContain("did not answer `initialize` within 1000 ms");
+});
+
+test("an upstream that closes during the probe fails it at once and the close reaches the gateway", async () => {
+  const f = await setup(() => "hold");
+  void f.bridge.send(request(1, "server/discover", { _meta: MODERN_META }));
+  await settle();
+  await f.server.close();
+  await settle();
+  expect(f.closed()).toBe(true);
+  expect(f.answer(1)?.error?.message).toContain("closed");
+});
