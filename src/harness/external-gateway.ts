@@ -72,9 +72,9 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
     return finish();
   };
 
+  if (scenario.gateway?.shadow === true) return skipAll("runs the gateway in global shadow mode (`gateway.shadow`); an external gateway's flags come from the `--gateway-cmd` template, so the harness cannot switch it on");
   const approvalReason = needsApprovals(loaded);
   if (approvalReason) return skipAll(`${approvalReason}: deciding approvals needs the gateway's admin API (\`toolgate approvals\`), which a \`--gateway-cmd\` run does not drive`);
-  if (scenario.gateway?.shadow === true) return skipAll("runs the gateway in global shadow mode (`gateway.shadow`); an external gateway's flags come from the `--gateway-cmd` template, so the harness cannot switch it on");
   if (scenario.agents.length !== 1) return skipAll("needs several agents on one gateway's counters; an external gateway process serves one agent");
   if ((scenario.kommo?.faults ?? []).length > 0) return skipAll("needs Kommo fault injection, which is an in-process hook");
   const seed = scenarioSeed(loaded);
