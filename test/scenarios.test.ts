@@ -9,8 +9,21 @@ import { runScenario } from "../src/harness/run-scenario.js";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const files = expandScenarioPaths(["scenarios"], root);
 
-test("the scenario set is there", () => {
-  expect(files.length).toBeGreaterThanOrEqual(13);
+test("the scenario set is there, approvals and shadow mode included", () => {
+  expect(files.length).toBeGreaterThanOrEqual(21);
+  const names = files.map(scenarioName);
+  for (const name of [
+    "approval-approve-passes-once",
+    "approval-changed-arguments",
+    "approval-deny",
+    "approval-expire",
+    "approval-hold",
+    "approval-replay-after-consume",
+    "shadow-global",
+    "shadow-per-rule",
+  ]) {
+    expect(names).toContain(name);
+  }
 });
 
 test.each(files.map((f) => [scenarioName(f), f]))("scenario %s passes against the built-in gateway", async (_name, file) => {
