@@ -133,7 +133,7 @@ export class EraBridge implements Transport {
       if (toModern) {
         // 2026-07-28 has no handshake to confirm and no roots to announce changes of.
         if (m.method === "notifications/initialized" || m.method === "notifications/roots/list_changed") return DONE;
-        return this.o.upstream.send(m);
+        return this.o.upstream.send(withParams(m, withEnvelope(m.params, this.envelope!)));
       }
       return this.o.upstream.send(withParams(m, withoutEnvelope(m.params)));
     }

@@ -113,7 +113,7 @@ test("a 2025 agent refused by a 2026-07-28-only upstream is answered initialize 
   expect(f.logs).toContainEqual(expect.objectContaining({ event: "upstream_era", agentEra: "2025", upstreamEra: "2026-07-28", bridged: true }));
 });
 
-test("a bridged 2025 agent's requests carry the envelope upstream and its results lose resultType, cache hints and server info", async () => {
+test("a bridged 2025 agent's requests and notifications carry the envelope upstream and its results lose resultType, cache hints and server info", async () => {
   const f = await setup(modernOnly);
   await f.send(request(1, "initialize", INIT_PARAMS));
   await f.send({ jsonrpc: "2.0", method: "notifications/initialized" });
@@ -124,6 +124,8 @@ test("a bridged 2025 agent's requests carry the envelope upstream and its result
   expect(list.params?._meta).toEqual({ progressToken: 9, [V]: "2026-07-28", [INFO]: { name: "legacy-agent", version: "1" }, [CAPS]: {} });
   expect(f.answer(2)?.result).toEqual({ tools: [{ name: "t" }] });
   expect(f.methods()).not.toContain("notifications/initialized");
+  await f.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 2 } });
+  expect(f.toUpstream.at(-1)).toEqual({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 2, _meta: { [V]: "2026-07-28", [INFO]: { name: "legacy-agent", version: "1" }, [CAPS]: {} } } });
   expect(f.versions).toEqual([]); // a stateless upstream gets no session revision
 });
 
