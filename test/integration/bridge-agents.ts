@@ -37,6 +37,8 @@ export interface Agent {
   // The two SDKs' clients have the same call surface; typed loosely on purpose.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly client: any;
+  /** What the gateway wrote on stderr (stdio agents only; its JSON log lines). */
+  stderr(): string;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,13 @@ function record(transport: RecordingTransport, wire: Wire[]): void {
   });
 }
 
+function collect(stream: NodeJS.ReadableStream | null): () => string {
+  let text = "";
+  stream?.setEncoding("utf8");
+  stream?.on("data", (chunk: string) => void (text += chunk));
+  return () => text;
+}
+
 export function quoted(command: { command: string; args: readonly string[] }): string {
   return [command.command, ...command.args].map((w) => `"${w}"`).join(" ");
 }
@@ -75,14 +84,16 @@ export async function stdioAgent(era: AgentEra, gatewayArgs: string[], env: Reco
     const transport = new LegacyStdio(params);
     const client = new LegacyClient({ name: "legacy-agent", version: "1.0.0" });
     record(transport as unknown as RecordingTransport, wire);
+    const stderr = collect(transport.stderr as NodeJS.ReadableStream | null);
     await client.connect(transport);
-    return { era, wire, client, close: () => client.close() };
+    return { era, wire, client, stderr, close: () => client.close() };
   }
   const transport = new ModernStdio(params);
   const client = new ModernClient({ name: "modern-agent", version: "2.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
   record(transport as unknown as RecordingTransport, wire);
+  const stderr = collect(transport.stderr as NodeJS.ReadableStream | null);
   await client.connect(transport);
-  return { era, wire, client, close: () => client.close() };
+  return { era, wire, client, stderr, close: () => client.close() };
 }
 
 export async function httpAgent(era: AgentEra, url: string, token: string): Promise<Agent> {
@@ -93,13 +104,13 @@ export async function httpAgent(era: AgentEra, url: string, token: string): Prom
     const client = new LegacyClient({ name: "legacy-agent", version: "1.0.0" });
     record(transport as unknown as RecordingTransport, wire);
     await client.connect(transport);
-    return { era, wire, client, close: () => client.close() };
+    return { era, wire, client, stderr: () => "", close: () => client.close() };
   }
   const transport = new ModernHttp(new URL(url), { requestInit });
   const client = new ModernClient({ name: "modern-agent", version: "2.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
   record(transport as unknown as RecordingTransport, wire);
   await client.connect(transport);
-  return { era, wire, client, close: () => client.close() };
+  return { era, wire, client, stderr: () => "", close: () => client.close() };
 }
 
 export interface ScenarioOutcome {

@@ -14,7 +14,7 @@ import { tokenSha256 } from "../../src/gateway/grants.js";
 import { writeJson } from "../fixtures/servers/gateway-process.js";
 import { clockFile, readEffectsFile, startKommoSimHttp, tempDir } from "../helpers/kommo-sim-process.js";
 import { startHttpGateway, type HttpGateway } from "./gateway-http-process.js";
-import { EXPECTED_DECISIONS, httpAgent, runScenario, SEED_POLICY, startLegacyKommoHttp, T0_MS, type Agent, type AgentEra, type ScenarioOutcome, type UpstreamProcess } from "./bridge-agents.js";
+import { EXPECTED_DECISIONS, httpAgent, runScenario, SEED_POLICY, startLegacyKommoHttp, STOP_ARGS, T0_MS, type Agent, type AgentEra, type ScenarioOutcome, type UpstreamProcess } from "./bridge-agents.js";
 
 const TOKENS: Record<AgentEra, string> = { "2025": "legacy-agent-token", "2026-07-28": "modern-agent-token" };
 const PAIRS: Array<[AgentEra, AgentEra]> = [
@@ -146,4 +146,35 @@ test("the 2026-07-28-only simulator refuses a direct 2025-era client with HTTP 4
   const through = await httpAgent("2025", side.gateway.url, TOKENS["2025"]);
   agents.push(through);
   expect(((await through.client.listTools()) as { tools: Array<{ name: string }> }).tools.map((t) => t.name)).toEqual(["stop_salesbot"]);
+});
+
+test("a raw sessionless 2026-07-28 tools/call through toolgate to a 2025-only upstream is governed and answered in 2026-07-28", async () => {
+  const side = sides.get("2025")!;
+  const meta = { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": { name: "raw", version: "1" }, "io.modelcontextprotocol/clientCapabilities": {} };
+  const post = (id: number, name: string, args: object = {}) =>
+    fetch(side.gateway.url, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${TOKENS["2026-07-28"]}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "tools/call",
+        "mcp-name": name,
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args, _meta: meta } }),
+    });
+  const denied = await post(41, "get_account");
+  expect(denied.status).toBe(200);
+  expect(denied.headers.get("mcp-session-id")).toBeNull();
+  expect(await denied.json()).toMatchObject({ id: 41, result: { isError: true, resultType: "complete", _meta: { "toolgate/decision": { code: "default_deny" } } } });
+  side.clock.set(T0_MS + 60_000); // the next minute: the grant's stop_salesbot counter starts again
+  const before = stops(side.effects);
+  const allowed = await post(42, "stop_salesbot", STOP_ARGS);
+  expect(allowed.status).toBe(200);
+  const body = (await allowed.json()) as { id: number; result: Record<string, unknown> };
+  expect(body.id).toBe(42);
+  expect(body.result).toMatchObject({ resultType: "complete", _meta: { "io.modelcontextprotocol/serverInfo": { name: "kommo-mcp-server" } } });
+  expect(body.result.isError).not.toBe(true);
+  expect(stops(side.effects)).toBe(before + 1);
 });

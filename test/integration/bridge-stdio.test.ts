@@ -75,6 +75,15 @@ describe.each(PAIRS)("a %s agent through toolgate to a %s-only upstream over std
     else expect(wire).not.toHaveProperty("resultType");
   });
 
+  test("the gateway logs which era it found upstream and whether it bridges", () => {
+    const line = run()
+      .agent.stderr()
+      .split("\n")
+      .filter((l) => l.includes('"upstream_era"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(line).toEqual([expect.objectContaining({ agentEra, upstreamEra, bridged: agentEra !== upstreamEra })]);
+  });
+
   test("reads a resource and gets a prompt", () => {
     expect(JSON.parse(run().outcome.resourceText)).toMatchObject({ name: "Sol Nascente Distribuidora" });
     expect(run().outcome.promptText.length).toBeGreaterThan(0);
