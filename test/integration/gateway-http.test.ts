@@ -139,17 +139,18 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   }
 });
 
-test("a sessionless 2026-07-28 request to a 2025-only upstream gets a clear JSON-RPC error", async () => {
+test("a sessionless 2026-07-28 request to a 2025-only upstream is bridged and answered in the caller's revision", async () => {
   const res = await fetch(gateway.url, {
     method: "POST",
     headers: { ...JSON_HEADERS, "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/list" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 5, method: "tools/list", params: { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } } }),
   });
-  expect(res.status).toBe(400);
-  const body = (await res.json()) as { id: number; error: { message: string; data: unknown } };
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { id: number; result: { resultType: string; tools: { name: string }[] } };
   expect(body.id).toBe(5);
-  expect(body.error.message).toContain("does not speak 2026-07-28");
-  expect(body.error.data).toEqual({ "toolgate/error": "era_mismatch" });
+  expect(body.result.resultType).toBe("complete");
+  expect(body.result.tools.map((t) => t.name)).toContain("echo");
+  expect(body.result.tools.map((t) => t.name)).toContain("delete_everything"); // explicitly denied tools stay visible
   const mismatch = await fetch(gateway.url, {
     method: "POST",
     headers: { ...JSON_HEADERS, "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "echo" },
