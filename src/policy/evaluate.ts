@@ -5,7 +5,7 @@
  * decision with `limitDenial` / `allowDecision` (or `storeUnavailableDenial` when it throws).
  */
 import { describeCondition, resolvePath, testCondition } from "./conditions.js";
-import { RULE_DEFAULT_DENY, RULE_HIDDEN, RULE_INPUT_SCHEMA, RULE_NO_POLICY, RULE_STORE, type Allow, type Deny, type DenyCode, type LimitScope } from "./decision.js";
+import { RULE_DEFAULT_DENY, RULE_HIDDEN, RULE_INPUT_SCHEMA, RULE_NO_POLICY, RULE_STORE, type Allow, type Deny, type DenyCode, type LimitFacts, type LimitScope } from "./decision.js";
 import type { CompiledCondition, CompiledLimit, CompiledPolicy, CompiledRuleEntry, CompiledTool } from "./load-policy.js";
 import { describeWindow } from "./windows.js";
 
@@ -220,21 +220,37 @@ export function limitDenial(call: CallInput, limit: PlannedLimit, level: Counter
   const what = limit.units ? (limit.max === 1 ? "unit" : "units") : limit.max === 1 ? "call" : "calls";
   const per = limit.scope === "global" ? "in total" : `per ${limit.scope}`;
   const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  const message = `Rate limit exceeded: ${limit.counter} allows ${limit.max} ${what} per ${describeWindow(limit.window)} ${per}. Retry in ${seconds} s.`;
-  return {
-    ...makeDeny(call, "rate_limited", limit.rule, message),
-    limit: {
-      counter: limit.counter,
-      scope: limit.scope,
-      window: limit.window,
-      windowMs: limit.windowMs,
-      max: limit.max,
-      remaining: Math.max(0, limit.max - level.used),
-      retryAfterMs,
-      resetAt: new Date(level.windowEndMs).toISOString(),
-    },
-    ...(limit.shadow ? { shadow: true } : {}),
+  const limitFacts: LimitFacts = {
+    counter: limit.counter,
+    scope: limit.scope,
+    window: limit.window,
+    windowMs: limit.windowMs,
+    max: limit.max,
+    remaining: Math.max(0, limit.max - level.used),
+    retryAfterMs,
+    resetAt: isoTime(level.windowEndMs),
   };
+  // Built as one literal (no spreads): a retry storm is thousands of these a second.
+  const denial: Deny = {
+    decision: "deny",
+    code: "rate_limited",
+    rule: limit.rule,
+    tool: call.tool,
+    message: `Rate limit exceeded: ${limit.counter} allows ${limit.max} ${what} per ${describeWindow(limit.window)} ${per}. Retry in ${seconds} s.`,
+    limit: limitFacts,
+  };
+  return limit.shadow ? { ...denial, shadow: true } : denial;
+}
+
+/** ISO-8601 of a window end; the last one is remembered, as denials in a storm share their window. */
+let lastIsoMs = Number.NaN;
+let lastIso = "";
+function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
 }
 
 export function allowDecision(call: CallInput, limits: readonly PlannedLimit[]): Allow {

@@ -4,10 +4,11 @@
  * reader for the `--effects-file` JSON lines. Children are always killed by `stop()`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readJsonLines } from "../fixtures/servers/gateway-process.js";
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const TOOLGATE_BIN = join(REPO_ROOT, "bin", "toolgate.mjs");
@@ -33,17 +34,9 @@ export interface EffectsFileLine {
   [key: string]: unknown;
 }
 
+/** The lines `kommo-sim --effects-file` wrote so far (none yet: empty). */
 export function readEffectsFile(path: string): EffectsFileLine[] {
-  let text = "";
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return [];
-  }
-  return text
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as EffectsFileLine);
+  return readJsonLines<EffectsFileLine>(path);
 }
 
 export interface KommoSimHttpProcess {
