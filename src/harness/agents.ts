@@ -30,6 +30,7 @@ interface DecisionMeta {
   code?: unknown;
   rule?: unknown;
   retryAfterMs?: unknown;
+  remaining?: unknown;
   approvalId?: unknown;
 }
 
@@ -51,6 +52,7 @@ export function outcomeOfResult(result: Record<string, unknown>): ReturnType<Cal
       ...(typeof meta.code === "string" ? { code: meta.code } : {}),
       ...(typeof meta.rule === "string" ? { rule: meta.rule } : {}),
       ...(typeof meta.retryAfterMs === "number" ? { retryAfterMs: meta.retryAfterMs } : {}),
+      ...(typeof meta.remaining === "number" ? { remaining: meta.remaining } : {}),
       ...(typeof meta.approvalId === "string" ? { approvalId: meta.approvalId } : {}),
       text,
     };

@@ -41,7 +41,7 @@ export function describeCall(call: CallRecord): string {
     case "allow":
       return `allow${call.isError ? " (tool error)" : ""}`;
     case "deny":
-      return `deny ${call.code ?? "(no code)"} by ${call.rule ?? "(no rule)"}${call.retryAfterMs !== undefined ? ` retryAfterMs ${call.retryAfterMs}` : ""}${call.approvalId !== undefined ? ` with approval ${call.approvalId}` : ""}`;
+      return `deny ${call.code ?? "(no code)"} by ${call.rule ?? "(no rule)"}${call.retryAfterMs !== undefined ? ` retryAfterMs ${call.retryAfterMs}` : ""}${call.remaining !== undefined ? ` remaining ${call.remaining}` : ""}${call.approvalId !== undefined ? ` with approval ${call.approvalId}` : ""}`;
     case "error":
       return `a JSON-RPC error \`${call.text.replace(/\s+/g, " ").slice(0, 120)}\``;
   }
@@ -63,6 +63,7 @@ export function checkCall(call: CallRecord, expect: CallExpect, startMs: number,
     if (call.code !== e.code) problems.push("code");
     if (call.rule !== e.rule) problems.push("rule");
     if (e.retryAfterMs !== undefined && call.retryAfterMs !== e.retryAfterMs) problems.push("retryAfterMs");
+    if (e.remaining !== undefined && call.remaining !== e.remaining) problems.push("remaining");
     if (e.approvalId !== undefined) {
       const note = checkApprovalId(call, e.approvalId, ids);
       if (note !== undefined) {

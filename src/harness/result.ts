@@ -22,6 +22,8 @@ export interface CallRecord {
   readonly code?: string;
   readonly rule?: string;
   readonly retryAfterMs?: number;
+  /** Rate-limit denials: units left in the window (`_meta["toolgate/decision"].remaining`). */
+  readonly remaining?: number;
   /** The approval a denial named (`_meta["toolgate/decision"].approvalId`). */
   readonly approvalId?: string;
   /** The first characters of the answer's text (or the JSON-RPC error message). */
