@@ -184,6 +184,12 @@ class GatewayConnection implements Gateway {
   }
 
   private clientNotification(notification: JsonRpcNotification): void {
+    if (notification.method === "tools/call") {
+      // A JSON-RPC server runs a notification's method and only withholds the answer: forwarding
+      // it would let a call reach the server without a decision. Fail closed (there is no id to answer).
+      this.log({ level: "warn", event: "ungoverned_notification_dropped", method: notification.method, message: "dropped a `tools/call` sent without an id: a call must be a request so that the policy can decide and answer it" });
+      return;
+    }
     if (notification.method === "notifications/cancelled" && isJsonObject(notification.params)) {
       const callerId = notification.params.requestId;
       if (typeof callerId === "string" || typeof callerId === "number") {

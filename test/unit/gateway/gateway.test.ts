@@ -294,3 +294,12 @@ test("closing the gateway closes both sides with exit code 0", async () => {
   expect(await f.gateway.closed).toEqual({ reason: "closed by the host", exitCode: 0 });
   expect(upstreamClosed).toBe(true);
 });
+
+test("a tools/call sent without an id (a notification) never reaches the upstream ungoverned", async () => {
+  const f = await createFixture();
+  // JSON-RPC servers run a notification's method and only withhold the answer: forwarding it would skip the policy.
+  await f.send({ jsonrpc: "2.0", method: "tools/call", params: { name: "delete_everything", arguments: {} } });
+  await f.send({ jsonrpc: "2.0", method: "tools/call", params: stop });
+  expect(f.toUpstream.filter((m) => "method" in m && m.method === "tools/call")).toEqual([]);
+  expect(f.logs).toContainEqual(expect.objectContaining({ event: "ungoverned_notification_dropped", method: "tools/call" }));
+});
