@@ -42,18 +42,27 @@ function textOf(content: unknown): string {
     .slice(0, 2_000);
 }
 
-/** A tool result → outcome (denials carry `_meta["toolgate/decision"]`). */
+/** The text a denial starts with (DESIGN §3), with or without its `_meta`. */
+const DENIAL_PREFIXES = ["[POLICY DENIED] ", "[APPROVAL REQUIRED] "];
+
+/**
+ * A tool result → outcome. Denials carry `_meta["toolgate/decision"]`; a result with that object
+ * (whatever its `decision`, unless `allow`) or with a denial's text prefix is a denial even when the
+ * facts are missing, so a gateway that drops its `_meta` cannot pass an `allow` expectation.
+ */
 export function outcomeOfResult(result: Record<string, unknown>): ReturnType<CallFn> extends Promise<infer R> ? R : never {
-  const meta = (result._meta as Record<string, unknown> | undefined)?.[DECISION_META] as DecisionMeta | undefined;
+  const raw = (result._meta as Record<string, unknown> | undefined)?.[DECISION_META];
+  const meta = raw !== null && typeof raw === "object" ? (raw as DecisionMeta) : undefined;
   const text = textOf(result.content);
-  if (meta && meta.decision === "deny") {
+  const denied = meta !== undefined ? meta.decision !== "allow" : raw !== undefined || DENIAL_PREFIXES.some((p) => text.startsWith(p));
+  if (denied) {
     return {
       outcome: "deny" as CallOutcome,
-      ...(typeof meta.code === "string" ? { code: meta.code } : {}),
-      ...(typeof meta.rule === "string" ? { rule: meta.rule } : {}),
-      ...(typeof meta.retryAfterMs === "number" ? { retryAfterMs: meta.retryAfterMs } : {}),
-      ...(typeof meta.remaining === "number" ? { remaining: meta.remaining } : {}),
-      ...(typeof meta.approvalId === "string" ? { approvalId: meta.approvalId } : {}),
+      ...(typeof meta?.code === "string" ? { code: meta.code } : {}),
+      ...(typeof meta?.rule === "string" ? { rule: meta.rule } : {}),
+      ...(typeof meta?.retryAfterMs === "number" ? { retryAfterMs: meta.retryAfterMs } : {}),
+      ...(typeof meta?.remaining === "number" ? { remaining: meta.remaining } : {}),
+      ...(typeof meta?.approvalId === "string" ? { approvalId: meta.approvalId } : {}),
       text,
     };
   }

@@ -39,6 +39,22 @@ test("a denial that carries no remaining does not satisfy an expected remaining"
   expect(checkCall(record(answer), { ...expectRateLimited, remaining: 0 }, START_MS)).toMatch(/remaining 0, got deny rate_limited/);
 });
 
+test("a policy denial without its _meta is a denial, not an allowed call with a tool error", () => {
+  const answer = { content: [{ type: "text", text: "[POLICY DENIED] tool `stop_salesbot` is not permitted by policy (default deny)" }], isError: true };
+  expect(record(answer).outcome).toBe("deny");
+  expect(checkCall(record(answer), "allow", START_MS)).toMatch(/expected allow, got deny \(no code\) by \(no rule\)/);
+});
+
+test("an approval request without its _meta is a denial, not an allowed call", () => {
+  const answer = { content: [{ type: "text", text: "[APPROVAL REQUIRED] apr_1: tool `stop_salesbot` requires human approval" }], isError: true };
+  expect(checkCall(record(answer), "allow", START_MS)).toMatch(/expected allow, got deny/);
+});
+
+test("a _meta decision other than allow or deny is not read as an allowed call", () => {
+  const answer = { content: [{ type: "text", text: "blocked" }], isError: true, _meta: { "toolgate/decision": { decision: "block", code: "denied" } } };
+  expect(record(answer).outcome).not.toBe("allow");
+});
+
 test("an upstream tool error is still an allowed call with isError", () => {
   const got = record({ content: [{ type: "text", text: "Kommo answered 404" }], isError: true });
   expect(got.outcome).toBe("allow");
