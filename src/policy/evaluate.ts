@@ -199,9 +199,10 @@ function plan(limit: CompiledLimit, call: CallInput, amount: number): PlannedLim
 }
 
 /**
- * A counter key is reserved once per call. When two applicable limits share a key, the smaller
- * `max` applies (its rule is reported), the larger amount is taken, and the merged limit is a
- * shadow only if both were.
+ * A counter key is reserved once per call. When two applicable limits share a key, the larger
+ * amount is taken and the smaller `max` applies (its rule is reported), but an enforced limit
+ * always wins over a shadow one: a shadow limit never blocks, so its max cannot tighten the
+ * enforced one (its would-deny on that shared key is not reported).
  */
 function addPlanned(limits: PlannedLimit[], next: PlannedLimit): void {
   const i = limits.findIndex((l) => l.request.key === next.request.key);
@@ -210,9 +211,9 @@ function addPlanned(limits: PlannedLimit[], next: PlannedLimit): void {
     return;
   }
   const prev = limits[i]!;
-  const tighter = next.max < prev.max ? next : prev;
+  const winner = prev.shadow !== next.shadow ? (prev.shadow ? next : prev) : next.max < prev.max ? next : prev;
   const amount = Math.max(prev.request.amount, next.request.amount);
-  limits[i] = { ...tighter, request: { ...tighter.request, amount }, shadow: prev.shadow && next.shadow };
+  limits[i] = { ...winner, request: { ...winner.request, amount } };
 }
 
 export function limitDenial(call: CallInput, limit: PlannedLimit, level: CounterLevel): Deny {

@@ -325,6 +325,19 @@ test("two applicable limits on the same counter key are reserved once, with the 
   expect(limits[0]).toMatchObject({ rule: "/all_tools/limits/0", max: 3, request: { key: "grant:alice|shared", max: 3, amount: 1 } });
 });
 
+test("a shadow limit sharing a counter key with an enforced limit never tightens the enforced one", () => {
+  // The shadow limit is the tighter one: enforcing its max would block calls a shadow rule must only log.
+  const p = policy({ all_tools: { limits: [{ counter: "shared", window: "minute", max: 3, shadow: true }] }, tools: { t: { limits: [{ counter: "shared", window: 60, max: 10 }] } } });
+  const limits = planned(p, call("t")).limits;
+  expect(limits).toHaveLength(1);
+  expect(limits[0]).toMatchObject({ rule: "/tools/t/limits/0", max: 10, shadow: false, request: { key: "grant:alice|shared", max: 10, amount: 1 } });
+});
+
+test("an enforced limit sharing a counter key with a looser shadow limit keeps its own max", () => {
+  const p = policy({ all_tools: { limits: [{ counter: "shared", window: "minute", max: 3 }] }, tools: { t: { limits: [{ counter: "shared", window: 60, max: 10, shadow: true }] } } });
+  expect(planned(p, call("t")).limits).toEqual([expect.objectContaining({ rule: "/all_tools/limits/0", max: 3, shadow: false })]);
+});
+
 test("increment_from counts the argument's value, fractions included", () => {
   const p = policy({ tools: { charge: { limits: [{ counter: "spend", window: "day", max: 100, increment_from: "args.amount" }] } } });
   expect(planned(p, call("charge", { amount: 12.5 })).limits[0]).toMatchObject({ units: true, request: { amount: 12.5 } });
