@@ -78,7 +78,9 @@ const ERROR = -32000;
 const SESSION_NOT_FOUND = -32001;
 const HEADER_MISMATCH = -32020;
 
-type Channel = { state: "probing" | "ready"; session: HttpSession; ready: Promise<string | undefined> } | { state: "mismatch"; reason: string };
+/** Why a channel cannot serve: the upstream speaks no 2026-07-28 (kept), or could not be asked (not kept: the next request probes again). */
+type ChannelRefusal = { readonly kind: "mismatch" | "unavailable"; readonly reason: string };
+type Channel = { state: "probing" | "ready"; session: HttpSession; ready: Promise<ChannelRefusal | undefined> } | { state: "mismatch"; reason: string };
 
 export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
   const front = new Front(options);
@@ -311,8 +313,9 @@ class Front {
     let channel = this.channels.get(grantId);
     if (channel === undefined) channel = this.openChannel(grantId, message as JsonRpcRequest);
     if (channel.state === "probing") {
-      const mismatch = await channel.ready;
-      if (mismatch !== undefined) channel = { state: "mismatch", reason: mismatch };
+      const refusal = await channel.ready;
+      if (refusal?.kind === "unavailable") return writeJsonError(res, 502, errorResponse("id" in message ? (message as JsonRpcRequest).id : null, ERROR, refusal.reason, { "toolgate/error": "upstream_unavailable" }));
+      if (refusal !== undefined) channel = { state: "mismatch", reason: refusal.reason };
       else channel = this.channels.get(grantId) ?? channel;
     }
     if (channel.state === "mismatch") {
@@ -331,7 +334,7 @@ class Front {
     const session = new HttpSession({ id: undefined, grantId, metrics: this.o.metrics, log: this.o.log, nowMs: () => this.o.clock.nowMs() });
     const channel: Channel = { state: "probing", session, ready: Promise.resolve(undefined) };
     this.channels.set(grantId, channel);
-    channel.ready = (async (): Promise<string | undefined> => {
+    channel.ready = (async (): Promise<ChannelRefusal | undefined> => {
       let gateway: Gateway;
       try {
         gateway = this.o.openGateway({ grantId, sessionKey: `stateless:${grantId}`, downstream: session });
@@ -342,7 +345,7 @@ class Front {
         await gateway.start();
       } catch (error) {
         this.channels.delete(grantId);
-        return `toolgate could not open the upstream MCP server: ${(error as Error).message}`;
+        return { kind: "unavailable", reason: `toolgate could not open the upstream MCP server: ${(error as Error).message}` };
       }
       const meta: JsonObject = {
         [PROTOCOL_VERSION_META_KEY]: MODERN_REVISION,
@@ -352,6 +355,16 @@ class Front {
       };
       const answer = await session.ask({ jsonrpc: "2.0", id: PROBE_ID, method: "server/discover", params: { _meta: meta } });
       const result = (answer as { result?: unknown }).result;
+      const failure = (answer as { error?: { message?: unknown } }).error;
+      if (failure !== undefined) {
+        // No answer to judge the upstream's era by (it failed, timed out or went away): refuse this
+        // request only; the next one opens a new connection and asks again.
+        if (this.channels.get(grantId) === channel) this.channels.delete(grantId);
+        void gateway.close();
+        const reason = `bad gateway: the upstream MCP server did not answer \`server/discover\`: ${typeof failure.message === "string" ? failure.message : "no message"}; try again`;
+        this.o.log.warn("the stateless channel's probe failed; the next request probes again", { event: "stateless_probe_failed", grant: grantId, message: reason });
+        return { kind: "unavailable", reason };
+      }
       const versions = isJsonObject(result) && Array.isArray(result.supportedVersions) ? result.supportedVersions.filter((v): v is string => typeof v === "string") : [];
       if (versions.some((v) => eraOfRevision(v) === MODERN_REVISION)) {
         (channel as { state: string }).state = "ready";
@@ -362,7 +375,7 @@ class Front {
       this.channels.set(grantId, { state: "mismatch", reason });
       this.o.log.warn("the upstream does not speak 2026-07-28; stateless requests are refused", { event: "era_mismatch", grant: grantId, upstreamVersions: versions });
       void gateway.close();
-      return reason;
+      return { kind: "mismatch", reason };
     })();
     return channel;
   }
