@@ -86,6 +86,11 @@ export class EraBridge implements Transport {
     return { agentEra: this.agentEra, upstreamEra: this.upstreamEra, translating: this.translating };
   }
 
+  /** Translated requests waiting for their answer (remembered to name them in an untranslatable answer). */
+  get translationsInFlight(): number {
+    return this.methods.size;
+  }
+
   async start(): Promise<void> {
     const upstream = this.o.upstream;
     upstream.onmessage = (message) => this.fromUpstream(message as AnyMessage);
@@ -130,6 +135,11 @@ export class EraBridge implements Transport {
     const to = this.upstreamEra!;
     if (m.method === undefined) return this.o.upstream.send(m); // an answer to a server request
     if (m.id === undefined || m.id === null) {
+      // A cancelled request (by the agent, or by the gateway on its timeout) may never be answered.
+      if (m.method === "notifications/cancelled") {
+        const cancelled = m.params?.requestId;
+        if (typeof cancelled === "string" || typeof cancelled === "number") this.methods.delete(cancelled);
+      }
       if (toModern) {
         // 2026-07-28 has no handshake to confirm and no roots to announce changes of.
         if (m.method === "notifications/initialized" || m.method === "notifications/roots/list_changed") return DONE;
@@ -302,6 +312,7 @@ export class EraBridge implements Transport {
 
   private upstreamClosed(): void {
     this.failProbes("the upstream connection closed");
+    this.methods.clear();
     this.onclose?.();
   }
 }

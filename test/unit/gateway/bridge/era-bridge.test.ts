@@ -239,3 +239,18 @@ test("an upstream that closes during the probe fails it at once and the close re
   expect(f.closed()).toBe(true);
   expect(f.answer(1)?.error?.message).toContain("closed");
 });
+
+test("a translated request that is cancelled or never answered is forgotten, so an agent cannot grow the bridge's memory", async () => {
+  const f = await setup((r) => (r.method === "tools/call" ? "hold" : modernOnly(r)));
+  await f.send(request(1, "initialize", INIT_PARAMS));
+  for (let id = 2; id < 202; id++) {
+    await f.send(request(id, "tools/call", { name: "slow", arguments: {} }));
+    await f.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id, reason: "gave up" } });
+  }
+  expect(f.bridge.translationsInFlight).toBe(0);
+  await f.send(request(300, "tools/call", { name: "slow", arguments: {} }));
+  expect(f.bridge.translationsInFlight).toBe(1);
+  await f.server.close();
+  await settle();
+  expect(f.bridge.translationsInFlight).toBe(0);
+});
