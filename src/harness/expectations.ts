@@ -122,11 +122,8 @@ export function checkCounts(calls: readonly CallRecord[], expect: CountExpect | 
   if (expect.toolError !== undefined && got.toolError !== expect.toolError) {
     lines.push(`${what}: expected ${expect.toolError} allowed calls with a tool error, got ${got.toolError}`);
   }
-  if (expect.codes !== undefined) {
-    const want = Object.entries(expect.codes).map(([k, v]) => `${k} ${v}`).sort().join(", ");
-    const have = Object.entries(got.codes).map(([k, v]) => `${k} ${v}`).sort().join(", ");
-    if (want !== have) lines.push(`${what}: expected denials by code {${want}}, got {${have}}`);
-  }
+  // Exact, and a code expected 0 times matches its absence.
+  if (expect.codes !== undefined) lines.push(...compareMap(`${what}: denials by code`, expect.codes as Record<string, number>, got.codes));
   if (expect.rule !== undefined) {
     const wrong = calls.filter((c) => c.outcome === "deny" && c.rule !== expect.rule);
     if (wrong.length > 0) lines.push(`${what}: expected every denial by ${expect.rule}, got ${wrong.length} by another rule (first: ${describeCall(wrong[0]!)} at ${wrong[0]!.startMs} ms)`);

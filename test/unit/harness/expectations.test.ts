@@ -5,7 +5,7 @@
  */
 import { expect, test } from "vitest";
 import { outcomeOfResult } from "../../../src/harness/agents.js";
-import { checkCall } from "../../../src/harness/expectations.js";
+import { checkCall, checkCounts } from "../../../src/harness/expectations.js";
 import type { CallRecord } from "../../../src/harness/result.js";
 
 const START_MS = Date.UTC(2026, 0, 1);
@@ -59,4 +59,16 @@ test("an upstream tool error is still an allowed call with isError", () => {
   const got = record({ content: [{ type: "text", text: "Kommo answered 404" }], isError: true });
   expect(got.outcome).toBe("allow");
   expect(got.isError).toBe(true);
+});
+
+function allowed(): CallRecord {
+  return record({ content: [{ type: "text", text: "ok" }] });
+}
+
+test("denials by code: a code expected 0 times and never seen matches", () => {
+  expect(checkCounts([allowed(), allowed()], { allow: 2, deny: 0, codes: { rate_limited: 0 } }, START_MS, "burst")).toEqual([]);
+});
+
+test("denials by code: a code that was not expected at all is a mismatch", () => {
+  expect(checkCounts([record(rateLimited(0))], { allow: 0, deny: 1, codes: { denied: 1 } }, START_MS, "burst").join("\n")).toMatch(/denials by code: expected \{denied: 1\}, got \{rate_limited: 1\}/);
 });
