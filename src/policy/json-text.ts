@@ -4,6 +4,7 @@
  * V8's messages do not always carry a position.
  */
 import type { Issue, Parsed } from "../core/errors.js";
+import { formatPath } from "./schema-issues.js";
 
 export function parseJsonText(input: string): Parsed<unknown> {
   // A leading byte-order mark (some Windows editors write one) is not part of the JSON.
@@ -152,4 +153,63 @@ function findSyntaxError(text: string): { offset: number; message: string } {
     if (error instanceof JsonSyntax) return { offset: error.offset, message: error.message };
     throw error;
   }
+}
+
+/**
+ * Keys written twice in one object of a text that `JSON.parse` accepted (it silently keeps the
+ * last one), each reported at its JSON path. Text that is not JSON yields no issues here.
+ */
+export function duplicateKeyIssues(input: string): Issue[] {
+  const text = input.startsWith("\uFEFF") ? input.slice(1) : input;
+  const issues: Issue[] = [];
+  const path: (string | number)[] = [];
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+  };
+  const string = (): string => {
+    const start = i++;
+    while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
+    i++;
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  const value = (): void => {
+    ws();
+    const ch = text[i];
+    if (ch === "{") {
+      i++;
+      const seen = new Set<string>();
+      for (ws(); text[i] !== "}" && i < text.length; ws()) {
+        if (text[i] === ",") {
+          i++;
+          ws();
+        }
+        const key = string();
+        path.push(key);
+        if (seen.has(key)) issues.push({ path: formatPath(path), message: `found the key \`${key}\` twice in one object, expected each key once (JSON would keep only the last)` });
+        seen.add(key);
+        ws();
+        i++; // `:`
+        value();
+        path.pop();
+      }
+      i++;
+    } else if (ch === "[") {
+      i++;
+      for (let index = 0; (ws(), text[i] !== "]" && i < text.length); index++) {
+        if (text[i] === ",") i++;
+        path.push(index);
+        value();
+        path.pop();
+      }
+      i++;
+    } else if (ch === '"') string();
+    else while (i < text.length && !",]} \t\n\r".includes(text[i]!)) i++;
+  };
+  try {
+    value();
+  } catch {
+    return [];
+  }
+  return issues;
 }

@@ -7,7 +7,7 @@ import type { Issue, Parsed } from "../core/errors.js";
 import { sha256Hex } from "../core/sha256.js";
 import type { LimitScope } from "./decision.js";
 import { canonicalJson } from "./canonical-json.js";
-import { parseJsonText } from "./json-text.js";
+import { duplicateKeyIssues, parseJsonText } from "./json-text.js";
 import { PolicySchema, type Condition, type Limit, type Op, type PolicyDocument, type RuleEntry, type ToolRule } from "./policy-schema.js";
 import { rateLimitCounter, semanticIssues } from "./policy-semantics.js";
 import { errorMap, issuesFromZod } from "./schema-issues.js";
@@ -81,7 +81,11 @@ export const DEFAULT_APPROVAL_TTL_MS = 600_000;
 export function parsePolicyText(text: string): Parsed<CompiledPolicy> {
   const json = parseJsonText(text);
   if (!json.ok) return json;
-  return compilePolicy(json.value);
+  // JSON.parse keeps the last of two equal keys; a policy must not lose a rule without a word.
+  const duplicates = duplicateKeyIssues(text);
+  const compiled = compilePolicy(json.value);
+  if (duplicates.length === 0) return compiled;
+  return { ok: false, issues: [...duplicates, ...(compiled.ok ? [] : compiled.issues)] };
 }
 
 export function compilePolicy(value: unknown): Parsed<CompiledPolicy> {

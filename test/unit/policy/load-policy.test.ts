@@ -75,3 +75,21 @@ test("descriptions are accepted at the top, on tools, entries, limits and all_to
 test("a leading byte-order mark is ignored", () => {
   expect(parsePolicyText(`\uFEFF${SEED}`).ok).toBe(true);
 });
+
+test("a key written twice in a policy file is an error at its path, not a silent last-one-wins", () => {
+  // JSON.parse keeps only the second `stop_salesbot`: its rate limit would vanish without a word.
+  const text = '{"version":"1","default":"deny","tools":{"stop_salesbot":{"limits":[{"counter":"r","window":"minute","max":10}]},"stop_salesbot":{}}}';
+  expect(parsePolicyText(text)).toEqual({
+    ok: false,
+    issues: [{ path: "tools.stop_salesbot", message: "found the key `stop_salesbot` twice in one object, expected each key once (JSON would keep only the last)" }],
+  });
+});
+
+test("every key written twice is reported, nested ones included, and equal keys in different objects are fine", () => {
+  const text = '{"version":"1","default":"deny","default":"allow","tools":{"a":{"deny_if":[{"conditions":[{"path":"args.x","op":"eq","value":1,"op":"neq"}]}]},"b":{"reason":"r"}},"all_tools":{}}';
+  const parsed = parsePolicyText(text);
+  expect(parsed.ok).toBe(false);
+  if (parsed.ok) return;
+  expect(parsed.issues.map((i) => i.path)).toEqual(["default", "tools.a.deny_if[0].conditions[0].op"]);
+  expect(parsePolicyText('{"version":"1","default":"deny","tools":{"a":{"reason":"x"},"b":{"reason":"y"}}}').ok).toBe(true);
+});
