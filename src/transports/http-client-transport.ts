@@ -12,6 +12,7 @@
  */
 import http, { type ClientRequest, type IncomingMessage } from "node:http";
 import https from "node:https";
+import { systemClock } from "../core/clock.js";
 import { metaRevision, eraOfRevision } from "../protocol/eras.js";
 import { isJsonObject, type JsonObject, type JsonRpcMessage } from "../protocol/messages.js";
 import { FrameError, type Transport } from "../protocol/transport.js";
@@ -24,6 +25,8 @@ export interface HttpClientTransportOptions {
   readonly headers?: Record<string, string>;
   /** Largest JSON body or SSE event accepted (default 64 MiB). */
   readonly maxMessageBytes?: number;
+  /** How long `close()` waits for the upstream to answer the DELETE that ends its session (real time; default 2000 ms). */
+  readonly closeTimeoutMs?: number;
 }
 
 export class HttpClientTransport implements Transport {
@@ -81,9 +84,16 @@ export class HttpClientTransport implements Transport {
       await new Promise<void>((resolve) => {
         const req = this.request("DELETE", this.headers(undefined), (res) => {
           res.resume();
-          resolve();
+          done();
         });
-        req.on("error", () => resolve());
+        // An upstream that never answers must not keep the gateway from shutting down.
+        const timer = systemClock.setTimer(() => req.destroy(), this.options.closeTimeoutMs ?? 2000);
+        function done(): void {
+          timer.cancel();
+          resolve();
+        }
+        req.on("error", done);
+        req.on("close", done);
         req.end();
       });
     }
@@ -126,10 +136,18 @@ export class HttpClientTransport implements Transport {
       return;
     }
     if (type.includes("text/event-stream") && status < 300) {
-      this.readEvents(res);
+      // A request's stream must carry its answer; a stream that ends or breaks first answers nothing.
+      const id = "method" in message && "id" in message ? message.id : undefined;
+      let answered = id === undefined;
+      this.readEvents(res, (m) => {
+        if (!answered && !("method" in m) && (m as { id?: unknown }).id === id) answered = true;
+      });
+      res.on("close", () => {
+        if (!answered) this.postFailed(message, "the upstream's event stream ended before it carried the answer");
+      });
       return;
     }
-    this.readBody(res, (text) => {
+    this.readBody(res, message, (text) => {
       let value: unknown;
       try {
         value = text === "" ? undefined : JSON.parse(text);
@@ -160,7 +178,7 @@ export class HttpClientTransport implements Transport {
     }
   }
 
-  private readBody(res: IncomingMessage, done: (text: string) => void): void {
+  private readBody(res: IncomingMessage, posted: JsonRpcMessage, done: (text: string) => void): void {
     const chunks: Buffer[] = [];
     let bytes = 0;
     res.on("data", (chunk: Buffer) => {
@@ -171,11 +189,19 @@ export class HttpClientTransport implements Transport {
       }
       chunks.push(chunk);
     });
-    res.on("end", () => done(Buffer.concat(chunks).toString("utf8")));
+    let ended = false;
+    res.on("end", () => {
+      ended = true;
+      done(Buffer.concat(chunks).toString("utf8"));
+    });
     res.on("error", (error) => this.onerror?.(error));
+    // Cut off (the upstream died, or the body was too large): no answer will be read from it.
+    res.on("close", () => {
+      if (!ended) this.postFailed(posted, "the upstream's answer was cut off before it was complete");
+    });
   }
 
-  private readEvents(res: IncomingMessage): void {
+  private readEvents(res: IncomingMessage, seen?: (message: JsonRpcMessage) => void): void {
     const parser = new SseParser(this.maxBytes, (event) => {
       if (event.event !== "message" || event.data === "") return;
       let value: unknown;
@@ -185,6 +211,7 @@ export class HttpClientTransport implements Transport {
         this.onerror?.(new FrameError("parse_error", `the upstream sent an event that is not JSON: ${(error as Error).message}`));
         return;
       }
+      seen?.(value as JsonRpcMessage);
       this.onmessage?.(value as JsonRpcMessage);
     }, () => this.onerror?.(new FrameError("too_large", `the upstream sent an event larger than ${this.maxBytes} bytes`)));
     res.setEncoding("utf8");

@@ -1,0 +1,107 @@
+/**
+ * The Streamable HTTP client transport against raw loopback servers that misbehave: an upstream
+ * that dies in the middle of an answer, and one that never answers the DELETE that ends a session.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, expect, test } from "vitest";
+import type { JsonRpcMessage } from "../../../src/protocol/messages.js";
+import { HttpClientTransport } from "../../../src/transports/http-client-transport.js";
+
+const servers: Server[] = [];
+const transports: HttpClientTransport[] = [];
+
+afterEach(async () => {
+  await Promise.allSettled(transports.splice(0).map((t) => t.close()));
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<URL> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+}
+
+function connect(url: URL, options: { closeTimeoutMs?: number } = {}): { transport: HttpClientTransport; received: JsonRpcMessage[] } {
+  const transport = new HttpClientTransport({ url, ...options });
+  transports.push(transport);
+  const received: JsonRpcMessage[] = [];
+  transport.onmessage = (m) => void received.push(m);
+  transport.onerror = () => {};
+  return { transport, received };
+}
+
+/** Bounded polling for I/O on loopback (no virtual time involved). */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (check()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => process.nextTick(resolve));
+    if (i > 50) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const CALL = { jsonrpc: "2.0" as const, id: 7, method: "tools/call", params: { name: "slow", arguments: {} } };
+
+test("an upstream that dies in the middle of an event stream answers the request with an error at once", async () => {
+  const url = await serve((req, res) => {
+    req.resume();
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    res.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1, progress: 1 } })}\n\n`);
+    setImmediate(() => res.socket?.destroy());
+  });
+  const { transport, received } = connect(url);
+  await transport.send(CALL);
+  await until(() => received.some((m) => "id" in m && m.id === 7), "the error answer");
+  expect(received.find((m) => "id" in m && m.id === 7)).toMatchObject({ id: 7, error: { code: -32603, data: { "toolgate/error": "upstream_unreachable" } } });
+});
+
+test("an upstream that dies in the middle of a JSON body answers the request with an error at once", async () => {
+  const url = await serve((req, res) => {
+    req.resume();
+    res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+    res.write('{"jsonrpc":"2.0","id":7,"result":{"content":[');
+    setImmediate(() => res.socket?.destroy());
+  });
+  const { transport, received } = connect(url);
+  await transport.send(CALL);
+  await until(() => received.some((m) => "id" in m && m.id === 7), "the error answer");
+  expect(received.find((m) => "id" in m && m.id === 7)).toMatchObject({ id: 7, error: { data: { "toolgate/error": "upstream_unreachable" } } });
+});
+
+test("an event stream that carries the answer and then ends is not answered twice", async () => {
+  const url = await serve((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => {
+      const id = (JSON.parse(body) as { id: number }).id;
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(`event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", id, result: { content: [] } })}\n\n`);
+    });
+  });
+  const { transport, received } = connect(url);
+  await transport.send(CALL);
+  await transport.send({ ...CALL, id: 8 }); // a second exchange, to know the first has fully closed
+  await until(() => received.filter((m) => "id" in m).length >= 2, "both answers");
+  expect(received.filter((m) => "id" in m && m.id === 7)).toEqual([{ jsonrpc: "2.0", id: 7, result: { content: [] } }]);
+});
+
+test("close does not wait forever for an upstream that never answers the DELETE ending its session", async () => {
+  const url = await serve((req, res) => {
+    req.resume();
+    if (req.method === "DELETE") return; // never answered
+    res.writeHead(200, { "content-type": "application/json", "mcp-session-id": "s1" });
+    res.end(JSON.stringify({ jsonrpc: "2.0", id: 1, result: { protocolVersion: "2025-11-25", capabilities: {}, serverInfo: { name: "s", version: "1" } } }));
+  });
+  const { transport, received } = connect(url, { closeTimeoutMs: 50 });
+  await transport.send({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "c", version: "1" } } });
+  await until(() => received.length === 1, "the initialize answer");
+  let closed = false;
+  void transport.close().then(() => (closed = true));
+  await until(() => closed, "close() to resolve");
+});
