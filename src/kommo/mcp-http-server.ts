@@ -1,7 +1,9 @@
 /**
  * The Streamable HTTP shell of the simulated Kommo MCP server, after the real one: `/mcp` served by
  * the SDK handler (both eras, or 2026-07-28 only), `GET /health` with the surface counts and
- * `GET /ready`. Loopback only unless told otherwise; no auth (the gateway in front owns that).
+ * `GET /ready`. Loopback only unless told otherwise; no auth (the gateway in front owns that). As
+ * the real server, `/mcp` refuses browser origins other than loopback (or, when `allowedOrigins`
+ * is given, other than those, like `MCP_ALLOWED_ORIGINS`) with 403 and -32000 "Origin not allowed".
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -21,12 +23,17 @@ export interface KommoMcpHttpServer {
 
 export async function startKommoMcpHttpServer(
   sim: KommoMcpServer,
-  options: { host: string; port: number; clock: Clock; onerror?: (error: Error) => void },
+  options: { host: string; port: number; clock: Clock; allowedOrigins?: readonly string[]; onerror?: (error: Error) => void },
 ): Promise<KommoMcpHttpServer> {
+  const allowedOrigins = options.allowedOrigins ?? [];
   const mcp = toNodeHandler(sim.http, options.onerror ? { onerror: options.onerror } : {});
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/mcp") {
+      if (!originAllowed(req.headers.origin, allowedOrigins)) {
+        sendJson(res, 403, { jsonrpc: "2.0", id: null, error: { code: -32000, message: "Origin not allowed" } });
+        return;
+      }
       void mcp(req, res);
       return;
     }
@@ -64,6 +71,18 @@ export async function startKommoMcpHttpServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** No Origin (not a browser) passes; else a configured origin, or a loopback one when none are configured. */
+function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+  if (!origin) return true;
+  if (allowed.length > 0) return allowed.includes(origin);
+  try {
+    const { hostname } = new URL(origin);
+    return hostname === "localhost" || hostname === "127.0.0.1" || hostname === "[::1]";
+  } catch {
+    return false;
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
