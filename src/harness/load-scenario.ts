@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Issue, Parsed } from "../core/errors.js";
+import { duplicateKeyIssues } from "../policy/json-text.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import { errorMap, issuesFromZod } from "../policy/schema-issues.js";
 import {
@@ -73,6 +74,9 @@ export function loadScenarioFile(file: string): Parsed<LoadedScenario> {
   } catch (error) {
     return fail("", `found text that is not JSON (${(error as Error).message}), expected a JSON object`);
   }
+  // JSON.parse keeps the last of two equal keys (an inline policy's tool, a step's expectation): report them.
+  const duplicates = duplicateKeyIssues(text);
+  if (duplicates.length > 0) return { ok: false, issues: duplicates };
   return parseScenario(value, file);
 }
 

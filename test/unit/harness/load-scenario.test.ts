@@ -92,3 +92,19 @@ test("a directory expands to its *.scenario.json files in name order", () => {
   expect(files.every((f) => f.endsWith(".scenario.json"))).toBe(true);
   expect([...files].sort()).toEqual(files);
 });
+
+test("a key written twice in a scenario file (an inline policy's tool, say) is an error at its path", async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "toolgate-scenario-"));
+  try {
+    const file = join(dir, "dup.scenario.json");
+    writeFileSync(file, '{"purpose":"p","policy":{"version":"1","default":"deny","tools":{"t":{"limits":[{"counter":"c","window":"minute","max":1}]},"t":{}}},"agents":[{"name":"a","steps":[]}]}');
+    const loaded = loadScenarioFile(file);
+    expect(loaded.ok).toBe(false);
+    if (loaded.ok) return;
+    expect(loaded.issues).toEqual([{ path: "policy.tools.t", message: "found the key `t` twice in one object, expected each key once (JSON would keep only the last)" }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
