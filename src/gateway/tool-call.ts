@@ -198,7 +198,10 @@ export class ToolCallGovernor {
         return true;
       }
       this.deps.log({ level: "error", event: "store_unavailable", failMode: "closed", tool: state.input.tool, decisionId: state.decisionId, message });
-      if (state.cancelled) return false;
+      if (state.cancelled) {
+        await this.rollback(state); // a consumed approval goes back: the call never reaches the server
+        return false;
+      }
       return !this.stop(state, storeUnavailableDenial(state.input));
     }
     if (result.ok) {
@@ -226,8 +229,8 @@ export class ToolCallGovernor {
       return false;
     }
     this.deciding.delete(state.request.id);
-    if (state.cancelled) return true;
     void this.rollback(state);
+    if (state.cancelled) return true;
     this.deps.answer(state.request.id, denialResult(deny, state.decisionId, state.era));
     this.audit(state, "deny", deny, "not_forwarded", null);
     return true;

@@ -328,3 +328,20 @@ test("a tool without an approval rule never touches the approval store", async (
   expect(textOf(await alice.call(1, { name: "echo", arguments: { text: "x" } }))).toBe("ran echo");
   expect(await f.gate.list()).toEqual([]);
 });
+
+test("a call cancelled while a failing counter store decides gives its consumed approval back", async () => {
+  const f = await createApprovalFixture();
+  const alice = await f.connect("alice");
+  const id = decisionOf(await alice.call(1, stop))!.approvalId as string;
+  await f.gate.decide(id, "approved");
+  let fail: (error: Error) => void = () => {};
+  f.counters.reserve = () => new Promise((_resolve, reject) => (fail = reject));
+  await alice.send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: stop }); // approval consumed, waiting on the store
+  await alice.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 2, reason: "user" } });
+  fail(new GatewayError("STORE_UNAVAILABLE", "redis is down"));
+  await f.clock.advanceBy(0);
+  expect(alice.upstreamCalls()).toEqual([]);
+  expect(alice.answerFor(2)).toBeUndefined();
+  expect((await f.gate.get(id))?.state).toBe("approved");
+  expect(f.approvalLines().map((l) => l.step)).toEqual(["pending", "approved", "consumed", "restored"]);
+});
