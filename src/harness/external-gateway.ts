@@ -122,7 +122,7 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
     const items: Item[] = [
       ...(scenario.events ?? []).map((event, e) => ({ at: event.at, id: `events[${e}]`, summary: eventSummary(event), kind: eventKind(event), ...(eventKind(event) === "clock" ? {} : { skip: `${eventKind(event)} events need an in-process hook` }) })),
       ...agent.steps.map((step, s) => ({ at: step.at, id: `agents[0].steps[${s}]`, summary: stepSummary(step), kind: stepKind(step), step })),
-    ].sort((x, y) => x.at - y.at || (x.id.startsWith("events") ? -1 : 1));
+    ].sort((x, y) => x.at - y.at || Number(!x.id.startsWith("events")) - Number(!y.id.startsWith("events"))); // stable: file order within a kind
     let skippedSince: string | undefined;
     for (const item of items) {
       let skip = item.skip;
