@@ -132,9 +132,12 @@ export function createKommoRestClient(options: KommoRestClientOptions): KommoRes
   };
 }
 
-/** `Retry-After` as seconds or an HTTP date → milliseconds to wait, or undefined when absent/unreadable. */
+/**
+ * `Retry-After` as seconds or an HTTP date → milliseconds to wait, or undefined when absent or
+ * unreadable. As in the real server (`Number(value)`), an empty or blank value reads as 0 seconds.
+ */
 export function parseRetryAfterMs(value: string | null, nowMs: number): number | undefined {
-  if (value === null || value.trim() === "") return undefined;
+  if (value === null) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const atMs = Date.parse(value);

@@ -55,3 +55,23 @@ test("a POST failing without a response is not retried and reports a network err
   expect(calls).toBe(1);
   expect(new KommoRestError("http", "GET", "/x", 404).message).toBe("kommo answered 404 to GET /x");
 });
+
+test("an empty Retry-After reads as 0 seconds, as the real server's Number(\"\") does, so the retry is immediate", async () => {
+  expect(parseRetryAfterMs("", 0)).toBe(0);
+  const clock = new VirtualClock(Date.UTC(2026, 2, 15, 12, 0, 0));
+  const seenAtMs: number[] = [];
+  const client = createKommoRestClient({
+    baseUrl: "https://k.test",
+    token: "t",
+    clock,
+    jitterMs: () => 0,
+    fetch: async () => {
+      seenAtMs.push(clock.nowMs());
+      return seenAtMs.length === 1 ? new Response(null, { status: 503, headers: { "retry-after": "" } }) : Response.json({ id: 1 });
+    },
+  });
+  const pending = client.get("/api/v4/account");
+  await clock.advanceBy(0);
+  expect(seenAtMs.map((t) => t - seenAtMs[0]!)).toEqual([0, 0]);
+  await expect(pending).resolves.toMatchObject({ status: 200 });
+});
