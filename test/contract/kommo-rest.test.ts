@@ -441,3 +441,15 @@ test("control routes expose the log and effects, set faults and reset, without a
   expect(fake.requests.size).toBe(0);
   expect(fake.effects.size).toBe(0);
 });
+
+test("notes carry is_pinned only when asked for with=is_pinned, as Kommo documents", async () => {
+  const lead = fake.crm.leads().find((l) => fake.crm.notes("leads", l.id).length > 0)!;
+  const note = fake.crm.notes("leads", lead.id)[0]!;
+  expect((await call("POST", `/api/v4/leads/notes/${note.id}/pin`)).status).toBe(204);
+  const plain = await json(await call("GET", `/api/v4/leads/${lead.id}/notes`));
+  expect(plain._embedded.notes.every((n: Record<string, unknown>) => !("is_pinned" in n))).toBe(true);
+  const withPinned = await json(await call("GET", `/api/v4/leads/${lead.id}/notes?with=is_pinned`));
+  expect(withPinned._embedded.notes.find((n: { id: number }) => n.id === note.id)).toMatchObject({ id: note.id, is_pinned: true });
+  const one = await json(await call("GET", `/api/v4/leads/${lead.id}/notes/${note.id}`));
+  expect("is_pinned" in one).toBe(false);
+});

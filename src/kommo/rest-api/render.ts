@@ -49,9 +49,15 @@ export function renderTask(crm: CrmStore, task: Task, origin: string): Record<st
   return { ...task, account_id: crm.account.id, _links: selfLink(origin, `/api/v4/tasks/${task.id}`) };
 }
 
-export function renderNote(crm: CrmStore, note: Note, origin: string): Record<string, unknown> {
-  const { entity_type, ...fields } = note;
-  return { ...fields, account_id: crm.account.id, _links: selfLink(origin, `/api/v4/${entity_type}/${note.entity_id}/notes/${note.id}`) };
+/** `is_pinned` is one of the `with=` extras in Kommo: present only when asked for. */
+export function renderNote(crm: CrmStore, note: Note, origin: string, include: Set<string> = new Set()): Record<string, unknown> {
+  const { entity_type, is_pinned, ...fields } = note;
+  return {
+    ...fields,
+    ...(include.has("is_pinned") ? { is_pinned } : {}),
+    account_id: crm.account.id,
+    _links: selfLink(origin, `/api/v4/${entity_type}/${note.entity_id}/notes/${note.id}`),
+  };
 }
 
 export function renderUser(user: User, origin: string): Record<string, unknown> {

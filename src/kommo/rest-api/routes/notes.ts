@@ -10,7 +10,7 @@ import { pagedList, readPage } from "../pagination.js";
 import { HttpAnswer, empty, fieldProblem, hal, problem, validationProblem } from "../problem.js";
 import type { FieldError, RequestErrors } from "../problem.js";
 import { listParam } from "../query.js";
-import { renderNote, selfLink } from "../render.js";
+import { renderNote, selfLink, withSet } from "../render.js";
 import type { Route, RouteContext } from "../router.js";
 
 const MAX_BATCH = 250;
@@ -42,7 +42,8 @@ function listNotes(ctx: RouteContext, type: NoteEntityType, entityId: number | u
   const updated = rangeFilter(params, "updated_at");
   if (updated) notes = notes.filter((n) => updated(n.updated_at));
   notes = applyOrder(notes, params, ["updated_at", "id"]);
-  return pagedList(url, "notes", notes, page, (n) => renderNote(crm, n, url.origin));
+  const include = withSet(url);
+  return pagedList(url, "notes", notes, page, (n) => renderNote(crm, n, url.origin, include));
 }
 
 function readNote(ctx: RouteContext, type: NoteEntityType, element: unknown, errors: FieldError[], entityIdFromPath?: number): NewNote | undefined {
@@ -88,7 +89,7 @@ function getNote(ctx: RouteContext): Response {
   const { type, id } = entityOr404(ctx);
   const note = ctx.crm.note(Number(ctx.params.note_id));
   if (!note || note.entity_type !== type || note.entity_id !== id) throw new HttpAnswer(problem(404, "Note not found"));
-  return hal(renderNote(ctx.crm, note, ctx.url.origin));
+  return hal(renderNote(ctx.crm, note, ctx.url.origin, withSet(ctx.url)));
 }
 
 function pin(pinned: boolean) {
