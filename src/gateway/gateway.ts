@@ -235,8 +235,11 @@ class GatewayConnection implements Gateway {
     }, this.timeoutMs);
   }
 
-  /** Answers a pending request that will get no upstream answer. */
-  private fail(pending: PendingUpstream<Forwarded>, failure: UpstreamFailure): void {
+  /**
+   * Answers a pending request that will get no upstream answer. A call the gateway stops waiting
+   * for because it is closing (`abandoned`) reached the server and keeps its slot, as a cancelled one does.
+   */
+  private fail(pending: PendingUpstream<Forwarded>, failure: UpstreamFailure, abandoned = false): void {
     const message =
       failure === "upstream_timeout"
         ? `the upstream MCP server did not answer \`${pending.method}\` within ${this.timeoutMs} ms`
@@ -248,7 +251,7 @@ class GatewayConnection implements Gateway {
       extra.resolve(upstreamFailure(pending.upstreamId, failure, message));
       return;
     }
-    if (extra.kind === "call") this.governor.finish(extra.call, failure === "upstream_timeout" ? "timeout" : "upstream_closed");
+    if (extra.kind === "call") this.governor.finish(extra.call, abandoned ? "cancelled" : failure === "upstream_timeout" ? "timeout" : "upstream_closed");
     if (pending.callerId !== undefined) this.answer(upstreamFailure(pending.callerId, failure, message));
   }
 
@@ -372,7 +375,8 @@ class GatewayConnection implements Gateway {
     if (this.upstreamGone) return;
     this.upstreamGone = true;
     const pending = this.correlation.drain();
-    for (const p of pending) this.fail(p, "upstream_closed");
+    // Closed by us (the agent left, the host closed us): the upstream did not die under the calls.
+    for (const p of pending) this.fail(p, "upstream_closed", this.closing);
     if (this.closing) return;
     this.log({ level: "error", event: "upstream_closed", pending: pending.length, message: `the upstream MCP server went away; answered ${pending.length} pending request(s) with an error and shutting down` });
     void this.shutdown("upstream closed", 1);

@@ -303,3 +303,18 @@ test("a tools/call sent without an id (a notification) never reaches the upstrea
   expect(f.toUpstream.filter((m) => "method" in m && m.method === "tools/call")).toEqual([]);
   expect(f.logs).toContainEqual(expect.objectContaining({ event: "ungoverned_notification_dropped", method: "tools/call" }));
 });
+
+test("a call in flight when the agent goes away keeps its slot: it reached the server, only the gateway stopped waiting", async () => {
+  for (const leave of ["agent closes", "host closes"] as const) {
+    const f = await createFixture({ answer: (r) => (r.method === "tools/call" ? "hold" : undefined) });
+    await f.call(1, "tools/call", stop);
+    expect(f.upstreamCalls()).toHaveLength(1);
+    if (leave === "agent closes") await f.client.close();
+    else await f.gateway.close();
+    await f.clock.advanceBy(0);
+    expect(await f.gateway.closed).toMatchObject({ exitCode: 0 });
+    // Otherwise an agent could call, hang up (or DELETE its HTTP session) and call again, past every limit.
+    expect((await f.store.peek("grant:alice|stop_salesbot_rate", 60_000)).used, leave).toBe(1);
+    expect(f.audit.at(-1), leave).toMatchObject({ decision: "allow", outcome: "cancelled" });
+  }
+});
