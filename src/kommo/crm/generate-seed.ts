@@ -234,8 +234,9 @@ function generate(): CrmSeed {
       id: 1 + i,
       created_by: ADMIN_ID,
       updated_by: ADMIN_ID,
-      created_at: Math.max(lead.created_at, due - int(1, 10) * DAY),
-      updated_at: Math.max(lead.created_at, due - int(0, 1) * DAY),
+      // Set up before the seed's "now" even when due well after it (no record comes from the future).
+      created_at: Math.min(END, Math.max(lead.created_at, due - int(1, 10) * DAY)),
+      updated_at: Math.min(END, Math.max(lead.created_at, due - int(0, 1) * DAY)),
       responsible_user_id: lead.responsible_user_id,
       group_id: 0,
       entity_id: lead.id,

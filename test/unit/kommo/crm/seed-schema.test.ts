@@ -42,6 +42,17 @@ test("seeded tasks include completed ones and overdue ones relative to 2026-01-0
   expect(tasks.some((t) => !t.is_completed && t.complete_till > now)).toBe(true);
 });
 
+test("no seeded record was created or updated after the seed's 'now' (2026-01-01T00:00Z), tasks included", () => {
+  const seed = loadDefaultSeed();
+  const now = Date.UTC(2026, 0, 1) / 1000;
+  const late = [...seed.leads, ...seed.contacts, ...seed.companies, ...seed.tasks, ...seed.notes].filter((r) => r.created_at >= now || r.updated_at >= now);
+  expect(late.map((r) => r.id)).toEqual([]);
+  for (const task of seed.tasks) {
+    expect(task.updated_at).toBeGreaterThanOrEqual(task.created_at);
+    expect(task.created_at).toBeGreaterThanOrEqual(seed.leads.find((l) => l.id === task.entity_id)!.created_at);
+  }
+});
+
 test("the generator is deterministic and reproduces the committed seed byte for byte", () => {
   const generated = execFileSync(process.execPath, ["--import", "tsx", "src/kommo/crm/generate-seed.ts"], { encoding: "utf8", timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
   expect(generated).toBe(readFileSync(DEFAULT_SEED_PATH, "utf8"));
