@@ -68,10 +68,19 @@ export class HttpClientTransport implements Transport {
     headers["content-type"] = "application/json";
     headers.accept = "application/json, text/event-stream";
     headers["content-length"] = String(Buffer.byteLength(body));
-    const req = this.request("POST", headers, (res) => this.postAnswered(message, res));
-    req.on("error", (error) => this.postFailed(message, `cannot reach the upstream at ${this.options.url.origin}: ${error.message}`));
-    req.end(body);
+    this.post(message, headers, body, true);
     return Promise.resolve();
+  }
+
+  private post(message: JsonRpcMessage, headers: Record<string, string>, body: string, mayRetry: boolean): void {
+    const req = this.request("POST", headers, (res) => this.postAnswered(message, res));
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed while idle fails at once with ECONNRESET, before
+      // the server read anything: send once more on a fresh socket (Node's documented pattern).
+      if (mayRetry && req.reusedSocket && error.code === "ECONNRESET" && !this.closed) return this.post(message, headers, body, false);
+      this.postFailed(message, `cannot reach the upstream at ${this.options.url.origin}: ${error.message}`);
+    });
+    req.end(body);
   }
 
   async close(): Promise<void> {

@@ -105,3 +105,29 @@ test("close does not wait forever for an upstream that never answers the DELETE 
   void transport.close().then(() => (closed = true));
   await until(() => closed, "close() to resolve");
 });
+
+test("a kept-alive socket the upstream reset while idle is retried once on a fresh socket, and the call is answered", async () => {
+  const seenOnFirstSocket: number[] = [];
+  let firstSocket: unknown;
+  const url = await serve((req, res) => {
+    const socket = req.socket;
+    firstSocket ??= socket;
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      const message = JSON.parse(body) as { id: number };
+      if (socket === firstSocket) seenOnFirstSocket.push(message.id);
+      // The second request on the first socket meets a server that already gave up on it.
+      if (socket === firstSocket && seenOnFirstSocket.length === 2) return socket.resetAndDestroy();
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ jsonrpc: "2.0", id: message.id, result: { ok: message.id } }));
+    });
+  });
+  const { transport, received } = connect(url);
+  await transport.send({ ...CALL, id: 1 });
+  await until(() => received.some((m) => "id" in m && m.id === 1), "the first answer");
+  await transport.send({ ...CALL, id: 2 });
+  await until(() => received.some((m) => "id" in m && m.id === 2), "the second answer");
+  expect(received.find((m) => "id" in m && m.id === 2)).toEqual({ jsonrpc: "2.0", id: 2, result: { ok: 2 } });
+  expect(seenOnFirstSocket).toEqual([1, 2]);
+});
