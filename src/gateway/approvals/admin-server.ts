@@ -110,7 +110,12 @@ async function handle(options: AdminServerOptions, request: IncomingMessage, res
       const records = await gate.list();
       return send(response, 200, { approvals: records.filter((r) => state === null || r.state === state).map(approvalWire) });
     }
-    const id = decodeURIComponent(parts[1]!);
+    let id: string;
+    try {
+      id = decodeURIComponent(parts[1]!);
+    } catch {
+      return send(response, 400, error("invalid_path", `the approval id in \`${url.pathname}\` is not valid percent-encoding`));
+    }
     if (parts.length === 2) {
       if (method !== "GET") return notAllowed(response, "GET");
       const record = await gate.get(id);

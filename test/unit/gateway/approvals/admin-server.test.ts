@@ -140,3 +140,10 @@ test("the admin client lists, approves and reports errors as values", async () =
   server = undefined;
   expect(await client.list()).toMatchObject({ ok: false, status: undefined, code: "unreachable", message: expect.stringContaining(`127.0.0.1:${port}`) });
 });
+
+test("an approval id that is not valid percent-encoding is a 400 naming the path, not a server error", async () => {
+  const { http } = await setup();
+  const response = await http("/approvals/apr_%E0%A4%A");
+  expect(response.status).toBe(400);
+  expect(await response.json()).toEqual({ error: { code: "invalid_path", message: "the approval id in `/approvals/apr_%E0%A4%A` is not valid percent-encoding" } });
+});
