@@ -28,6 +28,8 @@ import { ToolCallGovernor, type ForwardedCall } from "./tool-call.js";
 import { UpstreamTools } from "./upstream-tools.js";
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
+/** Progress notifications extend a request's wait, but never past this many upstream timeouts. */
+export const MAX_WAIT_TIMEOUTS = 10;
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 export interface GatewayOptions {
@@ -88,6 +90,8 @@ class GatewayConnection implements Gateway {
   /** The upstream as the gateway sees it: the era bridge around `options.upstream` (or that itself). */
   private readonly upstream: Transport;
   private readonly timeoutMs: number;
+  /** When each forwarded request must be answered by, progress or not (MCP: enforce a maximum). */
+  private readonly deadlines = new WeakMap<PendingUpstream<Forwarded>, number>();
   private readonly log: (line: object) => void;
   private connectionEra: Era = "2025";
   private upstreamGone = false;
@@ -216,6 +220,7 @@ class GatewayConnection implements Gateway {
     const token = meta?.progressToken;
     const progressToken = typeof token === "string" || typeof token === "number" ? token : undefined;
     const pending = this.correlation.open(callerId, request.method, progressToken, extra);
+    this.deadlines.set(pending, this.options.clock.nowMs() + MAX_WAIT_TIMEOUTS * this.timeoutMs);
     this.armTimer(pending);
     this.upstream.send({ ...request, id: pending.upstreamId }).catch((error: unknown) => {
       this.log({ level: "error", event: "upstream_send_failed", method: request.method, message: error instanceof Error ? error.message : String(error) });
@@ -226,13 +231,15 @@ class GatewayConnection implements Gateway {
 
   private armTimer(pending: PendingUpstream<Forwarded>): void {
     pending.timer?.cancel();
+    const deadlineMs = this.deadlines.get(pending) ?? Number.POSITIVE_INFINITY;
+    const delayMs = Math.max(0, Math.min(this.timeoutMs, deadlineMs - this.options.clock.nowMs()));
     pending.timer = this.options.clock.setTimer(() => {
       const timedOut = this.correlation.take(pending.upstreamId);
       if (!timedOut) return;
       this.log({ level: "error", event: "upstream_timeout", method: timedOut.method, timeoutMs: this.timeoutMs, message: `the upstream did not answer \`${timedOut.method}\` within ${this.timeoutMs} ms` });
       this.sendUpstream({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: timedOut.upstreamId, reason: "toolgate: upstream timeout" } });
       this.fail(timedOut, "upstream_timeout");
-    }, this.timeoutMs);
+    }, delayMs);
   }
 
   /**

@@ -117,6 +117,21 @@ test("progress from the upstream keeps a long call alive", async () => {
   expect(f.answerFor(1)).toMatchObject({ error: { data: { "toolgate/error": "upstream_timeout" } } });
 });
 
+test("progress cannot keep a call open forever: the wait ends at ten upstream timeouts", async () => {
+  const f = await createFixture({ answer: (r) => (r.method === "tools/call" ? "hold" : undefined) });
+  const t0 = f.clock.nowMs();
+  await f.call(1, "tools/call", { ...stop, _meta: { progressToken: "tok" } });
+  let answeredAfterMs: number | undefined;
+  for (let second = 1; second <= 70 && answeredAfterMs === undefined; second++) {
+    await f.clock.advanceBy(1_000);
+    if (f.answerFor(1) !== undefined) answeredAfterMs = f.clock.nowMs() - t0;
+    else if (second % 4 === 0) await f.server.send({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "tok", progress: second } });
+  }
+  // The fixture's upstream timeout is 5 s: progress every 4 s extends the wait up to 50 s, no further.
+  expect(answeredAfterMs).toBe(50_000);
+  expect(f.answerFor(1)).toMatchObject({ error: { data: { "toolgate/error": "upstream_timeout" } } });
+});
+
 test("when the upstream goes away every pending request is answered and the gateway closes with exit code 1", async () => {
   const f = await createFixture({ answer: (r) => (r.method === "tools/call" || r.method === "ping" ? "hold" : undefined) });
   await f.call(1, "tools/call", stop);
