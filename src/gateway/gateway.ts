@@ -177,6 +177,12 @@ class GatewayConnection implements Gateway {
     // Only the handshakes set the connection's era; a request naming its revision speaks for itself.
     if (request.method === "initialize" || request.method === "server/discover") this.connectionEra = era;
     if (this.upstreamGone) return this.answer(upstreamFailure(request.id, "upstream_closed", "the upstream MCP server has gone away"));
+    if (this.correlation.upstreamIdOf(request.id) !== undefined || this.governor.isDeciding(request.id)) {
+      // JSON-RPC ids must be unique among requests in flight: a second one would take over the
+      // first's answer and cancellation.
+      this.log({ level: "warn", event: "duplicate_request_id", id: request.id, method: request.method, message: "refused a request whose id is already in flight" });
+      return this.answer(invalidRequest(request.id, `id ${JSON.stringify(request.id)} is already used by a request in flight`));
+    }
     switch (request.method) {
       case "tools/call":
         return this.governor.handle(request, era);

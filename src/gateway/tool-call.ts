@@ -112,6 +112,11 @@ export class ToolCallGovernor {
     });
   }
 
+  /** A call with this caller id is still being decided (not yet answered or forwarded). */
+  isDeciding(callerId: JsonRpcId): boolean {
+    return this.deciding.has(callerId);
+  }
+
   /** Marks a call still being decided as cancelled; true when there was one. */
   cancelDeciding(callerId: JsonRpcId): boolean {
     const state = this.deciding.get(callerId);

@@ -132,6 +132,16 @@ test("progress cannot keep a call open forever: the wait ends at ten upstream ti
   expect(f.answerFor(1)).toMatchObject({ error: { data: { "toolgate/error": "upstream_timeout" } } });
 });
 
+test("a request reusing the id of a request still in flight is refused, and the first one is still answered", async () => {
+  const f = await createFixture({ answer: (r) => (r.method === "tools/call" ? "hold" : undefined) });
+  await f.call(1, "tools/call", stop);
+  await f.call(1, "ping");
+  expect(f.toClient).toContainEqual({ jsonrpc: "2.0", id: 1, error: { code: -32600, message: "invalid request: id 1 is already used by a request in flight" } });
+  expect(f.toUpstream.filter((m) => "method" in m && m.method === "ping")).toEqual([]);
+  await f.clock.advanceBy(5_000);
+  expect(f.toClient.filter((m) => "id" in m && m.id === 1).at(-1)).toMatchObject({ error: { data: { "toolgate/error": "upstream_timeout" } } });
+});
+
 test("when the upstream goes away every pending request is answered and the gateway closes with exit code 1", async () => {
   const f = await createFixture({ answer: (r) => (r.method === "tools/call" || r.method === "ping" ? "hold" : undefined) });
   await f.call(1, "tools/call", stop);
