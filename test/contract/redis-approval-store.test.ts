@@ -3,49 +3,22 @@
  * Never skipped for want of Redis: when it is unreachable every test fails with the reason.
  * Each run writes under its own key prefix and deletes it afterwards.
  */
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { randomHex } from "../../src/core/clock.js";
 import { VirtualClock } from "../../src/core/virtual-clock.js";
-import { redactUrl } from "../../src/stores/redis/connection.js";
 import { RedisApprovalStore, type RedisApprovalStoreOptions } from "../../src/stores/redis-approval-store.js";
+import { useRedisTestDb } from "../helpers/redis-test-db.js";
 import { CONTRACT_RETENTION_MS, runApprovalStoreContract } from "./approval-store.case.js";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0";
-const PREFIX = `toolgate-test:${randomHex(6)}:`;
-
-let admin: Redis;
-let unreachable: Error | undefined;
-const opened: RedisApprovalStore[] = [];
+const db = useRedisTestDb();
+const REDIS_URL = db.url;
+const PREFIX = db.prefix;
 
 async function open(options: Partial<RedisApprovalStoreOptions> = {}): Promise<RedisApprovalStore> {
-  if (unreachable) throw unreachable;
+  db.assertReachable();
   const store = await RedisApprovalStore.connect({ url: REDIS_URL, keyPrefix: PREFIX, commandTimeoutMs: 5_000, retentionMs: CONTRACT_RETENTION_MS, ...options });
-  opened.push(store);
-  return store;
+  return db.track(store);
 }
-
-beforeAll(async () => {
-  admin = new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2_000, retryStrategy: () => null });
-  let lastError: unknown;
-  admin.on("error", (error) => (lastError = error));
-  try {
-    await admin.connect();
-  } catch (cause) {
-    unreachable = new Error(`these tests need Redis at \`${redactUrl(REDIS_URL)}\` (set REDIS_URL); it is unreachable: ${String(lastError ?? cause)}`);
-  }
-});
-
-afterAll(async () => {
-  await Promise.all(opened.map((s) => s.close()));
-  if (admin?.status === "ready") {
-    const keys = await admin.keys(`${PREFIX}*`);
-    if (keys.length > 0) await admin.del(...keys);
-    await admin.quit();
-  } else {
-    admin?.disconnect();
-  }
-});
 
 runApprovalStoreContract("redis approvals (Redis TIME)", () => open(), { followsClock: false });
 runApprovalStoreContract("redis approvals (test-seam clock)", (clock) => open({ timeSource: clock }), { forgetsOnClock: false });
@@ -65,10 +38,10 @@ test("approval keys share one hash tag and expire retention after the approval's
   const { record: asked } = await store.request({ grantId: "ttl", tool: "t", argsDigest: "d", policyVersion: "v1", ttlMs: 60_000 });
   const recordKey = `${PREFIX}{approvals}:id:${asked.id}`;
   const callKey = `${PREFIX}{approvals}:call:${JSON.stringify(["ttl", "t", "d", "v1"])}`;
-  expect(await admin.hget(recordKey, "state")).toBe("pending");
-  expect(await admin.get(callKey)).toBe(asked.id);
+  expect(await db.admin.hget(recordKey, "state")).toBe("pending");
+  expect(await db.admin.get(callKey)).toBe(asked.id);
   for (const key of [recordKey, callKey]) {
-    const pttl = await admin.pttl(key);
+    const pttl = await db.admin.pttl(key);
     expect(pttl).toBeGreaterThan(60_000 + CONTRACT_RETENTION_MS - 5_000);
     expect(pttl).toBeLessThanOrEqual(60_000 + CONTRACT_RETENTION_MS);
   }
@@ -77,7 +50,7 @@ test("approval keys share one hash tag and expire retention after the approval's
 test("the listing drops ids whose records have expired away", async () => {
   const store = await open();
   const { record: asked } = await store.request({ grantId: `gone-${randomHex(4)}`, tool: "t", argsDigest: "d", policyVersion: "v1", ttlMs: 60_000 });
-  await admin.del(`${PREFIX}{approvals}:id:${asked.id}`);
+  await db.admin.del(`${PREFIX}{approvals}:id:${asked.id}`);
   expect((await store.list()).map((r) => r.id)).not.toContain(asked.id);
-  expect(await admin.zscore(`${PREFIX}{approvals}:index`, asked.id)).toBeNull();
+  expect(await db.admin.zscore(`${PREFIX}{approvals}:index`, asked.id)).toBeNull();
 });

@@ -3,17 +3,17 @@
  * These tests never skip: when Redis is unreachable they fail, in CI and locally alike.
  * Each run writes under its own key prefix and deletes it afterwards.
  */
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, expect, test } from "vitest";
-import { randomHex } from "../../src/core/clock.js";
+import { expect, test } from "vitest";
 import { GatewayError } from "../../src/core/errors.js";
 import { VirtualClock } from "../../src/core/virtual-clock.js";
 import type { CounterRequest } from "../../src/stores/counter-store.js";
 import { RedisCounterStore, type RedisCounterStoreOptions, redactUrl } from "../../src/stores/redis-counter-store.js";
+import { useRedisTestDb } from "../helpers/redis-test-db.js";
 import { runCounterStoreContract } from "./counter-store.case.js";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0";
-const PREFIX = `toolgate-test:${randomHex(6)}:`;
+const db = useRedisTestDb();
+const REDIS_URL = db.url;
+const PREFIX = db.prefix;
 const MARGIN_MS = 1_000;
 /**
  * Generous on purpose: these tests check semantics, and 1,000 calls queued on one connection of a
@@ -24,44 +24,16 @@ const COMMAND_TIMEOUT_MS = 5_000;
 /** A window so long (317 years, from the epoch) that no test run can straddle its boundary. */
 const FOREVER_MS = 10_000_000_000_000;
 
-let admin: Redis;
-/** Set when Redis cannot be reached: every test then fails with it (never skips). */
-let unreachable: Error | undefined;
-const opened: RedisCounterStore[] = [];
-
 async function open(options: Partial<RedisCounterStoreOptions> = {}): Promise<RedisCounterStore> {
-  if (unreachable) throw unreachable;
+  db.assertReachable();
   const store = await RedisCounterStore.connect({ url: REDIS_URL, keyPrefix: PREFIX, expiryMarginMs: MARGIN_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS, ...options });
-  opened.push(store);
-  return store;
+  return db.track(store);
 }
 
 async function redisNowMs(): Promise<number> {
-  const [seconds, micros] = await admin.time();
+  const [seconds, micros] = await db.admin.time();
   return Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
 }
-
-beforeAll(async () => {
-  admin = new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2_000, retryStrategy: () => null });
-  let lastError: unknown;
-  admin.on("error", (error) => (lastError = error));
-  try {
-    await admin.connect();
-  } catch (cause) {
-    unreachable = new Error(`these tests need Redis at \`${redactUrl(REDIS_URL)}\` (set REDIS_URL); it is unreachable: ${String(lastError ?? cause)}`);
-  }
-});
-
-afterAll(async () => {
-  await Promise.all(opened.map((s) => s.close()));
-  if (admin?.status === "ready") {
-    const keys = await admin.keys(`${PREFIX}*`);
-    if (keys.length > 0) await admin.del(...keys);
-    await admin.quit();
-  } else {
-    admin?.disconnect();
-  }
-});
 
 // The shared contract twice: on Redis's own clock (the boundary cases that need a movable clock are
 // skipped by the suite), and on the VirtualClock through the `timeSource` test seam (every case).
@@ -182,8 +154,8 @@ test("each counter is one hash holding its window start and count, expiring at w
     const level = result.levels[i]!;
     const key = store.redisKey(i === 0 ? "grant:g9|second" : "grant:g9|minute", windowMs);
     expect(key).toBe(`${PREFIX}counter:${windowMs}:${i === 0 ? "grant:g9|second" : "grant:g9|minute"}`);
-    const pttl = await admin.pttl(key);
-    const hash = await admin.hgetall(key);
+    const pttl = await db.admin.pttl(key);
+    const hash = await db.admin.hgetall(key);
     if (pttl === -2) {
       // Only the one-second key can be gone already, and only because its window (plus margin) ended.
       expect(windowMs).toBe(1_000);
@@ -203,7 +175,7 @@ test("one reservation is one command on the wire (EVALSHA once the script is kno
   const store = await open();
   const request: CounterRequest = { key: "grant:g10|wire", windowMs: FOREVER_MS, max: 1_000, amount: 1 };
   await store.reserve([request]); // the first command on a fresh connection carries the script (EVAL)
-  const monitor = await admin.monitor();
+  const monitor = await db.admin.monitor();
   const marker = `${PREFIX}monitor-marker`;
   const seen: { command: string; source: string }[] = [];
   // MONITOR delivers in order: once the marker is seen, every earlier reservation has been seen.
@@ -218,7 +190,7 @@ test("one reservation is one command on the wire (EVALSHA once the script is kno
     });
   });
   for (let i = 0; i < 20; i += 1) await store.reserve([request, { ...request, key: "grant:g10|other" }]);
-  await admin.set(marker, "1");
+  await db.admin.set(marker, "1");
   await markerSeen.finally(() => monitor.disconnect());
   const fromClient = seen.filter((s) => s.source !== "lua");
   expect(fromClient).toHaveLength(20);
@@ -229,7 +201,7 @@ test("a flushed script cache is refilled by falling back to EVAL", async () => {
   const store = await open();
   const request: CounterRequest = { key: "grant:g11|flush", windowMs: FOREVER_MS, max: 10, amount: 1 };
   await store.reserve([request]);
-  await admin.script("FLUSH");
+  await db.admin.script("FLUSH");
   const result = await store.reserve([request]);
   expect(result.ok && result.levels[0]!.used).toBe(2);
   await store.rollback(result.ok ? result.reservation : { entries: [] });
