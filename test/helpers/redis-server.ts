@@ -4,23 +4,13 @@
  * bounded; `stop()` kills the process and is safe to call twice.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
+import { freePort } from "../../src/bench/processes.js";
 
 const READY_LINE = /Ready to accept connections/;
 const START_TIMEOUT_MS = 5_000;
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (the OS picked it for a listener on port 0). */
-export async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("expected a TCP address from the probe listener");
-  return address.port;
-}
+export const freeLoopbackPort = freePort;
 
 export class PrivateRedisServer {
   private child: ChildProcess | undefined;
