@@ -268,7 +268,12 @@ export class ToolCallGovernor {
   private audit(state: CallState, decision: "allow" | "deny", deny: Deny | undefined, outcome: AuditOutcome, latencyMs: number | null): void {
     const sink = this.deps.audit;
     if (!sink) return;
-    const { argKeys, argsSha256 } = argumentFacts(state.input.args);
+    // The argument digest costs a SHA-256 over the canonical arguments: computed when the record is
+    // read (the audit file serializes it after the answer has gone), never for /metrics, which
+    // reads only tool, decision, code and latency.
+    const args = state.input.args;
+    let facts: { argKeys: string[]; argsSha256: string } | undefined;
+    const argumentFactsOnce = (): { argKeys: string[]; argsSha256: string } => (facts ??= argumentFacts(args));
     sink({
       time: new Date(state.decidedAtMs).toISOString(),
       decisionId: state.decisionId,
@@ -278,8 +283,12 @@ export class ToolCallGovernor {
       decision,
       code: deny?.code ?? null,
       rule: deny?.rule ?? null,
-      argKeys,
-      argsSha256,
+      get argKeys() {
+        return argumentFactsOnce().argKeys;
+      },
+      get argsSha256() {
+        return argumentFactsOnce().argsSha256;
+      },
       policyVersion: state.policyVersion,
       ...(state.wouldDeny.length > 0 ? { wouldDeny: state.wouldDeny } : {}),
       ...(state.approvalId === undefined ? {} : { approvalId: state.approvalId }),

@@ -291,6 +291,10 @@ test("an audit line names keys and a digest of the arguments, never their values
     outcome: "ok",
   });
   expect(f.audit[0]!.argsSha256).toMatch(/^[0-9a-f]{64}$/);
+  // What the audit file writes is the record serialized: the keys and the digest are in it, in order.
+  const serialized = JSON.parse(JSON.stringify(f.audit[0])) as Record<string, unknown>;
+  expect(serialized).toMatchObject({ argKeys: ["text"], argsSha256: f.audit[0]!.argsSha256 });
+  expect(Object.keys(serialized).slice(0, 10)).toEqual(["time", "decisionId", "grant", "session", "tool", "decision", "code", "rule", "argKeys", "argsSha256"]);
   expect(f.audit[0]!.decisionId).toMatch(/^dec_[0-9a-f]{16}$/);
   expect(typeof f.audit[0]!.latencyMs).toBe("number");
   const denied = await f.call(2, "tools/call", { name: "dangerous" });
