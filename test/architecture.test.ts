@@ -115,3 +115,62 @@ test("only core/clock.ts reads the system clock, sets real timers or draws rando
     );
   expect(violations).toEqual([]);
 });
+
+/** Strongly connected components of the local import graph with more than one file (Tarjan). */
+function importCircles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const circles: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next);
+    next++;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v)!) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1 || graph.get(v)!.includes(v)) circles.push(component.sort());
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return circles;
+}
+
+function localImportGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of files.map((f) => relative(src, f))) graph.set(file, []);
+  for (const e of edges) if (e.target !== undefined && graph.has(e.target)) graph.get(e.file)!.push(e.target);
+  return graph;
+}
+
+test("no import circles: no file reaches itself through its imports", () => {
+  expect(importCircles(localImportGraph())).toEqual([]);
+});
+
+test("the circle finder finds circles of two, three and one file, and none in a chain", () => {
+  const g = (entries: Record<string, string[]>): Map<string, string[]> => new Map(Object.entries(entries));
+  expect(importCircles(g({ a: ["b"], b: ["a"], c: ["a"] }))).toEqual([["a", "b"]]);
+  expect(importCircles(g({ a: ["b"], b: ["c"], c: ["a"] }))).toEqual([["a", "b", "c"]]);
+  expect(importCircles(g({ a: ["a"] }))).toEqual([["a"]]);
+  expect(importCircles(g({ a: ["b"], b: ["c"], c: [] }))).toEqual([]);
+});
+
+test("every local import resolves to a source file (so the circle check sees the whole graph)", () => {
+  const unresolved = edges.filter((e) => e.target !== undefined && !files.map((f) => relative(src, f)).includes(e.target)).map((e) => `${e.file} imports ${e.specifier}`);
+  expect(unresolved).toEqual([]);
+  expect(edges.filter((e) => e.target !== undefined).length).toBeGreaterThan(100);
+});

@@ -10,7 +10,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { monotonicNs } from "../core/clock.js";
-import { machineBusyUs, ProcessTreeWatch, rssBytes } from "./procfs.js";
+import { startMeter, type CpuPerCall } from "./cpu-meter.js";
+import { ProcessTreeWatch, rssBytes } from "./procfs.js";
 import { summarizeLatencies, type LatencySummary } from "./stats.js";
 import { BENCH_TOOL } from "./upstream-server.js";
 import { wireThroughput, type WireLoadResult } from "./wire-client.js";
@@ -29,15 +30,6 @@ export interface ClientPlan {
   readonly loadMs: number;
   /** HTTP only: also measure throughput with the lean wire client (0 = skip). */
   readonly wireLoadMs: number;
-}
-
-export interface CpuPerCall {
-  readonly rootUs: number;
-  readonly childrenUs: number;
-  readonly clientUs: number;
-  /** Cores busy outside root, children and client during the phase (other sessions, kernel). */
-  readonly foreignCores: number;
-  readonly clientCores: number;
 }
 
 export interface ClientReport {
@@ -147,35 +139,4 @@ export async function runClient(plan: ClientPlan): Promise<ClientReport> {
   } finally {
     await client.close().catch(() => undefined);
   }
-}
-
-export interface Meter {
-  stop(calls: number): CpuPerCall;
-}
-
-/** Starts charging CPU to root, children, this client and everything else, from now. */
-export function startMeter(watch: ProcessTreeWatch): Meter {
-  const t0 = monotonicNs();
-  const tree0 = watch.read();
-  const client0 = process.cpuUsage();
-  const busy0 = machineBusyUs();
-  return {
-    stop(calls: number): CpuPerCall {
-      const wallUs = Number(monotonicNs() - t0) / 1_000;
-      const tree1 = watch.read();
-      const client1 = process.cpuUsage(client0);
-      const busyUs = machineBusyUs() - busy0;
-      const rootUs = tree1.rootUs - tree0.rootUs;
-      const childrenUs = tree1.childrenUs - tree0.childrenUs;
-      const clientUs = client1.user + client1.system;
-      const per = (us: number): number => (calls > 0 ? us / calls : Number.NaN);
-      return {
-        rootUs: per(rootUs),
-        childrenUs: per(childrenUs),
-        clientUs: per(clientUs),
-        foreignCores: Math.max(0, busyUs - rootUs - childrenUs - clientUs) / wallUs,
-        clientCores: clientUs / wallUs,
-      };
-    },
-  };
 }

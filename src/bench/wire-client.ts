@@ -7,7 +7,7 @@
 import { Agent, request } from "node:http";
 import { monotonicNs } from "../core/clock.js";
 import { ProcessTreeWatch, rssBytes } from "./procfs.js";
-import type { CpuPerCall, Meter } from "./bench-client.js";
+import type { CpuPerCall, Meter } from "./cpu-meter.js";
 import { BENCH_TOOL } from "./upstream-server.js";
 
 export const WIRE_PROTOCOL_VERSION = "2025-11-25";

@@ -18,7 +18,7 @@ import { setupServer } from "msw/node";
 import { processClock } from "../core/clock.js";
 import { formatIssues } from "../core/errors.js";
 import { parseCrmSeed } from "../kommo/crm/index.js";
-import { createFakeKommo, type FakeKommoOptions } from "../kommo/fake-kommo.js";
+import { createFakeKommo, type FakeKommoOptions } from "../kommo/rest-api/fake-kommo.js";
 import { startKommoMcpHttpServer } from "../kommo/mcp-http-server.js";
 import { createKommoMcpServer, type KommoProtocolMode } from "../kommo/mcp-server.js";
 import { kommoRestHandlers } from "../kommo/rest-api/msw-handlers.js";

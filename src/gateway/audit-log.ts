@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { canonicalJson } from "../policy/canonical-json.js";
+import { canonicalJson } from "../core/canonical-json.js";
 import type { DenyCode } from "../policy/decision.js";
 import type { JsonObject } from "../protocol/messages.js";
 import type { ApprovalAuditRecord } from "./approvals/approval-audit.js";

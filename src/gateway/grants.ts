@@ -17,9 +17,9 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import type { Issue, Parsed } from "../core/errors.js";
-import { parseJsonText } from "../policy/json-text.js";
+import { parseJsonText } from "../core/json-text.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
-import { errorMap, issuesFromZod } from "../policy/schema-issues.js";
+import { errorMap, issuesFromZod } from "../core/schema-issues.js";
 
 const GrantEntrySchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, "expected a grant id of 1–128 letters, digits or `._:@-`"),

@@ -5,9 +5,9 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Issue, Parsed } from "../core/errors.js";
-import { duplicateKeyIssues } from "../policy/json-text.js";
+import { duplicateKeyIssues } from "../core/json-text.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
-import { errorMap, issuesFromZod } from "../policy/schema-issues.js";
+import { errorMap, issuesFromZod } from "../core/schema-issues.js";
 import {
   DEFAULT_START_MS,
   ScenarioSchema,

@@ -10,7 +10,7 @@ import { formatIssues } from "../core/errors.js";
 import { ApprovalGate } from "../gateway/approvals/approval-gate.js";
 import type { ApprovalAuditRecord } from "../gateway/approvals/approval-audit.js";
 import { argumentFacts, type AuditRecord } from "../gateway/audit-log.js";
-import { createFakeKommo, type FakeKommo } from "../kommo/fake-kommo.js";
+import { createFakeKommo, type FakeKommo } from "../kommo/rest-api/fake-kommo.js";
 import { createKommoMcpServer } from "../kommo/mcp-server.js";
 import { loadCrmSeedFile, loadDefaultSeed, parseCrmSeed, type CrmSeed } from "../kommo/crm/seed.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { DENY_CODES } from "../policy/decision.js";
-import { errorMap } from "../policy/schema-issues.js";
+import { errorMap } from "../core/schema-issues.js";
 
 /** The steps of an approval's life in the audit (`ApprovalStep` in `gateway/approvals/approval-audit.ts`). */
 export const APPROVAL_STEPS = ["pending", "approved", "denied", "expired", "consumed", "restored"] as const;

@@ -14,7 +14,7 @@ import { z } from "zod";
 import type { Clock } from "../core/clock.js";
 import { KOMMO_PROMPTS } from "./prompts.js";
 import { KOMMO_RESOURCES, RESOURCE_READ_ERROR_TEXT } from "./resources.js";
-import { createKommoRestClient, type FetchLike } from "./rest-client.js";
+import { createKommoRestClient, type FetchLike } from "./rest-client/rest-client.js";
 import { KommoApi } from "./rest-client/kommo-api.js";
 import { AskKommoCache } from "./tools/ask-kommo-cache.js";
 import { kommoTools, listedInputSchema, toolAnnotations, type KommoSchemaVersion } from "./tools/catalog.js";

@@ -3,7 +3,7 @@
  * A condition holds, does not hold, or cannot be decided (the path does not resolve, or the
  * argument has a type the op cannot compare): the evaluator fails closed on the last.
  */
-import { canonicalJson } from "./canonical-json.js";
+import { canonicalJson } from "../core/canonical-json.js";
 import type { CompiledCondition } from "./load-policy.js";
 
 export type Resolved = { readonly found: true; readonly value: unknown } | { readonly found: false };

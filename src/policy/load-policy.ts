@@ -6,11 +6,11 @@
 import type { Issue, Parsed } from "../core/errors.js";
 import { sha256Hex } from "../core/sha256.js";
 import type { LimitScope } from "./decision.js";
-import { canonicalJson } from "./canonical-json.js";
-import { duplicateKeyIssues, parseJsonText } from "./json-text.js";
+import { canonicalJson } from "../core/canonical-json.js";
+import { duplicateKeyIssues, parseJsonText } from "../core/json-text.js";
 import { PolicySchema, type Condition, type Limit, type Op, type PolicyDocument, type RuleEntry, type ToolRule } from "./policy-schema.js";
 import { rateLimitCounter, semanticIssues } from "./policy-semantics.js";
-import { errorMap, issuesFromZod } from "./schema-issues.js";
+import { errorMap, issuesFromZod } from "../core/schema-issues.js";
 import { windowMs } from "./windows.js";
 
 export type { PolicyDocument } from "./policy-schema.js";

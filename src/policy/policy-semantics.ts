@@ -6,7 +6,7 @@
  */
 import type { Issue } from "../core/errors.js";
 import { OPS } from "./policy-schema.js";
-import { describeValue, formatPath } from "./schema-issues.js";
+import { describeValue, formatPath } from "../core/schema-issues.js";
 import { windowMs } from "./windows.js";
 
 type Path = readonly (string | number)[];

@@ -5,7 +5,7 @@
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { VirtualClock } from "../../src/core/virtual-clock.js";
-import { createFakeKommo } from "../../src/kommo/fake-kommo.js";
+import { createFakeKommo } from "../../src/kommo/rest-api/fake-kommo.js";
 import { kommoRestHandlers } from "../../src/kommo/rest-api/msw-handlers.js";
 
 const clock = new VirtualClock();

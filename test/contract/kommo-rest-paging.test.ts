@@ -2,7 +2,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { expect } from "vitest";
 import { VirtualClock } from "../../src/core/virtual-clock.js";
-import { createFakeKommo } from "../../src/kommo/fake-kommo.js";
+import { createFakeKommo } from "../../src/kommo/rest-api/fake-kommo.js";
 
 const fake = createFakeKommo({ clock: new VirtualClock(), rateLimitPerSecond: 0 });
 

@@ -4,8 +4,8 @@
  */
 import { beforeEach, expect, test } from "vitest";
 import { VirtualClock } from "../../src/core/virtual-clock.js";
-import { createFakeKommo } from "../../src/kommo/fake-kommo.js";
-import type { FakeKommo } from "../../src/kommo/fake-kommo.js";
+import { createFakeKommo } from "../../src/kommo/rest-api/fake-kommo.js";
+import type { FakeKommo } from "../../src/kommo/rest-api/fake-kommo.js";
 
 const BASE = "https://sim.kommo.test";
 let clock: VirtualClock;

@@ -6,7 +6,7 @@
  */
 import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
 import { VirtualClock } from "../../src/core/virtual-clock.js";
-import { createFakeKommo, type FakeKommo, type FakeKommoOptions } from "../../src/kommo/fake-kommo.js";
+import { createFakeKommo, type FakeKommo, type FakeKommoOptions } from "../../src/kommo/rest-api/fake-kommo.js";
 import { createKommoMcpServer, type KommoMcpServer, type KommoMcpServerOptions } from "../../src/kommo/mcp-server.js";
 
 export interface InProcessSim {

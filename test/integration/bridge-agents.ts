@@ -14,7 +14,7 @@ import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttp } f
 import { StdioClientTransport as ModernStdio } from "@modelcontextprotocol/client/stdio";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { loadDefaultSeed } from "../../src/kommo/fake-kommo.js";
+import { loadDefaultSeed } from "../../src/kommo/rest-api/fake-kommo.js";
 import { REPO_ROOT } from "../fixtures/servers/gateway-process.js";
 import { kommoSimCommand } from "../helpers/kommo-sim-process.js";
 

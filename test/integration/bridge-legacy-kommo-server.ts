@@ -16,7 +16,7 @@ import type { AddressInfo } from "node:net";
 import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
 import { StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import { processClock } from "../../src/core/clock.js";
-import { createFakeKommo } from "../../src/kommo/fake-kommo.js";
+import { createFakeKommo } from "../../src/kommo/rest-api/fake-kommo.js";
 import { createKommoMcpServer } from "../../src/kommo/mcp-server.js";
 import { createEffectsFileWriter, recordingHandle } from "../../src/kommo/sim-effects-file.js";
 

@@ -5,7 +5,7 @@
  */
 import { afterEach, expect, test } from "vitest";
 import { VirtualClock } from "../../src/core/virtual-clock.js";
-import { createFakeKommo } from "../../src/kommo/fake-kommo.js";
+import { createFakeKommo } from "../../src/kommo/rest-api/fake-kommo.js";
 import { startKommoMcpHttpServer, type KommoMcpHttpServer } from "../../src/kommo/mcp-http-server.js";
 import { createKommoMcpServer, type KommoMcpServer } from "../../src/kommo/mcp-server.js";
 

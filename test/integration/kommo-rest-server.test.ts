@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { VirtualClock } from "../../src/core/virtual-clock.js";
-import { createFakeKommo } from "../../src/kommo/fake-kommo.js";
-import type { FakeKommo } from "../../src/kommo/fake-kommo.js";
+import { createFakeKommo } from "../../src/kommo/rest-api/fake-kommo.js";
+import type { FakeKommo } from "../../src/kommo/rest-api/fake-kommo.js";
 import { startKommoRestServer } from "../../src/kommo/rest-api/rest-server.js";
 import type { KommoRestServer } from "../../src/kommo/rest-api/rest-server.js";
 

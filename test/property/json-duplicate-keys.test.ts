@@ -1,6 +1,6 @@
 import { fc, test } from "@fast-check/vitest";
 import { expect } from "vitest";
-import { duplicateKeyIssues } from "../../src/policy/json-text.js";
+import { duplicateKeyIssues } from "../../src/core/json-text.js";
 
 test.prop([fc.jsonValue(), fc.integer({ min: 0, max: 3 })], { numRuns: 500 })("text printed from a JSON value never reports a duplicate key, however it is indented", (value, indent) => {
   expect(duplicateKeyIssues(JSON.stringify(value, null, indent))).toEqual([]);

@@ -6,7 +6,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { expect } from "vitest";
 import { VirtualClock } from "../../src/core/virtual-clock.js";
-import { canonicalJson } from "../../src/policy/canonical-json.js";
+import { canonicalJson } from "../../src/core/canonical-json.js";
 import { allowDecision, limitDenial, precheck, type CallInput } from "../../src/policy/evaluate.js";
 import { compilePolicy, parsePolicyText, type CompiledPolicy } from "../../src/policy/load-policy.js";
 import { windowMs } from "../../src/policy/windows.js";

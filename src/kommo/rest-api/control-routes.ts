@@ -4,9 +4,17 @@
  */
 import { z } from "zod";
 import { jsonPath } from "../crm/seed-schema.js";
-import type { FakeKommo } from "../fake-kommo.js";
-import type { FaultSpec } from "./faults.js";
-import { parseFaultKey } from "./faults.js";
+import type { EffectLog } from "../crm/effect-log.js";
+import { parseFaultKey, type FaultInjector, type FaultSpec } from "./faults.js";
+import type { RequestLog } from "./request-log.js";
+
+/** What the control routes reach of the fake API (the fake passes itself). */
+export interface ControlTarget {
+  readonly requests: RequestLog;
+  readonly effects: EffectLog;
+  readonly faults: FaultInjector;
+  reset(): void;
+}
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -25,7 +33,7 @@ const FaultBodySchema = z.record(
   }),
 );
 
-async function setFaults(fake: FakeKommo, request: Request): Promise<Response> {
+async function setFaults(fake: ControlTarget, request: Request): Promise<Response> {
   let value: unknown;
   try {
     value = JSON.parse(await request.text());
@@ -59,7 +67,7 @@ async function setFaults(fake: FakeKommo, request: Request): Promise<Response> {
 }
 
 /** Answers a control route, or undefined when the path is not one. */
-export async function handleControlRoute(fake: FakeKommo, request: Request, path: string): Promise<Response | undefined> {
+export async function handleControlRoute(fake: ControlTarget, request: Request, path: string): Promise<Response | undefined> {
   const method = request.method.toUpperCase();
   const route = `${method} ${path}`;
   switch (route) {

@@ -1,7 +1,7 @@
 /** msw handlers that answer `${baseUrl}/api/v4/*` (and the control routes) from a fake Kommo. */
 import { http } from "msw";
 import type { HttpHandler } from "msw";
-import type { FakeKommo } from "../fake-kommo.js";
+import type { FakeKommo } from "./fake-kommo.js";
 
 export function kommoRestHandlers(fake: FakeKommo): HttpHandler[] {
   const resolve = async ({ request }: { request: Request }): Promise<Response> => {

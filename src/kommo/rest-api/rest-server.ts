@@ -6,7 +6,7 @@ import { createServer as createHttpServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { FakeKommo } from "../fake-kommo.js";
+import type { FakeKommo } from "./fake-kommo.js";
 
 export interface KommoRestServerOptions {
   host: string;

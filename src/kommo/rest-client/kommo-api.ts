@@ -3,7 +3,7 @@
  * real server sends. Methods return the response body (`data`) as Kommo sent it, except the
  * Salesbot calls (`{accepted: status === 202}`) and the list walkers (every page's items).
  */
-import type { KommoResponse, KommoRestClient, Query } from "../rest-client.js";
+import type { KommoResponse, KommoRestClient, Query } from "./rest-client.js";
 
 export type EntityType = "leads" | "contacts" | "companies";
 

@@ -4,7 +4,7 @@
  * throw on failure; `kommoErrorText` turns any failure into the Portuguese text the agent sees.
  */
 import type { Clock } from "../../core/clock.js";
-import { KommoRestError } from "../rest-client.js";
+import { KommoRestError } from "../rest-client/rest-client.js";
 import type { KommoApi } from "../rest-client/kommo-api.js";
 import type { AskKommoCache } from "./ask-kommo-cache.js";
 

@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import { VirtualClock } from "../../../src/core/virtual-clock.js";
-import { createKommoRestClient, KommoRestError, parseRetryAfterMs, serializeQuery } from "../../../src/kommo/rest-client.js";
+import { createKommoRestClient, KommoRestError, parseRetryAfterMs, serializeQuery } from "../../../src/kommo/rest-client/rest-client.js";
 
 test("Retry-After is read as seconds or as an HTTP date relative to the clock", () => {
   const nowMs = Date.UTC(2026, 2, 15, 12, 0, 0);

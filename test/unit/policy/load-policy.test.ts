@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import { compilePolicy, parsePolicyText } from "../../../src/policy/load-policy.js";
-import { canonicalJson } from "../../../src/policy/canonical-json.js";
+import { canonicalJson } from "../../../src/core/canonical-json.js";
 import { sha256Hex } from "../../../src/core/sha256.js";
 
 const SEED = '{"version":"1","default":"deny","tools":{"stop_salesbot":{"limits":[{"counter":"stop_salesbot_rate","window":"minute","max":10,"scope":"grant"}]}}}';

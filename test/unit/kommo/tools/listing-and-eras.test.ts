@@ -3,7 +3,7 @@ import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.j
 import { InMemoryTransport as LegacyInMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { afterEach, expect, test } from "vitest";
 import { VirtualClock } from "../../../../src/core/virtual-clock.js";
-import { createFakeKommo } from "../../../../src/kommo/fake-kommo.js";
+import { createFakeKommo } from "../../../../src/kommo/rest-api/fake-kommo.js";
 import { createKommoMcpServer, type KommoMcpServer } from "../../../../src/kommo/mcp-server.js";
 import { startInProcessSim, type InProcessSim } from "../../../helpers/kommo-sim-in-process.js";
 

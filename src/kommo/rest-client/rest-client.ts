@@ -4,7 +4,7 @@
  * and retries for reads only (GET on 429/502/503/504 or no response), honouring `Retry-After`.
  * Time runs on the injected `Clock`; nothing here sleeps on real time by itself.
  */
-import { randomHex, type Clock } from "../core/clock.js";
+import { randomHex, type Clock } from "../../core/clock.js";
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 

@@ -3,7 +3,7 @@
  * does the work; on failure a small scanner finds where the text stops being JSON, because
  * V8's messages do not always carry a position.
  */
-import type { Issue, Parsed } from "../core/errors.js";
+import type { Issue, Parsed } from "./errors.js";
 import { formatPath } from "./schema-issues.js";
 
 export function parseJsonText(input: string): Parsed<unknown> {

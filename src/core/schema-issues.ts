@@ -4,7 +4,7 @@
  * Every issue is kept; unknown keys are reported one per key at the key's own path.
  */
 import type { z } from "zod";
-import type { Issue } from "../core/errors.js";
+import type { Issue } from "./errors.js";
 
 type PathKey = PropertyKey;
 

@@ -4,31 +4,31 @@
  * faults). `handle` is fetch-style, so msw (`rest-api/msw-handlers.ts`) and a node http(s) server
  * (`rest-api/rest-server.ts`) can both serve it.
  */
-import type { Clock } from "../core/clock.js";
-import { CrmStore } from "./crm/crm-store.js";
-import { EffectLog } from "./crm/effect-log.js";
-import { loadDefaultSeed } from "./crm/load-seed.js";
-import type { CrmSeed } from "./crm/seed-schema.js";
-import { sleepUnlessAborted, waitForAbort } from "./rest-api/abortable.js";
-import { handleControlRoute } from "./rest-api/control-routes.js";
-import { FaultInjector } from "./rest-api/faults.js";
-import type { FaultSpec } from "./rest-api/faults.js";
-import { HAL_JSON, HttpAnswer, PROBLEM_JSON, problem, problemBody } from "./rest-api/problem.js";
-import { queryRecord } from "./rest-api/query.js";
-import { RateLimiter } from "./rest-api/rate-limit.js";
-import { RequestLog } from "./rest-api/request-log.js";
-import { matchRoute } from "./rest-api/router.js";
-import { kommoRoutes } from "./rest-api/routes/index.js";
+import type { Clock } from "../../core/clock.js";
+import { CrmStore } from "../crm/crm-store.js";
+import { EffectLog } from "../crm/effect-log.js";
+import { loadDefaultSeed } from "../crm/load-seed.js";
+import type { CrmSeed } from "../crm/seed-schema.js";
+import { sleepUnlessAborted, waitForAbort } from "./abortable.js";
+import { handleControlRoute } from "./control-routes.js";
+import { FaultInjector } from "./faults.js";
+import type { FaultSpec } from "./faults.js";
+import { HAL_JSON, HttpAnswer, PROBLEM_JSON, problem, problemBody } from "./problem.js";
+import { queryRecord } from "./query.js";
+import { RateLimiter } from "./rate-limit.js";
+import { RequestLog } from "./request-log.js";
+import { matchRoute } from "./router.js";
+import { kommoRoutes } from "./routes/index.js";
 
-export { loadDefaultSeed } from "./crm/load-seed.js";
-export type { CrmSeed } from "./crm/seed-schema.js";
-export { CrmStore } from "./crm/crm-store.js";
-export { EffectLog } from "./crm/effect-log.js";
-export type { Effect, EffectFilter, EffectKind } from "./crm/effect-log.js";
-export { RequestLog } from "./rest-api/request-log.js";
-export type { LoggedRequest, RequestFilter } from "./rest-api/request-log.js";
-export { FaultInjector } from "./rest-api/faults.js";
-export type { FaultSpec } from "./rest-api/faults.js";
+export { loadDefaultSeed } from "../crm/load-seed.js";
+export type { CrmSeed } from "../crm/seed-schema.js";
+export { CrmStore } from "../crm/crm-store.js";
+export { EffectLog } from "../crm/effect-log.js";
+export type { Effect, EffectFilter, EffectKind } from "../crm/effect-log.js";
+export { RequestLog } from "./request-log.js";
+export type { LoggedRequest, RequestFilter } from "./request-log.js";
+export { FaultInjector } from "./faults.js";
+export type { FaultSpec } from "./faults.js";
 
 export const DEFAULT_TOKEN = "sim-token";
 export const DEFAULT_BASE_URL = "https://sim.kommo.test";

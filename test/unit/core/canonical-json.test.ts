@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { canonicalJson } from "../../../src/policy/canonical-json.js";
+import { canonicalJson } from "../../../src/core/canonical-json.js";
 
 test("canonical JSON sorts keys at every depth and prints no whitespace", () => {
   expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: "x" } })).toBe('{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}');
