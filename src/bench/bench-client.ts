@@ -15,6 +15,7 @@ import { ProcessTreeWatch, rssBytes } from "./procfs.js";
 import { summarizeLatencies, type LatencySummary } from "./stats.js";
 import { BENCH_TOOL } from "./upstream-server.js";
 import { wireThroughput, type WireLoadResult } from "./wire-client.js";
+import { messageOf } from "../core/errors.js";
 
 export type ClientTarget =
   | { readonly transport: "stdio"; readonly command: string; readonly args: readonly string[]; readonly cwd: string; readonly env?: Record<string, string> }
@@ -69,7 +70,7 @@ export async function runClient(plan: ClientPlan): Promise<ClientReport> {
       }
     } catch (error) {
       errors++;
-      firstError ??= error instanceof Error ? error.message : String(error);
+      firstError ??= messageOf(error);
     }
   };
 

@@ -16,6 +16,7 @@ import { runToResult } from "./processes.js";
 import type { SoakReport } from "./soak.js";
 import type { StoreReport } from "./store-bench.js";
 import { leftoverProcesses } from "./leftovers.js";
+import { messageOf } from "../core/errors.js";
 
 export const SECTIONS = ["evaluator", "stores", "soak"] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -274,7 +275,7 @@ function describeRun(run: PathRun, rounds: number): string {
 }
 
 function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return messageOf(error);
 }
 
 function killQuietly(pid: number): void {

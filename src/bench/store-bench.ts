@@ -13,6 +13,7 @@ import { RedisCounterStore } from "../stores/redis-counter-store.js";
 import { freePort, spawnTracked, stopTree, waitForOutput } from "./processes.js";
 import { classifyMonitorLines, RawRedis, startMonitor } from "./raw-redis.js";
 import { median } from "./stats.js";
+import { messageOf } from "../core/errors.js";
 
 export interface StorePlan {
   readonly memoryIterations: number;
@@ -91,7 +92,7 @@ export async function runStoreBench(plan: StorePlan): Promise<StoreReport> {
       const store = await redisCase("redis (shared)", plan.redisUrl);
       await store.close();
     } catch (error) {
-      notes.push(`shared Redis at ${plan.redisUrl} skipped: ${error instanceof Error ? error.message : String(error)}`);
+      notes.push(`shared Redis at ${plan.redisUrl} skipped: ${messageOf(error)}`);
     }
   }
 
@@ -104,7 +105,7 @@ export async function runStoreBench(plan: StorePlan): Promise<StoreReport> {
     try {
       server = spawnTracked("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "notice"]);
     } catch (error) {
-      notes.push(`private redis-server not started: ${error instanceof Error ? error.message : String(error)}`);
+      notes.push(`private redis-server not started: ${messageOf(error)}`);
     }
     if (server) {
       try {
@@ -138,7 +139,7 @@ export async function runStoreBench(plan: StorePlan): Promise<StoreReport> {
         await store.close();
         raw.close();
       } catch (error) {
-        notes.push(`private redis-server: ${error instanceof Error ? error.message : String(error)}`);
+        notes.push(`private redis-server: ${messageOf(error)}`);
       } finally {
         await stopTree(server, 2_000);
       }

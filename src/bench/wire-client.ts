@@ -9,6 +9,7 @@ import { monotonicNs } from "../core/clock.js";
 import { ProcessTreeWatch, rssBytes } from "./procfs.js";
 import type { CpuPerCall, Meter } from "./cpu-meter.js";
 import { BENCH_TOOL } from "./upstream-server.js";
+import { messageOf } from "../core/errors.js";
 
 export const WIRE_PROTOCOL_VERSION = "2025-11-25";
 
@@ -142,7 +143,7 @@ export async function wireThroughput(options: {
           }
         } catch (error) {
           errors++;
-          firstError ??= `wire client: ${error instanceof Error ? error.message : String(error)}`;
+          firstError ??= `wire client: ${messageOf(error)}`;
         }
         calls++;
       }

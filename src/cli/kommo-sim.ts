@@ -16,7 +16,7 @@ import type { Readable, Writable } from "node:stream";
 import { StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import { setupServer } from "msw/node";
 import { processClock } from "../core/clock.js";
-import { formatIssues } from "../core/errors.js";
+import { formatIssues, messageOf } from "../core/errors.js";
 import { parseCrmSeed } from "../kommo/crm/index.js";
 import { createFakeKommo, type FakeKommoOptions } from "../kommo/rest-api/fake-kommo.js";
 import { startKommoMcpHttpServer } from "../kommo/mcp-http-server.js";
@@ -169,13 +169,13 @@ function loadSeed(file: string, cwd: string): SeedLoad {
   try {
     text = readFileSync(resolvePath(cwd, file), "utf8");
   } catch (error) {
-    return { ok: false, message: `${file}: cannot read the seed file: ${(error as Error).message}` };
+    return { ok: false, message: `${file}: cannot read the seed file: ${messageOf(error)}` };
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, message: `${file}: (root): expected a JSON CRM seed, found invalid JSON: ${(error as Error).message}` };
+    return { ok: false, message: `${file}: (root): expected a JSON CRM seed, found invalid JSON: ${messageOf(error)}` };
   }
   const parsed = parseCrmSeed(value, file);
   return parsed.ok ? { ok: true, value: parsed.value } : { ok: false, message: formatIssues(file, parsed.issues) };

@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { formatIssues } from "../core/errors.js";
+import { formatIssues, messageOf } from "../core/errors.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import { parseArgs, UsageError, type CommandIo } from "./args.js";
 
@@ -17,7 +17,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     try {
       texts.push(await readFile(resolve(io.cwd, file), "utf8"));
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+      const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : messageOf(error);
       throw new UsageError(`cannot read policy file \`${file}\`: ${reason}`);
     }
   }

@@ -36,3 +36,8 @@ export function formatIssues(file: string, issues: readonly Issue[]): string {
 export function assertNever(value: never, what = "value"): never {
   throw new GatewayError("INTERNAL", `unexpected ${what}: ${JSON.stringify(value)}`);
 }
+
+/** The message of anything thrown: an `Error`'s message, or the thrown value as text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -26,6 +26,7 @@ import { newConnectionKey } from "./decision-id.js";
 import { filterToolList } from "./tool-list.js";
 import { ToolCallGovernor, type ForwardedCall } from "./tool-call.js";
 import { UpstreamTools } from "./upstream-tools.js";
+import { messageOf } from "../core/errors.js";
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 /** Progress notifications extend a request's wait, but never past this many upstream timeouts. */
@@ -229,7 +230,7 @@ class GatewayConnection implements Gateway {
     this.deadlines.set(pending, this.options.clock.nowMs() + MAX_WAIT_TIMEOUTS * this.timeoutMs);
     this.armTimer(pending);
     this.upstream.send({ ...request, id: pending.upstreamId }).catch((error: unknown) => {
-      this.log({ level: "error", event: "upstream_send_failed", method: request.method, message: error instanceof Error ? error.message : String(error) });
+      this.log({ level: "error", event: "upstream_send_failed", method: request.method, message: messageOf(error) });
       const still = this.correlation.take(pending.upstreamId);
       if (still) this.fail(still, "upstream_unreachable");
     });
@@ -362,7 +363,7 @@ class GatewayConnection implements Gateway {
     try {
       handle();
     } catch (error) {
-      this.log({ level: "error", event: "internal_error", side, message: error instanceof Error ? error.message : String(error) });
+      this.log({ level: "error", event: "internal_error", side, message: messageOf(error) });
       const frame = classifyFrame(message);
       if (side === "downstream" && frame.kind === "request") {
         this.answer(errorResponse(frame.message.id, INTERNAL_ERROR, "toolgate could not handle this request"));
@@ -373,14 +374,14 @@ class GatewayConnection implements Gateway {
   private answer(message: JsonRpcMessage): void {
     if (this.finished) return;
     this.options.downstream.send(message).catch((error: unknown) => {
-      this.log({ level: "warn", event: "downstream_send_failed", message: error instanceof Error ? error.message : String(error) });
+      this.log({ level: "warn", event: "downstream_send_failed", message: messageOf(error) });
     });
   }
 
   private sendUpstream(message: JsonRpcMessage): void {
     if (this.upstreamGone) return;
     this.upstream.send(message).catch((error: unknown) => {
-      this.log({ level: "warn", event: "upstream_send_failed", message: error instanceof Error ? error.message : String(error) });
+      this.log({ level: "warn", event: "upstream_send_failed", message: messageOf(error) });
     });
   }
 

@@ -16,7 +16,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import type { Issue, Parsed } from "../core/errors.js";
+import { messageOf, type Issue, type Parsed } from "../core/errors.js";
 import { parseJsonText } from "../core/json-text.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import { errorMap, issuesFromZod } from "../core/schema-issues.js";
@@ -90,7 +90,7 @@ export function loadGrantsText(
       try {
         policyText = readText(policyFile);
       } catch (error) {
-        loaded = { ok: false, unreadable: (error as Error).message };
+        loaded = { ok: false, unreadable: messageOf(error) };
       }
       if (policyText !== undefined) loaded = parsePolicyText(policyText);
       policies.set(policyFile, loaded!);

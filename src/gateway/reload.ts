@@ -11,7 +11,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { systemClock, type Clock, type TimerHandle } from "../core/clock.js";
-import { formatIssues, type Issue } from "../core/errors.js";
+import { formatIssues, messageOf, type Issue } from "../core/errors.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 
 export const DEFAULT_RELOAD_DEBOUNCE_MS = 150;
@@ -64,7 +64,7 @@ export function watchPolicyFile(path: string, options: PolicyWatchOptions): Poli
     try {
       text = await readFile(file, "utf8");
     } catch (error) {
-      return rejected([{ path: "", message: `cannot read the policy file: ${(error as Error).message}` }], trigger);
+      return rejected([{ path: "", message: `cannot read the policy file: ${messageOf(error)}` }], trigger);
     }
     const parsed = parsePolicyText(text);
     if (!parsed.ok) return rejected(parsed.issues, trigger);
@@ -94,7 +94,7 @@ export function watchPolicyFile(path: string, options: PolicyWatchOptions): Poli
     timer = clock.setTimer(() => {
       timer = undefined;
       if (closed) return;
-      reload("watch").catch((error: unknown) => options.log?.({ level: "error", event: "policy_reload_failed", file, message: error instanceof Error ? error.message : String(error) }));
+      reload("watch").catch((error: unknown) => options.log?.({ level: "error", event: "policy_reload_failed", file, message: messageOf(error) }));
     }, debounceMs);
   };
 
@@ -105,7 +105,7 @@ export function watchPolicyFile(path: string, options: PolicyWatchOptions): Poli
     });
     watcher.on("error", (error) => options.log?.({ level: "error", event: "policy_watch_failed", file, message: error.message }));
   } catch (error) {
-    options.log?.({ level: "error", event: "policy_watch_failed", file, message: `cannot watch the policy file's directory (reload with SIGHUP instead): ${(error as Error).message}` });
+    options.log?.({ level: "error", event: "policy_watch_failed", file, message: `cannot watch the policy file's directory (reload with SIGHUP instead): ${messageOf(error)}` });
   }
 
   return {

@@ -20,6 +20,7 @@ import { newDecisionId } from "./decision-id.js";
 import { findArgumentProblem } from "./unsafe-keys.js";
 import type { UpstreamTools } from "./upstream-tools.js";
 import { ArgumentValidator } from "./validate-args.js";
+import { messageOf } from "../core/errors.js";
 
 /** Denials decided before the arguments matter: no upstream schema is needed to give them. */
 const EARLY_CODES = new Set(["no_policy", "hidden", "default_deny"]);
@@ -106,7 +107,7 @@ export class ToolCallGovernor {
     this.deciding.set(request.id, state);
     this.decide(state, policy).catch((error: unknown) => {
       this.deciding.delete(request.id);
-      this.deps.log({ level: "error", event: "decision_failed", tool: name, message: error instanceof Error ? error.message : String(error) });
+      this.deps.log({ level: "error", event: "decision_failed", tool: name, message: messageOf(error) });
       void this.rollback(state);
       if (!state.cancelled) this.deps.answerError(errorResponse(request.id, INTERNAL_ERROR, "toolgate could not decide this call"));
     });
@@ -156,7 +157,7 @@ export class ToolCallGovernor {
       } catch (error) {
         if (state.cancelled) return;
         this.deciding.delete(request.id);
-        const message = `toolgate could not learn the upstream's tool schemas to check \`${input.tool}\`: ${error instanceof Error ? error.message : String(error)}`;
+        const message = `toolgate could not learn the upstream's tool schemas to check \`${input.tool}\`: ${messageOf(error)}`;
         this.deps.log({ level: "error", event: "schemas_unavailable", tool: input.tool, message });
         return this.deps.answerError(upstreamFailure(request.id, "schemas_unavailable", message));
       }
@@ -197,7 +198,7 @@ export class ToolCallGovernor {
     try {
       result = await this.deps.store.reserve(limits.map((l) => l.request));
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       if (this.deps.storeFailMode === "open" || shadow) {
         this.deps.log({ level: "warn", event: "store_unavailable", failMode: "open", tool: state.input.tool, decisionId: state.decisionId, message: `counter store failed, allowing the call (--store-fail open): ${message}` });
         return true;
@@ -260,7 +261,7 @@ export class ToolCallGovernor {
       try {
         await this.deps.store.rollback(reservation);
       } catch (error) {
-        this.deps.log({ level: "error", event: "rollback_failed", decisionId: state.decisionId, message: error instanceof Error ? error.message : String(error) });
+        this.deps.log({ level: "error", event: "rollback_failed", decisionId: state.decisionId, message: messageOf(error) });
       }
     }
   }

@@ -9,6 +9,7 @@ import { Ajv2019 } from "ajv/dist/2019.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import type { JsonObject } from "../protocol/messages.js";
+import { messageOf } from "../core/errors.js";
 
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
@@ -51,7 +52,7 @@ export class ArgumentValidator {
     try {
       result = this.engine(dialectOf(schema)).compile(schema);
     } catch (error) {
-      result = `the upstream's inputSchema does not compile: ${error instanceof Error ? error.message : String(error)}`;
+      result = `the upstream's inputSchema does not compile: ${messageOf(error)}`;
     }
     this.compiled.set(key, result);
     return result;

@@ -7,6 +7,7 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallOutcome, CallRecord } from "./result.js";
 import type { AgentStep, CallSpec } from "./scenario-schema.js";
+import { messageOf } from "../core/errors.js";
 
 export interface TimeDriver {
   /** Virtual ms since the scenario's start. */
@@ -76,7 +77,7 @@ export function sdkCallFn(client: Client): CallFn {
       const result = await client.callTool({ name: spec.tool, arguments: spec.args ?? {} }, undefined, { timeout: 600_000 });
       return outcomeOfResult(result as Record<string, unknown>);
     } catch (error) {
-      return { outcome: "error", text: (error as Error).message.slice(0, 2_000) };
+      return { outcome: "error", text: messageOf(error).slice(0, 2_000) };
     }
   };
 }

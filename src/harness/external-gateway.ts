@@ -23,6 +23,7 @@ import type { LoadedScenario } from "./load-scenario.js";
 import type { CallRecord, ScenarioResult, StepResult } from "./result.js";
 import { eventSummary, policyWindows, scenarioSeed, stepSummary } from "./run-scenario.js";
 import { eventKind, normaliseCallExpect, stepKind, type AgentStep } from "./scenario-schema.js";
+import { messageOf } from "../core/errors.js";
 
 export interface ExternalGatewayOptions {
   /** e.g. `node bin/toolgate.mjs serve --policy {policy} --grant {grant} --audit {audit} --upstream-cmd {upstream}`. */
@@ -172,7 +173,7 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
       }
     }
   } catch (e) {
-    error = `the external gateway run broke: ${(e as Error).message}`;
+    error = `the external gateway run broke: ${messageOf(e)}`;
     await client.close().catch(() => undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import type { Issue, Parsed } from "../core/errors.js";
+import { messageOf, type Issue, type Parsed } from "../core/errors.js";
 import { duplicateKeyIssues } from "../core/json-text.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import { errorMap, issuesFromZod } from "../core/schema-issues.js";
@@ -66,13 +66,13 @@ export function loadScenarioFile(file: string): Parsed<LoadedScenario> {
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    return fail("", `cannot read the file: ${(error as Error).message}`);
+    return fail("", `cannot read the file: ${messageOf(error)}`);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return fail("", `found text that is not JSON (${(error as Error).message}), expected a JSON object`);
+    return fail("", `found text that is not JSON (${messageOf(error)}), expected a JSON object`);
   }
   // JSON.parse keeps the last of two equal keys (an inline policy's tool, a step's expectation): report them.
   const duplicates = duplicateKeyIssues(text);

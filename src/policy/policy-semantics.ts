@@ -4,7 +4,7 @@
  * condition values against their op, regexes, argument paths, counters declared twice or with
  * different windows/scopes/units, and `action: require_approval` next to `approval`.
  */
-import type { Issue } from "../core/errors.js";
+import { messageOf, type Issue } from "../core/errors.js";
 import { OPS } from "./policy-schema.js";
 import { describeValue, formatPath } from "../core/schema-issues.js";
 import { windowMs } from "./windows.js";
@@ -163,7 +163,7 @@ function checkCondition(condition: unknown, at: Path, add: (path: Path, message:
         try {
           new RegExp(value);
         } catch (error) {
-          add(valueAt, `found ${describeValue(value)}, expected a valid regular expression (${(error as Error).message})`);
+          add(valueAt, `found ${describeValue(value)}, expected a valid regular expression (${messageOf(error)})`);
         }
       }
       return;

@@ -18,6 +18,7 @@ import { isJsonObject, type JsonObject, type JsonRpcMessage } from "../protocol/
 import { FrameError, type Transport } from "../protocol/transport.js";
 import { INTERNAL_ERROR, errorResponse } from "../protocol/wire-errors.js";
 import { SseParser } from "./sse-parser.js";
+import { messageOf } from "../core/errors.js";
 
 export interface HttpClientTransportOptions {
   readonly url: URL;
@@ -217,7 +218,7 @@ export class HttpClientTransport implements Transport {
       try {
         value = JSON.parse(event.data);
       } catch (error) {
-        this.onerror?.(new FrameError("parse_error", `the upstream sent an event that is not JSON: ${(error as Error).message}`));
+        this.onerror?.(new FrameError("parse_error", `the upstream sent an event that is not JSON: ${messageOf(error)}`));
         return;
       }
       seen?.(value as JsonRpcMessage);

@@ -8,6 +8,7 @@ import { systemClock } from "../core/clock.js";
 import type { JsonRpcMessage } from "../protocol/messages.js";
 import { FrameError, type Transport } from "../protocol/transport.js";
 import { LineFramer } from "./line-framer.js";
+import { messageOf } from "../core/errors.js";
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
@@ -90,7 +91,7 @@ export class StdioTransport implements Transport {
     try {
       value = JSON.parse(line);
     } catch (error) {
-      this.onerror?.(new FrameError("parse_error", error instanceof Error ? error.message : String(error)));
+      this.onerror?.(new FrameError("parse_error", messageOf(error)));
       return;
     }
     this.onmessage?.(value as JsonRpcMessage);

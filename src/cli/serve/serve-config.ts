@@ -10,6 +10,7 @@ import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
 import { isLogLevel, type LogLevel } from "../../gateway/logger.js";
 import { splitCommand } from "../../transports/split-command.js";
 import { parseArgs, parseHostPort, UsageError, type FlagSpecs } from "../args.js";
+import { messageOf } from "../../core/errors.js";
 
 const FLAGS: FlagSpecs = {
   policy: { kind: "string" },
@@ -84,7 +85,7 @@ export function parseServeArgs(argv: readonly string[], cwd: string, env: Record
     try {
       words = splitCommand(cmd);
     } catch (error) {
-      throw new UsageError(`flag \`--upstream-cmd\`: ${(error as Error).message}`);
+      throw new UsageError(`flag \`--upstream-cmd\`: ${messageOf(error)}`);
     }
     if (words.length === 0) throw new UsageError("flag `--upstream-cmd` is empty; expected a command and its arguments");
     upstream = { kind: "cmd", command: words[0]!, args: words.slice(1) };

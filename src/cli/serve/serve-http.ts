@@ -15,6 +15,7 @@ import type { ChildProcessTransport } from "../../transports/stdio-transport.js"
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
 import { openAudit, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
+import { messageOf } from "../../core/errors.js";
 
 export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
   // Grants: token digest → grant id and policy; without --grants one grant for every request.
@@ -26,7 +27,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     try {
       text = readFileSync(config.grantsFile, "utf8");
     } catch (error) {
-      io.stderr.write(`${config.grantsFile}: (root): cannot read the grants file: ${(error as Error).message}\n`);
+      io.stderr.write(`${config.grantsFile}: (root): cannot read the grants file: ${messageOf(error)}\n`);
       return 1;
     }
     const loaded = loadGrantsText(text, config.grantsFile, config.policyFile);

@@ -1,7 +1,7 @@
 /** What the stdio and HTTP modes of `toolgate serve` both need: policy, audit, stores, upstream. */
 import { readFileSync } from "node:fs";
 import type { Clock } from "../../core/clock.js";
-import { formatIssues } from "../../core/errors.js";
+import { formatIssues, messageOf } from "../../core/errors.js";
 import { startServeApprovals, type ServeApprovals } from "../../gateway/approvals/serve-approvals.js";
 import { createAuditFileWriter, type AuditFileWriter, type AuditLine } from "../../gateway/audit-log.js";
 import type { Logger } from "../../gateway/logger.js";
@@ -17,7 +17,7 @@ export function readPolicy(file: string, io: CommandIo): CompiledPolicy | undefi
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    io.stderr.write(`${file}: (root): cannot read the policy file: ${(error as Error).message}\n`);
+    io.stderr.write(`${file}: (root): cannot read the policy file: ${messageOf(error)}\n`);
     return undefined;
   }
   const parsed = parsePolicyText(text);
@@ -45,7 +45,7 @@ export async function startApprovals(config: ServeConfig, clock: Clock, logger: 
       ...(config.admin === undefined ? {} : { admin: config.admin }),
     });
   } catch (error) {
-    io.stderr.write(`toolgate serve: ${(error as Error).message}\n`);
+    io.stderr.write(`toolgate serve: ${messageOf(error)}\n`);
     return undefined;
   }
 }

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { Clock } from "../../core/clock.js";
 import { ApprovalWireSchema, type ApprovalWire } from "./approval-wire.js";
+import { messageOf } from "../../core/errors.js";
 
 export const DEFAULT_ADMIN_TIMEOUT_MS = 10_000;
 /** Where `toolgate approvals` looks when neither `--admin-url` nor `TOOLGATE_ADMIN_URL` is given. */
@@ -60,7 +61,7 @@ export class AdminClient {
       text = await response.text();
     } catch (error) {
       const cause = (error as { cause?: { message?: string } }).cause?.message;
-      const message = controller.signal.aborted ? `no answer within ${timeoutMs} ms` : `${(error as Error).message}${cause ? ` (${cause})` : ""}`;
+      const message = controller.signal.aborted ? `no answer within ${timeoutMs} ms` : `${messageOf(error)}${cause ? ` (${cause})` : ""}`;
       return { ok: false, status: undefined, code: "unreachable", message: `the admin API at \`${base}\` could not be reached: ${message}` };
     } finally {
       timer.cancel();

@@ -16,7 +16,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { isIP } from "node:net";
 import { z } from "zod";
-import { GatewayError } from "../../core/errors.js";
+import { GatewayError, messageOf } from "../../core/errors.js";
 import type { ApprovalDecision, ApprovalState } from "../../stores/approval-store.js";
 import { bearerMatches } from "./admin-token.js";
 import type { ApprovalGate } from "./approval-gate.js";
@@ -63,7 +63,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   }
   const server: Server = createServer((request, response) => {
     handle(options, request, response).catch((error: unknown) => {
-      options.log?.({ level: "error", event: "admin_api_error", message: error instanceof Error ? error.message : String(error) });
+      options.log?.({ level: "error", event: "admin_api_error", message: messageOf(error) });
       if (!response.headersSent) send(response, 500, { error: { code: "internal", message: "the admin API could not handle this request" } });
       else response.destroy();
     });

@@ -4,6 +4,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { messageOf } from "../../core/errors.js";
 
 export const ADMIN_TOKEN_ENV = "TOOLGATE_ADMIN_TOKEN";
 /** Tokens shorter than this are refused: the API can let calls through. */
@@ -20,7 +21,7 @@ export function readAdminToken(file: string | undefined, env: Record<string, str
     try {
       token = readFileSync(file, "utf8").trim();
     } catch (error) {
-      return { ok: false, message: `${where} cannot be read: ${(error as Error).message}` };
+      return { ok: false, message: `${where} cannot be read: ${messageOf(error)}` };
     }
   } else {
     where = `environment variable ${ADMIN_TOKEN_ENV}`;

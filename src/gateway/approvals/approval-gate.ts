@@ -15,7 +15,7 @@
  * Approvals never fail open: when the store fails the call is denied `store_unavailable`.
  */
 import type { Clock, TimerHandle } from "../../core/clock.js";
-import { GatewayError } from "../../core/errors.js";
+import { GatewayError, messageOf } from "../../core/errors.js";
 import type { ApprovalCall, ApprovalDecision, ApprovalRecord, ApprovalStore, DecideResult } from "../../stores/approval-store.js";
 import type { ApprovalAuditRecord, ApprovalStep } from "./approval-audit.js";
 
@@ -127,7 +127,7 @@ export class ApprovalGate {
       const record = await this.options.store.restore(id);
       if (record !== undefined) this.audit("restored", record, decisionId);
     } catch (error) {
-      this.options.log?.({ level: "error", event: "approval_restore_failed", approvalId: id, decisionId, message: error instanceof Error ? error.message : String(error) });
+      this.options.log?.({ level: "error", event: "approval_restore_failed", approvalId: id, decisionId, message: messageOf(error) });
     }
   }
 

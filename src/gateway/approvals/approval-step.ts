@@ -9,6 +9,7 @@ import { DEFAULT_APPROVAL_TTL_MS, type CompiledPolicy } from "../../policy/load-
 import { argumentFacts } from "../audit-log.js";
 import type { ApprovalGate } from "./approval-gate.js";
 import { approvalDenial, approvalStoreDenial } from "./approval-denial.js";
+import { messageOf } from "../../core/errors.js";
 
 export type ApprovalStepResult =
   /** A consumed approval: re-evaluate with `approved: true`; restore `approvalId` if the call never reaches the server. */
@@ -36,7 +37,7 @@ export async function runApprovalStep(gate: ApprovalGate, policy: CompiledPolicy
   try {
     outcome = await gate.gate(ask);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     context.log({ level: "error", event: "approval_store_unavailable", tool: input.tool, decisionId: context.decisionId, message });
     return { kind: "deny", deny: approvalStoreDenial(required) };
   }

@@ -9,7 +9,7 @@
  * approvals never fail open).
  */
 import type { Clock } from "../../core/clock.js";
-import { GatewayError } from "../../core/errors.js";
+import { GatewayError, messageOf } from "../../core/errors.js";
 import type { ApprovalStore } from "../../stores/approval-store.js";
 import type { CounterStore } from "../../stores/counter-store.js";
 import { MemoryApprovalStore } from "../../stores/memory-approval-store.js";
@@ -59,7 +59,7 @@ export async function startServeApprovals(options: ServeApprovalsOptions): Promi
       admin = await startAdminServer({ gate, token: options.admin.token, host: options.admin.host, port: options.admin.port, log });
     } catch (error) {
       await stores.close();
-      throw error instanceof GatewayError ? error : new GatewayError("USAGE", `the approvals admin API cannot listen on ${options.admin.host}:${options.admin.port}: ${(error as Error).message}`, { cause: error });
+      throw error instanceof GatewayError ? error : new GatewayError("USAGE", `the approvals admin API cannot listen on ${options.admin.host}:${options.admin.port}: ${messageOf(error)}`, { cause: error });
     }
     log({ level: "info", event: "admin_listening", url: admin.url, message: `approvals admin API on ${admin.url}` });
   }
@@ -94,7 +94,7 @@ async function openStores(spec: StoreSpec, clock: Clock, log: (line: object) => 
     try {
       return await open(true);
     } catch (error) {
-      log({ level: "error", event: "store_unavailable", store: where, message: `${(error as Error).message}; starting anyway: ${what} fail until Redis answers (reconnecting in the background)` });
+      log({ level: "error", event: "store_unavailable", store: where, message: `${messageOf(error)}; starting anyway: ${what} fail until Redis answers (reconnecting in the background)` });
       return open(false);
     }
   };

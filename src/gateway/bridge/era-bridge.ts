@@ -37,6 +37,7 @@ import {
 import { isJsonObject, type JsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcResponse } from "../../protocol/messages.js";
 import type { Transport } from "../../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR } from "../../protocol/wire-errors.js";
+import { messageOf } from "../../core/errors.js";
 
 export interface EraBridgeOptions {
   /** The real upstream connection (stdio child, Streamable HTTP client…). */
@@ -213,7 +214,7 @@ export class EraBridge implements Transport {
       if (agentEra === "2025") await this.detectForLegacyAgent(opening, id);
       else await this.detectForModernAgent(opening, id);
     } catch (error) {
-      this.o.log({ level: "error", event: "era_detection_failed", message: error instanceof Error ? error.message : String(error) });
+      this.o.log({ level: "error", event: "era_detection_failed", message: messageOf(error) });
       this.upstreamEra ??= agentEra;
     } finally {
       this.detecting = false;
@@ -284,7 +285,7 @@ export class EraBridge implements Transport {
       }, this.o.probeTimeoutMs);
       const request = params === undefined ? { jsonrpc: "2.0" as const, id, method } : { jsonrpc: "2.0" as const, id, method, params };
       this.o.upstream.send(request).catch((error: unknown) => {
-        if (this.probes.delete(id)) settle(errorResponse(id, INTERNAL_ERROR, `cannot send \`${method}\` upstream: ${error instanceof Error ? error.message : String(error)}`) as JsonRpcResponse);
+        if (this.probes.delete(id)) settle(errorResponse(id, INTERNAL_ERROR, `cannot send \`${method}\` upstream: ${messageOf(error)}`) as JsonRpcResponse);
       });
     });
   }
@@ -296,7 +297,7 @@ export class EraBridge implements Transport {
   }
 
   private answerUnreachable(id: JsonRpcId, error: unknown): void {
-    this.deliver(errorResponse(id, INTERNAL_ERROR, `the upstream MCP server could not be reached: ${error instanceof Error ? error.message : String(error)}`, { "toolgate/error": "upstream_unreachable" }));
+    this.deliver(errorResponse(id, INTERNAL_ERROR, `the upstream MCP server could not be reached: ${messageOf(error)}`, { "toolgate/error": "upstream_unreachable" }));
   }
 
   /** The 2025-era server's `serverInfo`, stamped on results for a 2026-07-28 agent. */

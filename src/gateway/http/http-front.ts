@@ -26,6 +26,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { HttpSession, type Exchange } from "./http-session.js";
 import { hostnameOfHost, isLoopbackHostname, KNOWN_REVISIONS, originAllowed, parseAccept } from "./request-checks.js";
+import { messageOf } from "../../core/errors.js";
 
 export type AuthOutcome = { readonly kind: "ok"; readonly grantId: string } | { readonly kind: "missing" | "malformed" | "invalid" };
 
@@ -225,7 +226,7 @@ class Front {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      return httpError(res, 400, PARSE_ERROR, `parse error: ${(error as Error).message}`);
+      return httpError(res, 400, PARSE_ERROR, `parse error: ${messageOf(error)}`);
     }
     if (Array.isArray(value)) return httpError(res, 400, INVALID_REQUEST, "invalid request: batches (JSON arrays) are not supported; send one message per POST");
     const frame = classifyFrame(value);
@@ -297,8 +298,8 @@ class Front {
       await gateway.start();
     } catch (error) {
       this.sessions.delete(id);
-      this.o.log.error("could not open the upstream for a new session", { event: "session_failed", grant: grantId, error: (error as Error).message });
-      return httpError(res, 502, ERROR, `bad gateway: could not open the upstream MCP server: ${(error as Error).message}`);
+      this.o.log.error("could not open the upstream for a new session", { event: "session_failed", grant: grantId, error: messageOf(error) });
+      return httpError(res, 502, ERROR, `bad gateway: could not open the upstream MCP server: ${messageOf(error)}`);
     }
     this.o.log.info("session opened", { event: "session_opened", session: id, grant: grantId });
     this.toSession(session, request, req, res, { "mcp-session-id": id });
@@ -345,7 +346,7 @@ class Front {
         await gateway.start();
       } catch (error) {
         this.channels.delete(grantId);
-        return { kind: "unavailable", reason: `toolgate could not open the upstream MCP server: ${(error as Error).message}` };
+        return { kind: "unavailable", reason: `toolgate could not open the upstream MCP server: ${messageOf(error)}` };
       }
       const meta: JsonObject = {
         [PROTOCOL_VERSION_META_KEY]: MODERN_REVISION,

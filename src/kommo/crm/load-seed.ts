@@ -1,7 +1,7 @@
 /** Reading CRM seeds from disk: the default fixture, or a `--seed FILE`. */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { GatewayError, formatIssues } from "../../core/errors.js";
+import { formatIssues, GatewayError, messageOf } from "../../core/errors.js";
 import { parseCrmSeed } from "./seed-schema.js";
 import type { CrmSeed } from "./seed-schema.js";
 
@@ -16,13 +16,13 @@ export function loadCrmSeedFile(file: string): CrmSeed {
   try {
     text = readFileSync(file, "utf8");
   } catch (cause) {
-    throw new GatewayError("CONFIG_INVALID", `${file}: cannot read the seed file (${(cause as Error).message})`, { cause });
+    throw new GatewayError("CONFIG_INVALID", `${file}: cannot read the seed file (${messageOf(cause)})`, { cause });
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    throw new GatewayError("CONFIG_INVALID", `${file}: (root): found invalid JSON (${(cause as Error).message}); expected a CRM seed object`, { cause });
+    throw new GatewayError("CONFIG_INVALID", `${file}: (root): found invalid JSON (${messageOf(cause)}); expected a CRM seed object`, { cause });
   }
   const parsed = parseCrmSeed(value, file);
   if (!parsed.ok) throw new GatewayError("CONFIG_INVALID", formatIssues(file, parsed.issues));

@@ -7,6 +7,7 @@ import { jsonPath } from "../crm/seed-schema.js";
 import type { EffectLog } from "../crm/effect-log.js";
 import { parseFaultKey, type FaultInjector, type FaultSpec } from "./faults.js";
 import type { RequestLog } from "./request-log.js";
+import { messageOf } from "../../core/errors.js";
 
 /** What the control routes reach of the fake API (the fake passes itself). */
 export interface ControlTarget {
@@ -47,7 +48,7 @@ async function setFaults(fake: ControlTarget, request: Request): Promise<Respons
       try {
         parseFaultKey(key);
       } catch (error) {
-        issues.push({ path: key, message: (error as Error).message });
+        issues.push({ path: key, message: messageOf(error) });
       }
     }
   }

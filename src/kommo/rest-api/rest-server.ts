@@ -7,6 +7,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { FakeKommo } from "./fake-kommo.js";
+import { messageOf } from "../../core/errors.js";
 
 export interface KommoRestServerOptions {
   host: string;
@@ -53,7 +54,7 @@ async function serve(fake: FakeKommo, origin: string, req: IncomingMessage, res:
     response = await fake.handle(request);
   } catch (error) {
     if (aborter.signal.aborted) return;
-    res.writeHead(500, { "content-type": "text/plain" }).end(`fake kommo failed: ${(error as Error).message}`);
+    res.writeHead(500, { "content-type": "text/plain" }).end(`fake kommo failed: ${messageOf(error)}`);
     return;
   }
   const headers: Record<string, string> = {};
@@ -71,7 +72,7 @@ export function startKommoRestServer(fake: FakeKommo, opts: KommoRestServerOptio
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     serve(fake, origin, req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-      res.end(`fake kommo failed: ${(error as Error).message}`);
+      res.end(`fake kommo failed: ${messageOf(error)}`);
     });
   };
   const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) : createHttpServer(listener);

@@ -6,7 +6,7 @@
  * and EVAL again when Redis answers NOSCRIPT (after a restart or SCRIPT FLUSH).
  */
 import { Redis } from "ioredis";
-import { GatewayError } from "../../core/errors.js";
+import { GatewayError, messageOf } from "../../core/errors.js";
 
 export interface RedisConnectionOptions {
   /** `redis://[user:password@]host:port/db` (or `rediss://`). */
@@ -113,7 +113,7 @@ export class RedisConnection {
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return messageOf(error);
 }
 
 /** `redis://user:secret@host:6379/0` → `redis://user:***@host:6379/0`; unparsable text is kept as it is. */
