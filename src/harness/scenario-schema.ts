@@ -7,11 +7,9 @@
 import { z } from "zod";
 import { DENY_CODES } from "../policy/decision.js";
 import { errorMap } from "../core/schema-issues.js";
+import { APPROVAL_STEPS } from "../gateway/approvals/approval-audit.js";
+import { APPROVAL_STATES } from "../stores/approval-store.js";
 
-/** The steps of an approval's life in the audit (`ApprovalStep` in `gateway/approvals/approval-audit.ts`). */
-export const APPROVAL_STEPS = ["pending", "approved", "denied", "expired", "consumed", "restored"] as const;
-/** The effective states of a stored approval (`ApprovalState` in `stores/approval-store.ts`). */
-export const APPROVAL_STATES = ["pending", "approved", "denied", "used", "expired"] as const;
 
 function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
   const known = Object.keys(shape).map((k) => `\`${k}\``).join(", ");
@@ -34,8 +32,6 @@ export const CallSpecSchema = strictObject({
   tool: z.string(),
   args: ArgsSchema.optional(),
 });
-
-export const DENY_CODE_VALUES = DENY_CODES;
 
 export const AllowExpectSchema = strictObject({
   decision: z.literal("allow"),

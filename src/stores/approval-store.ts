@@ -20,7 +20,10 @@ export interface ApprovalCall {
   readonly policyVersion: string;
 }
 
-export type ApprovalState = "pending" | "approved" | "denied" | "used" | "expired";
+/** The effective states of a stored approval: declared once, the zod enums of the admin API and scenarios derive from it. */
+export const APPROVAL_STATES = ["pending", "approved", "denied", "used", "expired"] as const;
+
+export type ApprovalState = (typeof APPROVAL_STATES)[number];
 
 export interface ApprovalRecord extends ApprovalCall {
   readonly id: string;

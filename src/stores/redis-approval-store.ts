@@ -6,6 +6,7 @@
  */
 import { randomHex } from "../core/clock.js";
 import {
+  APPROVAL_STATES,
   type ApprovalCall,
   type ApprovalCheck,
   type ApprovalDecision,
@@ -39,7 +40,6 @@ const SCRIPTS = {
   toolgateApprovalList: LIST_LUA,
 } as const;
 
-const STATES: readonly ApprovalState[] = ["pending", "approved", "denied", "used", "expired"];
 
 interface ScriptReply {
   readonly kind: string;
@@ -153,7 +153,7 @@ export class RedisApprovalStore implements ApprovalStore {
   private record(reply: ScriptReply, what: string): ApprovalRecord {
     const r = reply.record;
     const state = r?.state as ApprovalState | undefined;
-    if (r === undefined || state === undefined || !STATES.includes(state) || r.id === undefined) throw this.connection.badReply(what, reply);
+    if (r === undefined || state === undefined || !(APPROVAL_STATES as readonly string[]).includes(state) || r.id === undefined) throw this.connection.badReply(what, reply);
     const number = (name: string): number | undefined => (r[name] === undefined ? undefined : Number(r[name]));
     return {
       id: r.id,

@@ -17,13 +17,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP } from "node:net";
 import { z } from "zod";
 import { GatewayError, messageOf } from "../../core/errors.js";
-import type { ApprovalDecision, ApprovalState } from "../../stores/approval-store.js";
+import { APPROVAL_STATES, type ApprovalDecision } from "../../stores/approval-store.js";
 import { bearerMatches } from "./admin-token.js";
 import type { ApprovalGate } from "./approval-gate.js";
 import { approvalWire } from "./approval-wire.js";
 
 const MAX_BODY_BYTES = 16 * 1024;
-const STATES: readonly ApprovalState[] = ["pending", "approved", "denied", "used", "expired"];
 const DecideBodySchema = z.strictObject({ by: z.string().min(1).max(200).optional() });
 
 export interface AdminServerOptions {
@@ -106,7 +105,7 @@ async function handle(options: AdminServerOptions, request: IncomingMessage, res
     if (parts.length === 1) {
       if (method !== "GET") return notAllowed(response, "GET");
       const state = url.searchParams.get("state");
-      if (state !== null && !STATES.includes(state as ApprovalState)) return send(response, 400, error("invalid_query", `query \`state\`: found \`${state}\`, expected one of ${STATES.join(", ")}`));
+      if (state !== null && !(APPROVAL_STATES as readonly string[]).includes(state)) return send(response, 400, error("invalid_query", `query \`state\`: found \`${state}\`, expected one of ${APPROVAL_STATES.join(", ")}`));
       const records = await gate.list();
       return send(response, 200, { approvals: records.filter((r) => state === null || r.state === state).map(approvalWire) });
     }

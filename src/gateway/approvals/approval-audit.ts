@@ -4,7 +4,10 @@
  * same `approvalId` (and the `decisionId` links the two).
  */
 
-export type ApprovalStep = "pending" | "approved" | "denied" | "expired" | "consumed" | "restored";
+/** The steps of an approval's life, as the audit names them (scenarios' `approvalSteps` derive from it). */
+export const APPROVAL_STEPS = ["pending", "approved", "denied", "expired", "consumed", "restored"] as const;
+
+export type ApprovalStep = (typeof APPROVAL_STEPS)[number];
 
 export interface ApprovalAuditRecord {
   /** When the step happened, ISO-8601 UTC on the gateway's clock. */

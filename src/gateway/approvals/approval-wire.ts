@@ -3,11 +3,11 @@
  * `argsSha256`). The CLI parses the same shape with `ApprovalWireSchema`.
  */
 import { z } from "zod";
-import type { ApprovalRecord } from "../../stores/approval-store.js";
+import { APPROVAL_STATES, type ApprovalRecord } from "../../stores/approval-store.js";
 
 export const ApprovalWireSchema = z.strictObject({
   id: z.string(),
-  state: z.enum(["pending", "approved", "denied", "used", "expired"]),
+  state: z.enum(APPROVAL_STATES),
   grant: z.string(),
   tool: z.string(),
   argsSha256: z.string(),
