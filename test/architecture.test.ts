@@ -174,3 +174,15 @@ test("every local import resolves to a source file (so the circle check sees the
   expect(unresolved).toEqual([]);
   expect(edges.filter((e) => e.target !== undefined).length).toBeGreaterThan(100);
 });
+
+test("comments point into the repository, never to design notes outside it", () => {
+  const outside = /\bDESIGN(\.md)? §|\.\.\/shared\/|\breference\/[a-z-]+\.md|perf-baseline|ratelimits §/;
+  const violations = files.flatMap((f) =>
+    readFileSync(f, "utf8")
+      .split("\n")
+      .map((line, i) => ({ line, n: i + 1 }))
+      .filter(({ line }) => outside.test(line))
+      .map(({ n }) => `${relative(src, f)}:${n}`),
+  );
+  expect(violations).toEqual([]);
+});

@@ -152,7 +152,3 @@ export const PATHS: readonly PathSpec[] = [
       ),
   },
 ];
-
-export function pathById(id: string): PathSpec | undefined {
-  return PATHS.find((p) => p.id === id);
-}

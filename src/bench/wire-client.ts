@@ -1,7 +1,7 @@
 /**
  * A lean Streamable HTTP client for the throughput phase: plain `node:http` with a keep-alive agent,
  * a raw `initialize` handshake, then `tools/call` POSTs whose answers (JSON or SSE-framed) are
- * parsed by hand. The SDK's HTTP client burns about 1 ms of CPU per call (perf-baseline §5.2), so
+ * parsed by hand. The SDK's HTTP client burns about 1 ms of CPU per call (docs/benchmarks.md), so
  * with it a single client saturates before the proxy does; this client shows the proxy's capacity.
  */
 import { Agent, request } from "node:http";

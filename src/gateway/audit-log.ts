@@ -1,5 +1,5 @@
 /**
- * Audit: one JSONL line per `tools/call` decision (DESIGN §4), written once the outcome is known.
+ * Audit: one JSONL line per `tools/call` decision (docs/architecture.md#grants-approvals-and-audit), written once the outcome is known.
  * Argument keys and a digest of the canonical arguments, never argument values. The file writer
  * batches lines and appends them off the hot path.
  */

@@ -1,5 +1,5 @@
 /**
- * Grants (DESIGN §4): a bearer token bound to a grant id and a policy. The grants file holds only
+ * Grants (docs/architecture.md#grants-approvals-and-audit): a bearer token bound to a grant id and a policy. The grants file holds only
  * SHA-256 digests of tokens, never tokens:
  *
  *   {"version": "1",

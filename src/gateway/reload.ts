@@ -1,5 +1,5 @@
 /**
- * Hot reload of the policy file (DESIGN §4): on a change to the file (fs.watch on its directory,
+ * Hot reload of the policy file (docs/architecture.md#grants-approvals-and-audit): on a change to the file (fs.watch on its directory,
  * so editors that write a new file and rename it over the old one are seen too) and on demand
  * (`reload()`, e.g. on SIGHUP). Changes are debounced on the clock; reloads run one at a time.
  * A valid file with a new version is handed to `onPolicy` (which applies it to every gateway:

@@ -1,5 +1,5 @@
 /**
- * One governed `tools/call`, DESIGN §1's decision order: precheck (no policy, hidden, default
+ * One governed `tools/call`, the decision order of docs/architecture.md#decision-order: precheck (no policy, hidden, default
  * deny) → arguments against the upstream `inputSchema` → deny_if / require / approval → reserve
  * every limit atomically → forward; the outcome settles the reservation (rolled back on a JSON-RPC
  * error, a timeout or a vanished upstream) and writes the audit line.

@@ -1,4 +1,4 @@
-/** `tools/list` as the agent sees it: hidden and default-denied tools removed (DESIGN §1). */
+/** `tools/list` as the agent sees it: hidden and default-denied tools removed (docs/architecture.md#decision-order). */
 import { isToolVisible } from "../policy/evaluate.js";
 import type { CompiledPolicy } from "../policy/load-policy.js";
 import { isJsonObject, type JsonObject } from "../protocol/messages.js";

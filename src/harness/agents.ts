@@ -43,7 +43,7 @@ function textOf(content: unknown): string {
     .slice(0, 2_000);
 }
 
-/** The text a denial starts with (DESIGN §3), with or without its `_meta`. */
+/** The text a denial starts with (docs/architecture.md#the-denial-payload), with or without its `_meta`. */
 const DENIAL_PREFIXES = ["[POLICY DENIED] ", "[APPROVAL REQUIRED] "];
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Risk classes for `toolgate init` (PolicyLayer's taxonomy, reference/policylayer.md §3.4, §13):
+ * Risk classes for `toolgate init` (PolicyLayer's risk taxonomy):
  * read, write, execute, destructive, financial — by deterministic pattern matching on the tool's
  * name (its leading verb first), its description and its annotations. No model in the loop.
  *

@@ -1,5 +1,5 @@
 /**
- * The scenario file (`scenarios/*.scenario.json`, DESIGN §6): a policy, grants, a CRM seed, Kommo
+ * The scenario file (`scenarios/*.scenario.json`, docs/architecture.md#the-harness): a policy, grants, a CRM seed, Kommo
  * faults, agents whose steps run at virtual times, and the expected outcome of every step plus
  * the end state (CRM effects, Kommo requests, audit facts). Strict objects: unknown keys are
  * errors, reported with their JSON path. Cross-field rules live in `superRefine` below.

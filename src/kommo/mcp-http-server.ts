@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { toNodeHandler } from "@modelcontextprotocol/node";
 import type { Clock } from "../core/clock.js";
+import { SERVER_ERROR } from "../protocol/wire-errors.js";
 import { KOMMO_SERVER_VERSION, MODERN_PROTOCOL_VERSION, type KommoMcpServer } from "./mcp-server.js";
 import { KOMMO_PROMPTS } from "./prompts.js";
 import { KOMMO_RESOURCES } from "./resources.js";
@@ -31,7 +32,7 @@ export async function startKommoMcpHttpServer(
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/mcp") {
       if (!originAllowed(req.headers.origin, allowedOrigins)) {
-        sendJson(res, 403, { jsonrpc: "2.0", id: null, error: { code: -32000, message: "Origin not allowed" } });
+        sendJson(res, 403, { jsonrpc: "2.0", id: null, error: { code: SERVER_ERROR, message: "Origin not allowed" } });
         return;
       }
       void mcp(req, res);

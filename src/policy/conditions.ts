@@ -1,5 +1,5 @@
 /**
- * Conditions `{path, op, value}` over call arguments (Intercept semantics, policylayer.md §7).
+ * Conditions `{path, op, value}` over call arguments (the semantics of PolicyLayer's Intercept).
  * A condition holds, does not hold, or cannot be decided (the path does not resolve, or the
  * argument has a type the op cannot compare): the evaluator fails closed on the last.
  */

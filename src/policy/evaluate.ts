@@ -1,5 +1,5 @@
 /**
- * The decision for one `tools/call`, in DESIGN §1's order (first denial wins). Pure and
+ * The decision for one `tools/call`, in the order of docs/architecture.md#decision-order (first denial wins). Pure and
  * deterministic: no I/O, no clock. `precheck` runs steps 1–7 and plans step 8 (the counters to
  * reserve); the gateway reserves them in a `CounterStore` and turns the store's answer into a
  * decision with `limitDenial` / `allowDecision` (or `storeUnavailableDenial` when it throws).

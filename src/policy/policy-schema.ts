@@ -1,5 +1,5 @@
 /**
- * The policy language (DESIGN §1): PolicyLayer's hosted JSON, version "1", plus the FAQ aliases
+ * The policy language (docs/architecture.md#decision-order): PolicyLayer's hosted JSON, version "1", plus the FAQ aliases
  * (`action`, `reason`, `rate_limit`) and our extensions (`scope: session|global`, `increment_from`,
  * `shadow`, `approval`, `description`). Strict objects: unknown keys are errors.
  * Shape only; the semantic checks (ops vs values, regexes, counters) live in `policy-semantics.ts`.

@@ -1,5 +1,5 @@
 /**
- * Fixed windows aligned to the UTC epoch (DESIGN §2): index = floor(nowMs / windowMs), a window
+ * Fixed windows aligned to the UTC epoch (docs/architecture.md#windows-and-counters): index = floor(nowMs / windowMs), a window
  * is [startMs, endMs). Pure arithmetic; stores and the evaluator both use it.
  */
 

@@ -1,12 +1,11 @@
 /**
- * A policy decision on the wire (DESIGN §3). A denied `tools/call` is a tool result the model can
+ * A policy decision on the wire (docs/architecture.md#the-denial-payload). A denied `tools/call` is a tool result the model can
  * read, never a transport error; machine-readable facts go in `_meta["toolgate/decision"]`
  * (not `structuredContent`, which a tool's `outputSchema` would constrain).
  */
 import type { Deny } from "../policy/decision.js";
 import type { Era } from "./eras.js";
-import { errorResponse, POLICY_DENIED } from "./wire-errors.js";
-import type { JsonObject, JsonRpcErrorResponse, JsonRpcId } from "./messages.js";
+import type { JsonObject } from "./messages.js";
 
 export const DENIED_PREFIX = "[POLICY DENIED] ";
 export const APPROVAL_PREFIX = "[APPROVAL REQUIRED] ";
@@ -42,9 +41,4 @@ export function denialResult(deny: Deny, decisionId: string, era: Era): JsonObje
   };
   if (era === "2026-07-28") result.resultType = "complete";
   return result;
-}
-
-/** A denial of a method other than `tools/call`: JSON-RPC error with an application code. */
-export function denialError(id: JsonRpcId, deny: Deny, decisionId: string): JsonRpcErrorResponse {
-  return errorResponse(id, POLICY_DENIED, denialText(deny), { [DECISION_META_KEY]: decisionMeta(deny, decisionId) });
 }

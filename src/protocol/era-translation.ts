@@ -1,5 +1,5 @@
 /**
- * Translation between the two eras of MCP (DESIGN §7), as pure functions on JSON-RPC values.
+ * Translation between the two eras of MCP (docs/architecture.md#sessions-and-eras), as pure functions on JSON-RPC values.
  * The bridge (`gateway/bridge/`) decides when to call them; nothing here does I/O.
  *
  * What maps onto what:
@@ -22,8 +22,6 @@ import { errorResponse, INVALID_REQUEST, METHOD_NOT_FOUND } from "./wire-errors.
 export const LATEST_LEGACY_REVISION = "2025-11-25";
 /** 2025-era revisions a 2025-era client may ask for and get back unchanged. */
 export const LEGACY_REVISIONS: readonly string[] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
-/** `-32022` UnsupportedProtocolVersion: a server refusing the client's revision (2026-07-28). */
-export const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
 /** Requests only the 2025 era has (beyond `initialize` and `ping`, which the bridge answers). */
 export const LEGACY_ONLY_REQUESTS: ReadonlySet<string> = new Set(["resources/subscribe", "resources/unsubscribe", "logging/setLevel"]);

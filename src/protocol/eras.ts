@@ -1,5 +1,5 @@
 /**
- * The two eras of MCP (DESIGN §7), detected per message. 2025-era revisions open with
+ * The two eras of MCP (docs/architecture.md#sessions-and-eras), detected per message. 2025-era revisions open with
  * `initialize` and negotiate once per connection; 2026-07-28 has no handshake: every request
  * names its revision in `params._meta["io.modelcontextprotocol/protocolVersion"]`.
  */

@@ -6,8 +6,12 @@ export const INVALID_REQUEST = -32600;
 export const METHOD_NOT_FOUND = -32601;
 export const INVALID_PARAMS = -32602;
 export const INTERNAL_ERROR = -32603;
-/** Application code (outside the reserved −32768..−32000 band) for a non-tool method denied by policy. */
-export const POLICY_DENIED = -31001;
+/** Streamable HTTP: a request the transport refuses (bad headers, method, media type, size; forbidden Origin). */
+export const SERVER_ERROR = -32000;
+/** Streamable HTTP: the `Mcp-Session-Id` names no live session. */
+export const SESSION_NOT_FOUND = -32001;
+/** 2026-07-28: `Mcp-Method`, `Mcp-Name` or `MCP-Protocol-Version` disagree with the body. */
+export const HEADER_MISMATCH = -32020;
 
 /** Why the gateway answered a forwarded request itself; carried in `error.data["toolgate/error"]`. */
 export type UpstreamFailure = "upstream_timeout" | "upstream_closed" | "upstream_unreachable" | "schemas_unavailable";

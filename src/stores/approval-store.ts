@@ -1,5 +1,5 @@
 /**
- * Human approvals (DESIGN §4). A call that needs approval is recorded as pending and answered
+ * Human approvals (docs/architecture.md#grants-approvals-and-audit). A call that needs approval is recorded as pending and answered
  * `approval_required`; a human approves or denies it by id; the identical call (same grant, tool,
  * argument digest and policy version) then passes exactly once before the approval expires.
  * Changed arguments, another grant or a reloaded policy with a different version make a different

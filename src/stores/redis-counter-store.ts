@@ -1,5 +1,5 @@
 /**
- * Counters shared by gateway replicas through one Redis primary (DESIGN §2). One Lua script per
+ * Counters shared by gateway replicas through one Redis primary (docs/architecture.md#windows-and-counters). One Lua script per
  * reservation decides for every counter at once (all or nothing) on Redis's own clock (`TIME`), so
  * replicas agree on window boundaries; see `redis/counter-scripts.ts` for the key layout.
  *

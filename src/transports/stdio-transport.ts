@@ -167,7 +167,3 @@ export class ChildProcessTransport extends StdioTransport {
     timer.cancel();
   }
 }
-
-export function spawnStdioTransport(options: SpawnOptions): ChildProcessTransport {
-  return new ChildProcessTransport(options);
-}

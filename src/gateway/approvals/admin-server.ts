@@ -1,5 +1,5 @@
 /**
- * The loopback admin API for approvals (DESIGN §4), what `toolgate approvals` talks to:
+ * The loopback admin API for approvals (docs/architecture.md#grants-approvals-and-audit), what `toolgate approvals` talks to:
  *
  *   GET  /approvals[?state=pending|approved|denied|used|expired]  → 200 {"approvals": [approval…]} newest first
  *   GET  /approvals/ID                                            → 200 {"approval": …} | 404

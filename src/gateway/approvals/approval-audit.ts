@@ -1,5 +1,5 @@
 /**
- * Approval lines in the audit JSONL (DESIGN §4), next to the per-call decision lines: one line per
+ * Approval lines in the audit JSONL (docs/architecture.md#grants-approvals-and-audit), next to the per-call decision lines: one line per
  * step of an approval's life, each naming the approval id. A call's own decision line carries the
  * same `approvalId` (and the `decisionId` links the two).
  */

@@ -1,5 +1,5 @@
 /**
- * The approval step of a `tools/call` (DESIGN §1 step 7, §4), shared by every gateway connection
+ * The approval step of a `tools/call` (step 7 of docs/architecture.md#decision-order), shared by every gateway connection
  * of one process. A call that needs approval is looked up in the `ApprovalStore` by its identity
  * (grant, tool, SHA-256 of the canonical arguments, policy version):
  * - an approved approval is consumed atomically and the call passes (exactly once);

@@ -1,7 +1,7 @@
 /**
  * The era bridge: a `Transport` the gateway talks to in place of its upstream connection. It finds
  * out which era of MCP the upstream speaks, remembers it for the life of the connection, and,
- * when the agent speaks the other era, translates every message both ways (DESIGN §7). When both
+ * when the agent speaks the other era, translates every message both ways (docs/architecture.md#sessions-and-eras). When both
  * sides speak the same era it passes messages through untouched.
  *
  * Detection, on the agent's first request that names an era (`initialize`, `server/discover`, or

@@ -20,7 +20,7 @@ import { randomHex, type Clock } from "../../core/clock.js";
 import { eraMeta, eraOfRevision, metaRevision, MODERN_REVISION, CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY } from "../../protocol/eras.js";
 import { classifyFrame, isJsonObject, type JsonObject, type JsonRpcMessage, type JsonRpcRequest } from "../../protocol/messages.js";
 import type { Transport } from "../../protocol/transport.js";
-import { errorResponse, INVALID_REQUEST, PARSE_ERROR } from "../../protocol/wire-errors.js";
+import { errorResponse, HEADER_MISMATCH, INVALID_REQUEST, PARSE_ERROR, SERVER_ERROR as ERROR, SESSION_NOT_FOUND } from "../../protocol/wire-errors.js";
 import type { Gateway } from "../gateway.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
@@ -75,9 +75,6 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 const SWEEP_EVERY_MS = 60_000;
 const PROBE_ID = "toolgate:discover";
 
-const ERROR = -32000;
-const SESSION_NOT_FOUND = -32001;
-const HEADER_MISMATCH = -32020;
 
 /** Why a channel cannot serve: the upstream speaks no 2026-07-28 (kept), or could not be asked (not kept: the next request probes again). */
 type ChannelRefusal = { readonly kind: "mismatch" | "unavailable"; readonly reason: string };

@@ -19,7 +19,7 @@ import type { ServerResponse } from "node:http";
 import type { OutgoingHttpHeaders } from "node:http";
 import { isJsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest } from "../../protocol/messages.js";
 import type { Transport } from "../../protocol/transport.js";
-import { errorResponse, INTERNAL_ERROR } from "../../protocol/wire-errors.js";
+import { errorResponse, INTERNAL_ERROR, INVALID_REQUEST } from "../../protocol/wire-errors.js";
 import type { Gateway } from "../gateway.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
@@ -110,7 +110,7 @@ export class HttpSession implements Transport {
       key = this.nextId++;
       request.id = key;
     } else if (this.pending.has(key)) {
-      return writeJson(exchange, errorResponse(exchange.callerId, -32600, `invalid request: id ${JSON.stringify(exchange.callerId)} is already in use by a request in flight`), undefined);
+      return writeJson(exchange, errorResponse(exchange.callerId, INVALID_REQUEST, `invalid request: id ${JSON.stringify(exchange.callerId)} is already in use by a request in flight`), undefined);
     }
     this.pending.set(key, exchange);
     if (exchange.progressToken !== undefined) this.progress.set(exchange.progressToken, exchange);

@@ -1,5 +1,5 @@
 /**
- * HTTP fields for a rate-limited `tools/call` answered as JSON (DESIGN §3; ratelimits §3.1–3.2):
+ * HTTP fields for a rate-limited `tools/call` answered as JSON (docs/architecture.md#the-denial-payload; the IETF RateLimit header draft):
  * `Retry-After` in whole seconds (rounded up, at least 1) and the IETF draft-10 fields
  * `RateLimit: "counter";r=0;t=23` and `RateLimit-Policy: "counter";q=10;w=60`. `t` equals
  * `Retry-After`, so Retry-After never points earlier than `t`. The facts come from the denial's

@@ -357,7 +357,7 @@ test("increment_from that is missing, not a number or negative denies with inval
   expect(denial(p, call("charge", { amount: -1 })).code).toBe("invalid_arguments");
 });
 
-test("limitDenial reads like DESIGN §3 and carries the limit facts", () => {
+test("limitDenial reads like the README's denial and carries the limit facts", () => {
   const c = call("stop_salesbot");
   const limit = planned(seed, c).limits[0]!;
   const windowStartMs = Date.UTC(2026, 0, 1, 10, 0, 0);

@@ -95,7 +95,7 @@ for (const file of readdirSync(VALID_DIR).filter((f) => f.endsWith(".json"))) {
   });
 }
 
-test("the seed rule of DESIGN §1 is a fixture, verbatim", () => {
+test("the seed rule of the README is a fixture, verbatim", () => {
   const text = readFileSync(`${VALID_DIR}/seed.json`, "utf8");
   expect(JSON.parse(text)).toEqual({
     version: "1",

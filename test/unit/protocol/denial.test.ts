@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import type { Deny } from "../../../src/policy/decision.js";
-import { denialError, denialResult } from "../../../src/protocol/denial.js";
+import { denialResult } from "../../../src/protocol/denial.js";
 
 const rateLimited: Deny = {
   decision: "deny",
@@ -11,7 +11,7 @@ const rateLimited: Deny = {
   limit: { counter: "stop_salesbot_rate", scope: "grant", window: "minute", windowMs: 60_000, max: 10, remaining: 0, retryAfterMs: 23_000, resetAt: "2026-01-01T00:01:00.000Z" },
 };
 
-test("a rate-limit denial is exactly the DESIGN §3 tool result", () => {
+test("a rate-limit denial is exactly the README's denial tool result", () => {
   expect(JSON.stringify(denialResult(rateLimited, "dec_0123456789abcdef", "2025"))).toBe(
     JSON.stringify({
       content: [{ type: "text", text: "[POLICY DENIED] Rate limit exceeded: stop_salesbot_rate allows 10 calls per minute per grant. Retry in 23 s." }],
@@ -53,11 +53,4 @@ test("an approval denial starts with the approval prefix and names the approval 
   const result = denialResult(approval, "dec_3", "2025");
   expect((result.content as Array<{ text: string }>)[0]!.text).toBe("[APPROVAL REQUIRED] approval apr_1 pending");
   expect((result._meta as Record<string, Record<string, unknown>>)["toolgate/decision"]!.approvalId).toBe("apr_1");
-});
-
-test("a non-tool denial is a JSON-RPC error with an application code outside the reserved band", () => {
-  const error = denialError(4, rateLimited, "dec_4");
-  expect(error.error.code).toBeGreaterThan(-32000);
-  expect(error.error.code < -32768 || error.error.code > -32000).toBe(true);
-  expect((error.error.data as Record<string, unknown>)["toolgate/decision"]).toMatchObject({ code: "rate_limited", decisionId: "dec_4" });
 });
