@@ -2,7 +2,7 @@
  * The simulated upstream of every bench path: an SDK 1.x `McpServer` with one tool,
  * `stop_salesbot {bot_id: number}`, answering `stopped <bot_id>` at once with no I/O, so that the
  * cost of whatever sits in front of it is not hidden behind a slow tool. Served over stdio, or over
- * Streamable HTTP the way perf-baseline's b1 did: stateful, one server and transport per session
+ * Streamable HTTP as the SDK's own examples do: stateful, one server and transport per session
  * keyed by `Mcp-Session-Id`, SSE-framed POST answers (the SDK default), no event store.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
