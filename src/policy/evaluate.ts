@@ -7,7 +7,7 @@
 import { describeCondition, resolvePath, testCondition } from "./conditions.js";
 import { RULE_DEFAULT_DENY, RULE_HIDDEN, RULE_INPUT_SCHEMA, RULE_NO_POLICY, RULE_STORE, type Allow, type Deny, type DenyCode, type LimitFacts, type LimitScope } from "./decision.js";
 import type { CompiledCondition, CompiledLimit, CompiledPolicy, CompiledRuleEntry, CompiledTool } from "./load-policy.js";
-import { describeWindow } from "./windows.js";
+import { describeWindow, type CounterLevel, type CounterRequest } from "./windows.js";
 
 export interface CallInput {
   readonly tool: string;
@@ -20,25 +20,6 @@ export interface CallInput {
   readonly argumentIssues?: readonly string[];
   /** A matching approval exists; when the tool needs approval and this is not true → `approval_required`. */
   readonly approved?: boolean;
-}
-
-/** What one call asks of one counter, and what a store reports back (the store contract is `stores/counter-store.ts`). */
-export interface CounterRequest {
-  /** Scope key × counter name, e.g. `grant:alice|stop_salesbot_rate`; the store adds the window index. */
-  readonly key: string;
-  readonly windowMs: number;
-  readonly max: number;
-  /** How much this call consumes (1, or the value of `increment_from`). */
-  readonly amount: number;
-}
-
-export interface CounterLevel {
-  /** Units consumed in the current window after this reservation (or, when denied, before it). */
-  readonly used: number;
-  readonly windowStartMs: number;
-  readonly windowEndMs: number;
-  /** The store's notion of now when it decided (Redis `TIME` for the Redis store). */
-  readonly nowMs: number;
 }
 
 export interface PlannedLimit {

@@ -39,3 +39,22 @@ export function describeWindow(window: string | number): string {
   if (typeof window === "string") return window;
   return window === 1 ? "second" : `${window} seconds`;
 }
+
+/** What one call asks of one counter (the store contract is `stores/counter-store.ts`). */
+export interface CounterRequest {
+  /** Scope key × counter name, e.g. `grant:alice|stop_salesbot_rate`; the store adds the window index. */
+  readonly key: string;
+  readonly windowMs: number;
+  readonly max: number;
+  /** How much this call consumes (1, or the value of `increment_from`). */
+  readonly amount: number;
+}
+
+export interface CounterLevel {
+  /** Units consumed in the current window after this reservation (or, when denied, before it). */
+  readonly used: number;
+  readonly windowStartMs: number;
+  readonly windowEndMs: number;
+  /** The store's notion of now when it decided (Redis `TIME` for the Redis store). */
+  readonly nowMs: number;
+}

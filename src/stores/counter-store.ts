@@ -4,10 +4,10 @@
  * Every backend (memory, Redis) passes the same contract suite (`test/contract/counter-store.case.ts`).
  */
 
-import type { CounterLevel, CounterRequest } from "../policy/evaluate.js";
+import type { CounterLevel, CounterRequest } from "../policy/windows.js";
 
-// The request and level shapes belong to the policy (it plans reservations and reads levels);
-// stores depend on policy, never the reverse.
+// The request and level shapes live with the window arithmetic (the policy plans reservations and
+// reads levels); stores depend on policy, never the reverse.
 export type { CounterLevel, CounterRequest };
 
 export interface ReservationEntry {
