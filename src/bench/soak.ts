@@ -9,6 +9,7 @@
 import { monotonicNs } from "../core/clock.js";
 import { VirtualClock } from "../core/virtual-clock.js";
 import { createGateway } from "../gateway/gateway.js";
+import { SharedPolicy } from "../gateway/policy-source.js";
 import type { JsonObject, JsonRpcMessage, JsonRpcRequest } from "../protocol/messages.js";
 import { MemoryCounterStore } from "../stores/memory-counter-store.js";
 import { InMemoryTransport } from "../transports/in-memory.js";
@@ -94,7 +95,7 @@ export async function runSoak(plan: SoakPlan): Promise<SoakReport> {
   const [gatewayUp, upstreamSide] = InMemoryTransport.createLinkedPair();
   serveTrivialUpstream(upstreamSide);
   await upstreamSide.start();
-  const gateway = createGateway({ policy: compileOrThrow(SOAK_POLICY), grantId: "soak", clock, store, upstream: gatewayUp, downstream: gatewayDown });
+  const gateway = createGateway({ policies: new SharedPolicy(compileOrThrow(SOAK_POLICY)), grantId: "soak", clock, store, upstream: gatewayUp, downstream: gatewayDown });
   await gateway.start();
 
   const waiting = new Map<number, (message: JsonRpcMessage) => void>();

@@ -13,6 +13,7 @@
  */
 import type { Clock } from "../core/clock.js";
 import type { CompiledPolicy } from "../policy/load-policy.js";
+import type { PolicySource } from "./policy-source.js";
 import type { CounterStore } from "../stores/counter-store.js";
 import { eraMeta, eraOfRevision, requestEra, type Era } from "../protocol/eras.js";
 import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
@@ -34,7 +35,8 @@ export const MAX_WAIT_TIMEOUTS = 10;
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 export interface GatewayOptions {
-  readonly policy: CompiledPolicy | undefined;
+  /** Read on every decision, so a reload needs no call into the gateway (`policy-source.ts`). */
+  readonly policies: PolicySource;
   readonly grantId?: string;
   /** Scope key for `scope: "session"`; default: a fresh id for this downstream connection. */
   readonly sessionKey?: string;
@@ -65,8 +67,6 @@ export interface GatewayClosed {
 
 export interface Gateway {
   start(): Promise<void>;
-  /** Replaces the policy (hot reload); counters live in the store and are kept. */
-  setPolicy(policy: CompiledPolicy): void;
   close(): Promise<void>;
   readonly closed: Promise<GatewayClosed>;
 }
@@ -84,7 +84,6 @@ export function createGateway(options: GatewayOptions): Gateway {
 class GatewayConnection implements Gateway {
   readonly closed: Promise<GatewayClosed>;
   private resolveClosed!: (value: GatewayClosed) => void;
-  private policy: CompiledPolicy | undefined;
   private readonly correlation = new Correlation<Forwarded>();
   private readonly tools = new UpstreamTools();
   private readonly governor: ToolCallGovernor;
@@ -100,7 +99,6 @@ class GatewayConnection implements Gateway {
   private finished = false;
 
   constructor(private readonly options: GatewayOptions) {
-    this.policy = options.policy;
     this.timeoutMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
     this.log = options.logger ?? (() => {});
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -137,12 +135,12 @@ class GatewayConnection implements Gateway {
     await downstream.start();
   }
 
-  setPolicy(policy: CompiledPolicy): void {
-    this.policy = policy;
-  }
-
   async close(): Promise<void> {
     await this.shutdown("closed by the host", 0);
+  }
+
+  private get policy(): CompiledPolicy | undefined {
+    return this.options.policies.get(this.options.grantId);
   }
 
   // ── downstream → upstream ───────────────────────────────────────────────────────────────────

@@ -126,7 +126,7 @@ export function reloadOnSighup(watcher: { reload(): Promise<unknown> }, onError:
 }
 
 /** One policy file and the grants that use it (with the version they use now). */
-export interface PolicySource {
+export interface WatchedPolicyFile {
   readonly file: string;
   readonly grantIds: readonly string[];
   readonly version: string;
@@ -145,7 +145,7 @@ export interface PolicySetWatcher {
  * latter with every issue and its JSON path) and watch failures.
  */
 export function watchPolicyFiles(
-  sources: readonly PolicySource[],
+  sources: readonly WatchedPolicyFile[],
   options: { readonly apply: (grantIds: readonly string[], policy: CompiledPolicy) => void; readonly log: (line: object) => void; readonly clock?: Clock; readonly debounceMs?: number },
 ): PolicySetWatcher {
   const watchers = sources.map((source) =>

@@ -6,12 +6,13 @@ import type { Clock } from "../core/clock.js";
 import { createGateway } from "../gateway/gateway.js";
 import type { ApprovalGate } from "../gateway/approvals/approval-gate.js";
 import type { AuditRecord } from "../gateway/audit-log.js";
-import type { CompiledPolicy } from "../policy/load-policy.js";
+import type { PolicySource } from "../gateway/policy-source.js";
 import type { Transport } from "../protocol/transport.js";
 import type { CounterStore } from "../stores/counter-store.js";
 
 export interface GatewayFactoryInput {
-  readonly policy: CompiledPolicy;
+  /** The scenario's policy, read on every decision (a reload event replaces it in place). */
+  readonly policies: PolicySource;
   readonly grantId?: string;
   readonly sessionKey: string;
   readonly clock: Clock;
@@ -30,7 +31,6 @@ export interface GatewayFactoryInput {
 
 export interface GatewayUnderTest {
   start(): Promise<void>;
-  setPolicy(policy: CompiledPolicy): void;
   close(): Promise<void>;
 }
 

@@ -10,6 +10,7 @@ import { formatIssues } from "../core/errors.js";
 import { ApprovalGate } from "../gateway/approvals/approval-gate.js";
 import type { ApprovalAuditRecord } from "../gateway/approvals/approval-audit.js";
 import { argumentFacts, type AuditRecord } from "../gateway/audit-log.js";
+import { SharedPolicy } from "../gateway/policy-source.js";
 import { createFakeKommo, type FakeKommo } from "../kommo/rest-api/fake-kommo.js";
 import { createKommoMcpServer } from "../kommo/mcp-server.js";
 import { loadCrmSeedFile, loadDefaultSeed, parseCrmSeed, type CrmSeed } from "../kommo/crm/seed.js";
@@ -171,7 +172,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunScenarioOp
   const gateways: GatewayUnderTest[] = [];
   const clients: Client[] = [];
   const callFns = new Map<string, CallFn>();
-  let policy = loaded.compiledPolicy;
+  const policy = new SharedPolicy(loaded.compiledPolicy);
   let runError: string | undefined;
 
   try {
@@ -180,7 +181,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunScenarioOp
       const [gatewayUp, serverSide] = createLinkedPair();
       await kommo.connect(counted(serverSide, bump) as never);
       const gateway = factory({
-        policy,
+        policies: policy,
         ...(agent.grant !== undefined ? { grantId: agent.grant } : {}),
         sessionKey: agent.session ?? agent.name,
         clock,
@@ -373,8 +374,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunScenarioOp
         const expect = (event as { expect: "applied" | { rejected: { includes?: string } } }).expect;
         const label = `reload at ${event.at} ms`;
         if (parsed.ok) {
-          policy = parsed.value;
-          for (const g of gateways) g.setPolicy(policy);
+          policy.set(parsed.value);
           return expect === "applied" ? [] : [`${label}: expected the policy to be rejected, got it applied`];
         }
         const text = formatIssues(input.file ?? "(inline policy)", parsed.issues);

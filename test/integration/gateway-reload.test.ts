@@ -35,7 +35,7 @@ test("replacing the policy while 100 calls are in flight drops none, counts each
   let hold = true;
   const f = await createFixture({ policy: policy(150), answer: (r) => (r.method === "tools/call" && hold ? "hold" : undefined) });
   const invalid: InvalidPolicy[] = [];
-  const watcher = watchPolicyFile(file, { clock: f.clock, currentVersion: policyOf(policy(150)).version, onPolicy: (p) => f.gateway.setPolicy(p), onInvalid: (i) => invalid.push(i) });
+  const watcher = watchPolicyFile(file, { clock: f.clock, currentVersion: policyOf(policy(150)).version, onPolicy: (p) => f.policies.set(p), onInvalid: (i) => invalid.push(i) });
   closers.push(() => watcher.close());
   await f.call("list", "tools/list");
 
@@ -87,7 +87,7 @@ test("calls being decided when the policy changes finish on the policy they star
   await f.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: stop });
   const list = f.toUpstream.find((m): m is JsonRpcRequest => "method" in m && m.method === "tools/list")!;
   expect(list).toBeDefined();
-  f.gateway.setPolicy(policyOf({ version: "1", default: "deny", tools: {} }));
+  f.policies.set(policyOf({ version: "1", default: "deny", tools: {} }));
   holdList = false;
   await f.server.send({ jsonrpc: "2.0", id: list.id, result: { tools: TOOLS } } as JsonRpcResponse);
   await settle();

@@ -17,6 +17,7 @@ import type { JsonRpcMessage, JsonRpcRequest } from "../../src/protocol/messages
 import { FrameError } from "../../src/protocol/transport.js";
 import { MemoryCounterStore } from "../../src/stores/memory-counter-store.js";
 import { createLinkedPair } from "../../src/transports/in-memory.js";
+import { SharedPolicy } from "../../src/gateway/policy-source.js";
 
 const TOOLS = [
   { name: "echo", inputSchema: { type: "object", properties: { text: { type: "string" } }, required: ["text"] } },
@@ -89,7 +90,7 @@ test.prop([fc.array(step, { minLength: 10, maxLength: 50 }), fc.array(upstreamMo
       if (mode === "rpc-error") void server.send({ jsonrpc: "2.0", id: request.id, error: { code: -32000, message: "no" } });
     };
     const gateway = createGateway({
-      policy: POLICY,
+      policies: new SharedPolicy(POLICY),
       grantId: "g",
       clock,
       store: new MemoryCounterStore({ clock }),

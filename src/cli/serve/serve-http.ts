@@ -9,8 +9,8 @@ import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
 import { UpstreamPool } from "../../gateway/http/upstream-pool.js";
 import type { Logger } from "../../gateway/logger.js";
 import { Metrics } from "../../gateway/metrics.js";
-import { reloadOnSighup, watchPolicyFiles, type PolicySource } from "../../gateway/reload.js";
-import type { CompiledPolicy } from "../../policy/load-policy.js";
+import { PolicyTable } from "../../gateway/policy-source.js";
+import { reloadOnSighup, watchPolicyFiles, type WatchedPolicyFile } from "../../gateway/reload.js";
 import type { ChildProcessTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
@@ -19,8 +19,8 @@ import { messageOf } from "../../core/errors.js";
 
 export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
   // Grants: token digest → grant id and policy; without --grants one grant for every request.
-  const policies = new Map<string, CompiledPolicy>();
-  const sources: PolicySource[] = [];
+  const policies = new PolicyTable();
+  const sources: WatchedPolicyFile[] = [];
   let authenticate: (authorization: string | undefined) => AuthOutcome;
   if (config.grantsFile !== undefined) {
     let text: string;
@@ -86,7 +86,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     drainTimeoutMs: config.drainTimeoutMs,
     openGateway: ({ grantId, sessionKey, downstream }) =>
       createGateway({
-        policy: policies.get(grantId),
+        policies,
         grantId,
         sessionKey,
         clock,
@@ -113,13 +113,12 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   const watcher = watchPolicyFiles(sources, {
     apply: (grantIds, next) => {
       for (const id of grantIds) policies.set(id, next);
-      for (const { grantId, gateway } of front.gateways()) if (grantIds.includes(grantId)) gateway.setPolicy(next);
     },
     log: logger.line,
     clock,
   });
   const stopSighup = reloadOnSighup(watcher);
-  logger.info(`listening on ${front.url}`, { event: "listening", url: front.url, grants: [...policies.keys()].length, upstream: upstreamLabel(config) });
+  logger.info(`listening on ${front.url}`, { event: "listening", url: front.url, grants: policies.grants().length, upstream: upstreamLabel(config) });
 
   const signal = await new Promise<string>((resolveSignal) => {
     const on = (name: string) => (): void => {

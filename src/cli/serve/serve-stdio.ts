@@ -2,6 +2,7 @@
 import type { Clock } from "../../core/clock.js";
 import { createGateway } from "../../gateway/gateway.js";
 import type { Logger } from "../../gateway/logger.js";
+import { SharedPolicy } from "../../gateway/policy-source.js";
 import { reloadOnSighup, watchPolicyFiles } from "../../gateway/reload.js";
 import { ChildProcessTransport, StdioTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
@@ -20,8 +21,9 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
   const store = approvals.counters;
   const upstream = openUpstream(config, io);
   const downstream = new StdioTransport({ readable: io.stdin, writable: io.stdout, maxMessageBytes: config.maxMessageBytes, endWritableOnClose: false });
+  const policies = new SharedPolicy(policy);
   const gateway = createGateway({
-    policy,
+    policies,
     grantId: config.grantId,
     clock,
     store,
@@ -35,7 +37,7 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
     shadow: config.shadow,
     approvals: approvals.gate,
   });
-  const watcher = watchPolicyFiles([{ file: config.policyFile!, grantIds: [config.grantId], version: policy.version }], { apply: (_grants, next) => gateway.setPolicy(next), log: logger.line, clock });
+  const watcher = watchPolicyFiles([{ file: config.policyFile!, grantIds: [config.grantId], version: policy.version }], { apply: (_grants, next) => policies.set(next), log: logger.line, clock });
   const stopSighup = reloadOnSighup(watcher);
 
   const stopOnSignal = (): void => void gateway.close();

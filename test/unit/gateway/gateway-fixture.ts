@@ -10,6 +10,7 @@ import type { JsonObject, JsonRpcMessage, JsonRpcRequest } from "../../../src/pr
 import type { CounterStore } from "../../../src/stores/counter-store.js";
 import { MemoryCounterStore } from "../../../src/stores/memory-counter-store.js";
 import { createLinkedPair, type InMemoryTransport } from "../../../src/transports/in-memory.js";
+import { SharedPolicy } from "../../../src/gateway/policy-source.js";
 
 export const TOOLS = [
   { name: "echo", inputSchema: { type: "object", properties: { text: { type: "string" } }, required: ["text"] } },
@@ -41,6 +42,8 @@ export type UpstreamAnswer = { result: JsonObject } | { error: { code: number; m
 export interface Fixture {
   readonly clock: VirtualClock;
   readonly gateway: Gateway;
+  /** The policy the gateway reads on every decision; `set` is a hot reload. */
+  readonly policies: SharedPolicy;
   readonly store: CounterStore;
   readonly audit: AuditRecord[];
   readonly logs: object[];
@@ -86,8 +89,9 @@ export async function createFixture(
     void server.send({ jsonrpc: "2.0", id: request.id, ...answer } as JsonRpcMessage);
   };
   const store = options.store ?? new MemoryCounterStore({ clock });
+  const policies = new SharedPolicy(options.policy === undefined ? policyOf(POLICY) : options.policy === null ? undefined : policyOf(options.policy));
   const gateway = createGateway({
-    policy: options.policy === undefined ? policyOf(POLICY) : options.policy === null ? undefined : policyOf(options.policy),
+    policies,
     grantId: "grantId" in options ? options.grantId : "alice",
     sessionKey: options.sessionKey ?? "conn_test",
     clock,
@@ -107,6 +111,7 @@ export async function createFixture(
   return {
     clock,
     gateway,
+    policies,
     store,
     audit,
     logs,

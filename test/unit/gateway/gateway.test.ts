@@ -310,7 +310,7 @@ test("a new policy takes effect at once and the counters are kept", async () => 
   const f = await createFixture();
   await f.call(1, "tools/call", stop);
   await f.call(2, "tools/call", stop);
-  f.gateway.setPolicy(policyOf({ ...POLICY, tools: { ...POLICY.tools, stop_salesbot: { limits: [{ counter: "stop_salesbot_rate", window: "minute", max: 3 }] } } }));
+  f.policies.set(policyOf({ ...POLICY, tools: { ...POLICY.tools, stop_salesbot: { limits: [{ counter: "stop_salesbot_rate", window: "minute", max: 3 }] } } }));
   expect(decisionOf(await f.call(3, "tools/call", stop))).toBeUndefined();
   expect(decisionOf(await f.call(4, "tools/call", stop))).toMatchObject({ code: "rate_limited", max: 3 });
 });

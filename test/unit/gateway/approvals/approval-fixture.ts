@@ -14,6 +14,7 @@ import { MemoryApprovalStore } from "../../../../src/stores/memory-approval-stor
 import { MemoryCounterStore } from "../../../../src/stores/memory-counter-store.js";
 import { createLinkedPair } from "../../../../src/transports/in-memory.js";
 import { policyOf, TOOLS, type UpstreamAnswer } from "../gateway-fixture.js";
+import { SharedPolicy } from "../../../../src/gateway/policy-source.js";
 
 export const APPROVAL_POLICY = {
   version: "1",
@@ -41,6 +42,8 @@ export interface Connection {
 export interface ApprovalFixture {
   readonly clock: VirtualClock;
   readonly gate: ApprovalGate;
+  /** The policy every connection reads on each decision; `set` is a hot reload. */
+  readonly policies: SharedPolicy;
   readonly approvalStore: ApprovalStore;
   readonly counters: CounterStore;
   readonly audit: Array<AuditRecord | ApprovalAuditRecord>;
@@ -68,10 +71,11 @@ export async function createApprovalFixture(
     ...(options.pollMs ? { pollMs: options.pollMs } : {}),
   });
   const counters = new MemoryCounterStore({ clock });
-  const policy = policyOf(options.policy ?? APPROVAL_POLICY);
+  const policies = new SharedPolicy(policyOf(options.policy ?? APPROVAL_POLICY));
   return {
     clock,
     gate,
+    policies,
     approvalStore,
     counters,
     audit,
@@ -96,7 +100,7 @@ export async function createApprovalFixture(
         void server.send({ jsonrpc: "2.0", id: request.id, ...reply } as JsonRpcMessage);
       };
       const gateway = createGateway({
-        policy,
+        policies,
         grantId,
         sessionKey: `conn_${grantId}`,
         clock,

@@ -142,7 +142,7 @@ test("a reloaded policy with another version needs a new approval", async () => 
   const alice = await f.connect("alice");
   const id = decisionOf(await alice.call(1, stop))!.approvalId as string;
   await f.gate.decide(id, "approved");
-  alice.gateway.setPolicy(policyOf({ ...APPROVAL_POLICY, tools: { ...APPROVAL_POLICY.tools, echo: { description: "changed" } } }));
+  f.policies.set(policyOf({ ...APPROVAL_POLICY, tools: { ...APPROVAL_POLICY.tools, echo: { description: "changed" } } }));
   const after = decisionOf(await alice.call(2, stop))!;
   expect(after).toMatchObject({ code: "approval_required" });
   expect(after.approvalId).not.toBe(id);

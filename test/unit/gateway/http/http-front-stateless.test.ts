@@ -12,6 +12,7 @@ import type { JsonRpcMessage, JsonRpcRequest } from "../../../../src/protocol/me
 import { MemoryCounterStore } from "../../../../src/stores/memory-counter-store.js";
 import { createLinkedPair } from "../../../../src/transports/in-memory.js";
 import { policyOf } from "../gateway-fixture.js";
+import { SharedPolicy } from "../../../../src/gateway/policy-source.js";
 
 const META = { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": { name: "t", version: "1" }, "io.modelcontextprotocol/clientCapabilities": {} };
 const fronts: HttpFront[] = [];
@@ -45,7 +46,7 @@ async function startFront(answer: (connection: number, request: JsonRpcRequest) 
         if (reply) void server.send(reply);
       };
       void server.start();
-      return createGateway({ policy, grantId, sessionKey, clock, store, upstream: up, downstream, upstreamTimeoutMs: 5_000 });
+      return createGateway({ policies: new SharedPolicy(policy), grantId, sessionKey, clock, store, upstream: up, downstream, upstreamTimeoutMs: 5_000 });
     },
   });
   fronts.push(front);
