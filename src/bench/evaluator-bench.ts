@@ -1,12 +1,12 @@
 /**
- * The policy evaluator alone: ns per decision (`precheck` then `allowDecision`, or `limitDenial`
- * for a call the counters refuse), for the seed policy and for a generated 1,000-tool policy in
+ * The policy evaluator alone: ns per decision (`planCall`, then `concludeCall` up to the counters
+ * and again with their answer, allowed or refused), for the seed policy and for a generated 1,000-tool policy in
  * which every tool has `deny_if` and `require` conditions (eq, neq, in, gt, gte, lt, regex over
  * nested paths) and two limits, plus an `all_tools` limit and 50 hidden tools. The calls are
  * built so that every condition is evaluated and the call is allowed (the slowest path).
  */
 import { monotonicNs } from "../core/clock.js";
-import { allowDecision, limitDenial, precheck, type CallInput } from "../policy/evaluate.js";
+import { concludeCall, planCall, type CallFacts, type CallInput } from "../policy/evaluate.js";
 import { compilePolicy, type CompiledPolicy } from "../policy/load-policy.js";
 import { median } from "./stats.js";
 
@@ -83,17 +83,22 @@ function seedCalls(): CallInput[] {
   return Array.from({ length: 1_024 }, (_, i) => ({ tool: "stop_salesbot", args: { bot_id: i }, grantId: "bench", sessionKey: "session-1" }));
 }
 
+const NO_ISSUES: CallFacts = { argumentIssues: [] };
+
 /** Decides `iterations` calls; returns ns per decision. `sink` keeps the work observable. */
 function timeDecisions(policy: CompiledPolicy, calls: readonly CallInput[], decision: "allow" | "rate_limited", iterations: number, sink: { n: number }): number {
   const level = { used: 10, windowStartMs: 1_767_225_600_000, windowEndMs: 1_767_225_660_000, nowMs: 1_767_225_637_000 };
   const mask = calls.length - 1;
+  const counters: CallFacts["counters"] = decision === "allow" ? { enforced: { kind: "reserved" }, shadow: { kind: "skipped" } } : { enforced: { kind: "refused", index: 0, level }, shadow: { kind: "skipped" } };
   const t0 = monotonicNs();
   for (let i = 0; i < iterations; i++) {
     const call = calls[i & mask]!;
-    const pre = precheck(policy, call);
-    if (pre.kind !== "reserve") throw new Error(`bench call was denied before the counters: ${pre.decision.message}`);
-    const out = decision === "allow" ? allowDecision(call, pre.limits) : limitDenial(call, pre.limits[0]!, level);
-    sink.n += out.decision === "allow" ? out.rules.length : 1;
+    const plan = planCall(policy, call);
+    const next = concludeCall(plan, NO_ISSUES);
+    if (next.kind !== "reserve") throw new Error(`bench call did not reach the counters: ${JSON.stringify(next)}`);
+    const out = concludeCall(plan, { argumentIssues: [], counters });
+    if (out.kind !== "decided") throw new Error("bench call was not decided with its counters");
+    sink.n += out.decision.decision === "allow" ? out.decision.rules.length : 1;
   }
   return Number(monotonicNs() - t0) / iterations;
 }

@@ -5,77 +5,45 @@
  * notifications, server-to-client requests and their answers) passes through untouched, with
  * request ids mapped to gateway-owned ids on the way up and back on the way down.
  *
+ * Every request lives in one registry (`in-flight.ts`) from arrival to settlement, and every
+ * request is settled in one place (`settle`): answered, rolled back where the ending says so
+ * (`settlement.ts`), audited. The path of one call is drawn in docs/architecture.md.
+ *
  * Faults: a malformed downstream frame gets its JSON-RPC error and the gateway keeps serving; a
  * request the upstream does not answer within `upstreamTimeoutMs` gets an error; when the upstream
  * goes away every pending request is answered with an error and the gateway closes with exit
  * code 1 (it does not restart the upstream: a restarted server has lost its sessions and state,
  * and the process supervisor that started the agent knows better how to recover).
  */
-import type { Clock } from "../core/clock.js";
+import { monotonicNs } from "../core/clock.js";
+import { assertNever, messageOf } from "../core/errors.js";
 import type { CompiledPolicy } from "../policy/load-policy.js";
-import type { PolicySource } from "./policy-source.js";
-import type { CounterStore } from "../stores/counter-store.js";
+import { denialResult } from "../protocol/denial.js";
 import { eraMeta, eraOfRevision, requestEra, type Era } from "../protocol/eras.js";
 import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
 import { FrameError, type Transport } from "../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR, invalidRequest, messageTooLarge, parseError, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
-import type { ApprovalGate } from "./approvals/approval-gate.js";
-import type { AuditRecord } from "./audit-log.js";
 import { EraBridge } from "./bridge/era-bridge.js";
-import { Correlation, type PendingUpstream } from "./correlation.js";
+import { callAuditRecord } from "./call-audit.js";
 import { newConnectionKey } from "./decision-id.js";
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, MAX_WAIT_TIMEOUTS, type Gateway, type GatewayClosed, type GatewayOptions } from "./gateway-options.js";
+import { InFlightRequests, type InFlight } from "./in-flight.js";
+import { auditOutcome, givesBack, type Ending } from "./settlement.js";
 import { filterToolList } from "./tool-list.js";
-import { ToolCallGovernor, type ForwardedCall } from "./tool-call.js";
+import { ToolCallGovernor, type GovernedCall, type Verdict } from "./tool-call.js";
 import { UpstreamTools } from "./upstream-tools.js";
-import { messageOf } from "../core/errors.js";
 
-export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
-/** Progress notifications extend a request's wait, but never past this many upstream timeouts. */
-export const MAX_WAIT_TIMEOUTS = 10;
-export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+export * from "./gateway-options.js";
 
-export interface GatewayOptions {
-  /** Read on every decision, so a reload needs no call into the gateway (`policy-source.ts`). */
-  readonly policies: PolicySource;
-  readonly grantId?: string;
-  /** Scope key for `scope: "session"`; default: a fresh id for this downstream connection. */
-  readonly sessionKey?: string;
-  readonly clock: Clock;
-  readonly store: CounterStore;
-  readonly upstream: Transport;
-  readonly downstream: Transport;
-  readonly audit?: (record: AuditRecord) => void;
-  /** How long a forwarded request may wait for its answer, on `clock` (default 60000). */
-  readonly upstreamTimeoutMs?: number;
-  /** Reported in the "message too large" error; the transport enforces it (default 4 MiB). */
-  readonly maxMessageBytes?: number;
-  readonly logger?: (line: object) => void;
-  /** When the counter store throws: deny (`closed`, the default) or allow and log (`open`). */
-  readonly storeFailMode?: "closed" | "open";
-  /** Decide and audit, but forward every call and leave `tools/list` unfiltered. */
-  readonly shadow?: boolean;
-  /** Pending approvals (step 7), shared by every connection of the process; see `approvals/approval-gate.ts`. */
-  readonly approvals?: ApprovalGate;
-  /** Translate between MCP eras when the agent's differs from the upstream's (default true; `bridge/era-bridge.ts`). */
-  readonly bridgeEras?: boolean;
-}
-
-export interface GatewayClosed {
-  readonly reason: string;
-  readonly exitCode: number;
-}
-
-export interface Gateway {
-  start(): Promise<void>;
-  close(): Promise<void>;
-  readonly closed: Promise<GatewayClosed>;
-}
-
-type Forwarded =
+/** What a request in flight is, for its settlement. */
+type Request =
   | { readonly kind: "plain" }
   | { readonly kind: "list"; readonly fullListing: boolean }
-  | { readonly kind: "call"; readonly call: ForwardedCall }
-  | { readonly kind: "internal"; readonly resolve: (response: JsonRpcResponse) => void };
+  | { readonly kind: "call"; readonly call: GovernedCall }
+  /** The gateway's own request (a `tools/list` page for the argument schemas). */
+  | { readonly kind: "own"; readonly resolve: (response: JsonRpcResponse) => void };
+
+type Entry = InFlight<Request>;
 
 export function createGateway(options: GatewayOptions): Gateway {
   return new GatewayConnection(options);
@@ -84,14 +52,12 @@ export function createGateway(options: GatewayOptions): Gateway {
 class GatewayConnection implements Gateway {
   readonly closed: Promise<GatewayClosed>;
   private resolveClosed!: (value: GatewayClosed) => void;
-  private readonly correlation = new Correlation<Forwarded>();
+  private readonly inFlight: InFlightRequests<Request>;
   private readonly tools = new UpstreamTools();
   private readonly governor: ToolCallGovernor;
   /** The upstream as the gateway sees it: the era bridge around `options.upstream` (or that itself). */
   private readonly upstream: Transport;
   private readonly timeoutMs: number;
-  /** When each forwarded request must be answered by, progress or not (MCP: enforce a maximum). */
-  private readonly deadlines = new WeakMap<PendingUpstream<Forwarded>, number>();
   private readonly log: (line: object) => void;
   private connectionEra: Era = "2025";
   private upstreamGone = false;
@@ -103,6 +69,7 @@ class GatewayConnection implements Gateway {
     this.log = options.logger ?? (() => {});
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.upstream = options.bridgeEras === false ? options.upstream : new EraBridge({ upstream: options.upstream, clock: options.clock, probeTimeoutMs: this.timeoutMs, log: this.log });
+    this.inFlight = new InFlightRequests({ clock: options.clock, timeoutMs: this.timeoutMs, maxTimeouts: MAX_WAIT_TIMEOUTS, onTimeout: (entry) => this.timedOut(entry) });
     this.governor = new ToolCallGovernor({
       clock: options.clock,
       store: options.store,
@@ -110,13 +77,8 @@ class GatewayConnection implements Gateway {
       sessionKey: options.sessionKey ?? newConnectionKey(),
       storeFailMode: options.storeFailMode ?? "closed",
       shadow: options.shadow ?? false,
-      policy: () => this.policy,
       tools: this.tools,
-      listPage: (cursor, meta) => this.listUpstreamTools(cursor, meta),
-      answer: (id, result) => this.answer({ jsonrpc: "2.0", id, result }),
-      answerError: (response) => this.answer(response),
-      forward: (call, request) => this.forward(request, { kind: "call", call }),
-      audit: options.audit,
+      listTools: (cursor, meta) => this.listUpstreamTools(cursor, meta),
       log: this.log,
       approvals: options.approvals,
     });
@@ -153,12 +115,14 @@ class GatewayConnection implements Gateway {
       case "notification":
         return this.clientNotification(frame.message);
       case "response":
-        if (this.correlation.answerServerRequest(frame.message.id ?? null)) return this.sendUpstream(frame.message);
+        if (this.inFlight.answerServerRequest(frame.message.id ?? null)) return this.sendUpstream(frame.message);
         this.log({ level: "warn", event: "unknown_response_id", side: "downstream", id: frame.message.id, message: "dropped a response whose id answers no open server request" });
         return;
       case "invalid":
         this.log({ level: "warn", event: "invalid_frame", side: "downstream", id: frame.id, message: frame.reason });
         return this.answer(invalidRequest(frame.id, frame.reason));
+      default:
+        return assertNever(frame, "frame");
     }
   }
 
@@ -176,7 +140,7 @@ class GatewayConnection implements Gateway {
     // Only the handshakes set the connection's era; a request naming its revision speaks for itself.
     if (request.method === "initialize" || request.method === "server/discover") this.connectionEra = era;
     if (this.upstreamGone) return this.answer(upstreamFailure(request.id, "upstream_closed", "the upstream MCP server has gone away"));
-    if (this.correlation.upstreamIdOf(request.id) !== undefined || this.governor.isDeciding(request.id)) {
+    if (this.inFlight.ofCaller(request.id) !== undefined) {
       // JSON-RPC ids must be unique among requests in flight: a second one would take over the
       // first's answer and cancellation.
       this.log({ level: "warn", event: "duplicate_request_id", id: request.id, method: request.method, message: "refused a request whose id is already in flight" });
@@ -184,11 +148,11 @@ class GatewayConnection implements Gateway {
     }
     switch (request.method) {
       case "tools/call":
-        return this.governor.handle(request, era);
+        return this.governCall(request, era);
       case "tools/list":
-        return this.forward(request, { kind: "list", fullListing: !isJsonObject(request.params) || request.params.cursor === undefined });
+        return this.forward(this.inFlight.admit(request.id, request.method, { kind: "list", fullListing: !isJsonObject(request.params) || request.params.cursor === undefined })!, request);
       default:
-        return this.forward(request, { kind: "plain" });
+        return this.forward(this.inFlight.admit(request.id, request.method, PLAIN)!, request);
     }
   }
 
@@ -202,69 +166,68 @@ class GatewayConnection implements Gateway {
     if (notification.method === "notifications/cancelled" && isJsonObject(notification.params)) {
       const callerId = notification.params.requestId;
       if (typeof callerId === "string" || typeof callerId === "number") {
-        if (this.governor.cancelDeciding(callerId)) return; // never reached the upstream
-        const upstreamId = this.correlation.upstreamIdOf(callerId);
-        if (upstreamId === undefined) return; // already answered or never seen: nothing to cancel
-        const pending = this.correlation.take(upstreamId);
-        if (pending?.extra.kind === "call") this.governor.finish(pending.extra.call, "cancelled");
-        return this.sendUpstream({ ...notification, params: { ...notification.params, requestId: upstreamId } });
+        const entry = this.inFlight.ofCaller(callerId);
+        // Already answered or never seen: nothing to cancel. Still deciding: it never reached the
+        // upstream, and its decision sees it closed and gives back what it holds.
+        if (entry === undefined || !this.inFlight.close(entry) || entry.phase === "deciding") return;
+        this.settle(entry, CANCELLED);
+        return this.sendUpstream({ ...notification, params: { ...notification.params, requestId: entry.upstreamId! } });
       }
     }
     this.sendUpstream(notification);
   }
 
-  /** Sends a request upstream under a gateway-owned id, with a timeout on the clock. */
-  private forward(request: JsonRpcRequest, extra: Forwarded): void {
-    const callerId = extra.kind === "internal" ? undefined : request.id;
-    if (this.upstreamGone) {
-      const gone = this.correlation.open(callerId, request.method, undefined, extra);
-      this.correlation.take(gone.upstreamId);
-      return this.fail(gone, "upstream_closed");
+  private governCall(request: JsonRpcRequest, era: Era): void {
+    const prepared = this.governor.prepare(request, era, this.policy);
+    if ("error" in prepared) return this.answer(prepared);
+    const entry = this.inFlight.admit(request.id, request.method, { kind: "call", call: prepared })!;
+    void this.governor
+      .decide(prepared, () => entry.open)
+      .then((verdict) => this.decided(entry, prepared, verdict))
+      .catch((error: unknown) => this.log({ level: "error", event: "internal_error", side: "downstream", message: messageOf(error) }));
+  }
+
+  /** A call's verdict: forward it, or settle it here (it never left the gateway). */
+  private decided(entry: Entry, call: GovernedCall, verdict: Verdict): void {
+    call.verdict = verdict;
+    if (verdict.kind === "forward" && entry.open) {
+      call.startedNs = monotonicNs();
+      return this.forward(entry, call.request);
     }
-    const meta = isJsonObject(request.params) && isJsonObject(request.params._meta) ? request.params._meta : undefined;
-    const token = meta?.progressToken;
-    const progressToken = typeof token === "string" || typeof token === "number" ? token : undefined;
-    const pending = this.correlation.open(callerId, request.method, progressToken, extra);
-    this.deadlines.set(pending, this.options.clock.nowMs() + MAX_WAIT_TIMEOUTS * this.timeoutMs);
-    this.armTimer(pending);
-    this.upstream.send({ ...request, id: pending.upstreamId }).catch((error: unknown) => {
+    this.inFlight.close(entry);
+    void this.governor.giveBack(verdict.held, call.decisionId);
+    switch (verdict.kind) {
+      case "forward":
+      case "cancelled":
+        return; // cancelled while being decided: the agent is not waiting for an answer
+      case "refuse":
+        return this.answer(verdict.response);
+      case "deny":
+        this.answer({ jsonrpc: "2.0", id: call.request.id, result: denialResult(verdict.decision, call.decisionId, call.era) });
+        return this.options.audit?.(callAuditRecord(call, verdict, "not_forwarded", null));
+      default:
+        return assertNever(verdict, "verdict");
+    }
+  }
+
+  /** Sends an admitted request upstream under a gateway-owned id; its deadline starts now. */
+  private forward(entry: Entry, request: JsonRpcRequest): void {
+    if (this.upstreamGone) {
+      this.inFlight.close(entry);
+      return this.settle(entry, { kind: "failed", failure: "upstream_closed", sent: false });
+    }
+    const token = isJsonObject(request.params) && isJsonObject(request.params._meta) ? request.params._meta.progressToken : undefined;
+    const upstreamId = this.inFlight.forward(entry, typeof token === "string" || typeof token === "number" ? token : undefined);
+    this.upstream.send({ ...request, id: upstreamId }).catch((error: unknown) => {
       this.log({ level: "error", event: "upstream_send_failed", method: request.method, message: messageOf(error) });
-      const still = this.correlation.take(pending.upstreamId);
-      if (still) this.fail(still, "upstream_unreachable");
+      if (this.inFlight.close(entry)) this.settle(entry, { kind: "failed", failure: "upstream_unreachable", sent: false });
     });
   }
 
-  private armTimer(pending: PendingUpstream<Forwarded>): void {
-    pending.timer?.cancel();
-    const deadlineMs = this.deadlines.get(pending) ?? Number.POSITIVE_INFINITY;
-    const delayMs = Math.max(0, Math.min(this.timeoutMs, deadlineMs - this.options.clock.nowMs()));
-    pending.timer = this.options.clock.setTimer(() => {
-      const timedOut = this.correlation.take(pending.upstreamId);
-      if (!timedOut) return;
-      this.log({ level: "error", event: "upstream_timeout", method: timedOut.method, timeoutMs: this.timeoutMs, message: `the upstream did not answer \`${timedOut.method}\` within ${this.timeoutMs} ms` });
-      this.sendUpstream({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: timedOut.upstreamId, reason: "toolgate: upstream timeout" } });
-      this.fail(timedOut, "upstream_timeout");
-    }, delayMs);
-  }
-
-  /**
-   * Answers a pending request that will get no upstream answer. A call the gateway stops waiting
-   * for because it is closing (`abandoned`) reached the server and keeps its slot, as a cancelled one does.
-   */
-  private fail(pending: PendingUpstream<Forwarded>, failure: UpstreamFailure, abandoned = false): void {
-    const message =
-      failure === "upstream_timeout"
-        ? `the upstream MCP server did not answer \`${pending.method}\` within ${this.timeoutMs} ms`
-        : failure === "upstream_closed"
-          ? `the upstream MCP server went away before answering \`${pending.method}\``
-          : `the upstream MCP server could not be reached for \`${pending.method}\``;
-    const extra = pending.extra;
-    if (extra.kind === "internal") {
-      extra.resolve(upstreamFailure(pending.upstreamId, failure, message));
-      return;
-    }
-    if (extra.kind === "call") this.governor.finish(extra.call, abandoned ? "cancelled" : failure === "upstream_timeout" ? "timeout" : "upstream_closed");
-    if (pending.callerId !== undefined) this.answer(upstreamFailure(pending.callerId, failure, message));
+  private timedOut(entry: Entry): void {
+    this.log({ level: "error", event: "upstream_timeout", method: entry.method, timeoutMs: this.timeoutMs, message: `the upstream did not answer \`${entry.method}\` within ${this.timeoutMs} ms` });
+    this.sendUpstream({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: entry.upstreamId!, reason: "toolgate: upstream timeout" } });
+    this.settle(entry, { kind: "failed", failure: "upstream_timeout", sent: true });
   }
 
   /** The gateway's own `tools/list` page, with the caller's era fields for 2026-07-28. */
@@ -274,14 +237,14 @@ class GatewayConnection implements Gateway {
       if (cursor !== undefined) params.cursor = cursor;
       const era = eraMeta(meta === undefined ? undefined : { _meta: meta });
       if (era) params._meta = era;
-      const request: JsonRpcRequest = { jsonrpc: "2.0", id: 0, method: "tools/list", params };
-      this.forward(request, {
-        kind: "internal",
+      const own = this.inFlight.admit(undefined, "tools/list", {
+        kind: "own",
         resolve: (response) => {
           if (isErrorResponse(response)) reject(new Error(`tools/list failed: ${response.error.message}`));
           else resolve(response.result);
         },
-      });
+      })!;
+      this.forward(own, { jsonrpc: "2.0", id: 0, method: "tools/list", params });
     });
   }
 
@@ -290,46 +253,24 @@ class GatewayConnection implements Gateway {
   private fromUpstream(value: JsonRpcMessage): void {
     const frame = classifyFrame(value);
     switch (frame.kind) {
-      case "response":
-        return this.upstreamResponse(frame.message);
+      case "response": {
+        const entry = this.inFlight.ofUpstream(frame.message.id ?? null);
+        if (entry === undefined || !this.inFlight.close(entry)) {
+          this.log({ level: "warn", event: "unknown_response_id", side: "upstream", id: frame.message.id, message: "dropped a response whose id answers no pending request" });
+          return;
+        }
+        return this.settle(entry, { kind: "answered", response: frame.message });
+      }
       case "request":
-        this.correlation.rememberServerRequest(frame.message.id);
+        this.inFlight.rememberServerRequest(frame.message.id);
         return this.answer(frame.message);
       case "notification":
         return this.upstreamNotification(frame.message);
       case "invalid":
         this.log({ level: "warn", event: "invalid_frame", side: "upstream", id: frame.id, message: frame.reason });
         return;
-    }
-  }
-
-  private upstreamResponse(response: JsonRpcResponse): void {
-    const pending = this.correlation.settle(response);
-    if (!pending) {
-      this.log({ level: "warn", event: "unknown_response_id", side: "upstream", id: response.id, message: "dropped a response whose id answers no pending request" });
-      return;
-    }
-    const extra = pending.extra;
-    if (extra.kind === "internal") return extra.resolve(response);
-    const callerId = pending.callerId!;
-    if (isErrorResponse(response)) {
-      if (extra.kind === "call") this.governor.finish(extra.call, "rpc_error");
-      return this.answer({ ...response, id: callerId });
-    }
-    const result = response.result;
-    switch (extra.kind) {
-      case "call":
-        this.answer({ jsonrpc: "2.0", id: callerId, result });
-        return this.governor.finish(extra.call, result.isError === true ? "tool_error" : "ok");
-      case "list":
-        this.tools.remember(result, extra.fullListing);
-        return this.answer({ jsonrpc: "2.0", id: callerId, result: this.options.shadow ? result : filterToolList(result, this.policy) });
-      case "plain":
-        if (pending.method === "initialize" && typeof result.protocolVersion === "string") {
-          this.upstream.setProtocolVersion?.(result.protocolVersion);
-          this.connectionEra = eraOfRevision(result.protocolVersion);
-        }
-        return this.answer({ ...response, id: callerId });
+      default:
+        return assertNever(frame, "frame");
     }
   }
 
@@ -341,17 +282,80 @@ class GatewayConnection implements Gateway {
         break;
       case "notifications/progress": {
         const token = params?.progressToken;
-        const pending = typeof token === "string" || typeof token === "number" ? this.correlation.byProgress(token) : undefined;
-        if (pending) this.armTimer(pending); // progress proves the upstream is alive
+        if (typeof token === "string" || typeof token === "number") this.inFlight.progressed(token); // progress proves the upstream is alive
         break;
       }
       case "notifications/cancelled": {
         const id = params?.requestId;
-        if (typeof id === "string" || typeof id === "number") this.correlation.answerServerRequest(id);
+        if (typeof id === "string" || typeof id === "number") this.inFlight.answerServerRequest(id);
         break;
       }
     }
     this.answer(notification);
+  }
+
+  // ── settlement ──────────────────────────────────────────────────────────────────────────────
+
+  /** Ends a forwarded request that has left the registry: answer it, give back what it held if it did not run, audit it. */
+  private settle(entry: Entry, ending: Ending): void {
+    const request = entry.extra;
+    if (request.kind === "call") {
+      const { call } = request;
+      const verdict = call.verdict;
+      if (verdict?.kind === "forward") {
+        if (givesBack(ending)) void this.governor.giveBack(verdict.held, call.decisionId);
+        const latencyMs = Math.round(Number(monotonicNs() - call.startedNs) / 1_000) / 1_000;
+        this.options.audit?.(callAuditRecord(call, verdict, auditOutcome(ending), latencyMs));
+      }
+    }
+    switch (ending.kind) {
+      case "answered":
+        return this.answered(entry, ending.response);
+      case "failed":
+        return this.failed(entry, ending.failure);
+      case "abandoned":
+        return this.failed(entry, "upstream_closed");
+      case "cancelled":
+        return; // the agent is not waiting for an answer
+      default:
+        return assertNever(ending, "ending");
+    }
+  }
+
+  private answered(entry: Entry, response: JsonRpcResponse): void {
+    const request = entry.extra;
+    if (request.kind === "own") return request.resolve(response);
+    const callerId = entry.callerId!;
+    if (isErrorResponse(response)) return this.answer({ ...response, id: callerId });
+    const result = response.result;
+    switch (request.kind) {
+      case "call":
+        return this.answer({ jsonrpc: "2.0", id: callerId, result });
+      case "list":
+        this.tools.remember(result, request.fullListing);
+        return this.answer({ jsonrpc: "2.0", id: callerId, result: this.options.shadow ? result : filterToolList(result, this.policy) });
+      case "plain":
+        if (entry.method === "initialize" && typeof result.protocolVersion === "string") {
+          this.upstream.setProtocolVersion?.(result.protocolVersion);
+          this.connectionEra = eraOfRevision(result.protocolVersion);
+        }
+        return this.answer({ ...response, id: callerId });
+      default:
+        return assertNever(request, "request");
+    }
+  }
+
+  /** Answers a request that will get no upstream answer. */
+  private failed(entry: Entry, failure: UpstreamFailure): void {
+    const message =
+      failure === "upstream_timeout"
+        ? `the upstream MCP server did not answer \`${entry.method}\` within ${this.timeoutMs} ms`
+        : failure === "upstream_closed"
+          ? `the upstream MCP server went away before answering \`${entry.method}\``
+          : `the upstream MCP server could not be reached for \`${entry.method}\``;
+    const request = entry.extra;
+    if (request.kind === "own") return request.resolve(upstreamFailure(0, failure, message));
+    this.answer(upstreamFailure(entry.callerId!, failure, message));
   }
 
   // ── plumbing ────────────────────────────────────────────────────────────────────────────────
@@ -386,11 +390,16 @@ class GatewayConnection implements Gateway {
   private upstreamClosed(): void {
     if (this.upstreamGone) return;
     this.upstreamGone = true;
-    const pending = this.correlation.drain();
     // Closed by us (the agent left, the host closed us): the upstream did not die under the calls.
-    for (const p of pending) this.fail(p, "upstream_closed", this.closing);
+    const ending: Ending = this.closing ? ABANDONED : { kind: "failed", failure: "upstream_closed", sent: true };
+    let pending = 0;
+    for (const entry of this.inFlight.all()) {
+      if (entry.phase !== "forwarded" || !this.inFlight.close(entry)) continue;
+      pending++;
+      this.settle(entry, ending);
+    }
     if (this.closing) return;
-    this.log({ level: "error", event: "upstream_closed", pending: pending.length, message: `the upstream MCP server went away; answered ${pending.length} pending request(s) with an error and shutting down` });
+    this.log({ level: "error", event: "upstream_closed", pending, message: `the upstream MCP server went away; answered ${pending} pending request(s) with an error and shutting down` });
     void this.shutdown("upstream closed", 1);
   }
 
@@ -399,9 +408,14 @@ class GatewayConnection implements Gateway {
     this.closing = true;
     await this.upstream.close().catch(() => {});
     this.upstreamClosed();
-    this.governor.abandonDeciding();
+    // Calls still being decided never reached the upstream: their decisions see them closed.
+    for (const entry of this.inFlight.all()) if (entry.phase === "deciding") this.inFlight.close(entry);
     this.finished = true;
     await this.options.downstream.close().catch(() => {});
     this.resolveClosed({ reason, exitCode });
   }
 }
+
+const PLAIN: Request = { kind: "plain" };
+const CANCELLED: Ending = { kind: "cancelled" };
+const ABANDONED: Ending = { kind: "abandoned" };

@@ -1,67 +1,69 @@
 /**
- * One governed `tools/call`, the decision order of docs/architecture.md#decision-order: precheck (no policy, hidden, default
- * deny) → arguments against the upstream `inputSchema` → deny_if / require / approval → reserve
- * every limit atomically → forward; the outcome settles the reservation (rolled back on a JSON-RPC
- * error, a timeout or a vanished upstream) and writes the audit line.
+ * Deciding one governed `tools/call` (docs/architecture.md#the-path-of-one-call). The policy is read
+ * once into a plan (`planCall`); the facts the plan needs are gathered in order — the arguments
+ * against the upstream tool's `inputSchema`, a human's approval, the counter reservation — and the
+ * pure `concludeCall` turns them into the decision. `decide` returns a `Verdict` value and never
+ * throws; what a call holds (reserved counters, a consumed approval) travels in the verdict, so the
+ * gateway's one settlement can give it back when the call provably did not run.
  */
-import { monotonicNs, type Clock } from "../core/clock.js";
-import type { Deny } from "../policy/decision.js";
-import { limitDenial, precheck, storeUnavailableDenial, type CallInput, type PlannedLimit } from "../policy/evaluate.js";
+import type { Clock } from "../core/clock.js";
+import { messageOf } from "../core/errors.js";
+import type { Allow, Deny } from "../policy/decision.js";
+import { concludeCall, planCall, type CallFacts, type CallInput, type CounterFacts, type CounterOutcome, type Evaluation, type PlannedLimit } from "../policy/evaluate.js";
 import type { CompiledPolicy } from "../policy/load-policy.js";
-import type { CounterStore, Reservation } from "../stores/counter-store.js";
-import { denialResult } from "../protocol/denial.js";
 import type { Era } from "../protocol/eras.js";
-import { isJsonObject, type JsonObject, type JsonRpcErrorResponse, type JsonRpcId, type JsonRpcRequest } from "../protocol/messages.js";
+import { isJsonObject, type JsonObject, type JsonRpcErrorResponse, type JsonRpcRequest } from "../protocol/messages.js";
 import { errorResponse, INTERNAL_ERROR, invalidParams, upstreamFailure } from "../protocol/wire-errors.js";
+import type { CounterStore, Reservation } from "../stores/counter-store.js";
 import type { ApprovalGate } from "./approvals/approval-gate.js";
 import { runApprovalStep } from "./approvals/approval-step.js";
-import { argumentFacts, type AuditOutcome, type AuditRecord, type WouldDeny } from "./audit-log.js";
+import type { WouldDeny } from "./audit-log.js";
 import { newDecisionId } from "./decision-id.js";
 import { findArgumentProblem } from "./unsafe-keys.js";
 import type { UpstreamTools } from "./upstream-tools.js";
 import { ArgumentValidator } from "./validate-args.js";
-import { messageOf } from "../core/errors.js";
 
-/** Denials decided before the arguments matter: no upstream schema is needed to give them. */
-const EARLY_CODES = new Set(["no_policy", "hidden", "default_deny"]);
-
-/** A call that was allowed (or shadow-denied) and forwarded; settled by `finish`. */
-export interface ForwardedCall {
-  readonly state: CallState;
-}
-
-interface CallState {
+/** One `tools/call` from arrival to settlement. */
+export interface GovernedCall {
   readonly request: JsonRpcRequest;
   readonly era: Era;
   readonly input: CallInput;
   readonly decisionId: string;
   readonly decidedAtMs: number;
-  readonly policyVersion: string | null;
-  readonly reservations: Reservation[];
-  readonly wouldDeny: WouldDeny[];
-  /** The approval this call was answered with or passed on (audited with the decision). */
-  approvalId?: string;
-  /** A consumed approval to give back if the call does not reach the server. */
-  unusedApproval?: string;
-  cancelled: boolean;
+  readonly policy: CompiledPolicy | undefined;
+  /** Set when the call is forwarded (monotonic ns), for the audit line's upstream latency. */
   startedNs: bigint;
-  settled: boolean;
+  /** The verdict once decided; a forwarded call keeps it until its answer settles it. */
+  verdict: Verdict | undefined;
 }
 
-export interface GovernorDeps {
+/** What a call holds that is given back only if the call provably did not run. */
+export interface Held {
+  readonly reservations: readonly Reservation[];
+  /** A consumed approval. */
+  readonly approvalId: string | undefined;
+}
+
+export type Verdict =
+  | { readonly kind: "forward"; readonly decision: Allow; readonly wouldDeny: readonly WouldDeny[]; readonly held: Held; readonly approvalId: string | undefined }
+  | { readonly kind: "deny"; readonly decision: Deny; readonly wouldDeny: readonly WouldDeny[]; readonly held: Held; readonly approvalId: string | undefined }
+  /** The gateway could not decide (schemas unavailable, an internal failure): a JSON-RPC error. */
+  | { readonly kind: "refuse"; readonly response: JsonRpcErrorResponse; readonly held: Held }
+  /** The agent cancelled the call (or the connection closed) before it was forwarded. */
+  | { readonly kind: "cancelled"; readonly held: Held };
+
+/** Fetches one page of the upstream's `tools/list`, with the calling agent's era fields. */
+export type ListTools = (cursor: string | undefined, callerMeta: JsonObject | undefined) => Promise<JsonObject>;
+
+export interface GovernorOptions {
   readonly clock: Clock;
   readonly store: CounterStore;
   readonly grantId: string | undefined;
   readonly sessionKey: string;
   readonly storeFailMode: "closed" | "open";
   readonly shadow: boolean;
-  readonly policy: () => CompiledPolicy | undefined;
   readonly tools: UpstreamTools;
-  readonly listPage: (cursor: string | undefined, callerMeta: JsonObject | undefined) => Promise<JsonObject>;
-  readonly answer: (id: JsonRpcId, result: JsonObject) => void;
-  readonly answerError: (response: JsonRpcErrorResponse) => void;
-  readonly forward: (call: ForwardedCall, request: JsonRpcRequest) => void;
-  readonly audit: ((record: AuditRecord) => void) | undefined;
+  readonly listTools: ListTools;
   readonly log: (line: object) => void;
   /** Step 7 with pending approvals; without it `approval_required` is answered with no approval id. */
   readonly approvals?: ApprovalGate | undefined;
@@ -69,232 +71,148 @@ export interface GovernorDeps {
 
 export class ToolCallGovernor {
   private readonly validator = new ArgumentValidator();
-  /** Calls being decided (awaiting schemas or the store), by caller id. */
-  private readonly deciding = new Map<JsonRpcId, CallState>();
+  private readonly mode;
 
-  constructor(private readonly deps: GovernorDeps) {}
+  constructor(private readonly o: GovernorOptions) {
+    this.mode = { shadow: o.shadow, storeFail: o.storeFailMode } as const;
+  }
 
-  handle(request: JsonRpcRequest, era: Era): void {
+  /** The call's parameters checked before any policy runs; a JSON-RPC error when they are unusable. */
+  prepare(request: JsonRpcRequest, era: Era, policy: CompiledPolicy | undefined): GovernedCall | JsonRpcErrorResponse {
     const params = request.params;
     const name = params?.name;
-    if (typeof name !== "string") {
-      return this.deps.answerError(invalidParams(request.id, `tools/call expects \`params.name\` to be a string, found ${name === undefined ? "nothing" : JSON.stringify(name)}`));
-    }
+    if (typeof name !== "string") return invalidParams(request.id, `tools/call expects \`params.name\` to be a string, found ${name === undefined ? "nothing" : JSON.stringify(name)}`);
     const rawArgs = params?.arguments;
-    if (rawArgs !== undefined && !isJsonObject(rawArgs)) {
-      return this.deps.answerError(invalidParams(request.id, `tools/call expects \`params.arguments\` to be an object`));
-    }
+    if (rawArgs !== undefined && !isJsonObject(rawArgs)) return invalidParams(request.id, "tools/call expects `params.arguments` to be an object");
     const args = rawArgs ?? {};
     const problem = findArgumentProblem(args);
     if (problem !== undefined) {
-      this.deps.log({ level: "warn", event: "unsafe_arguments", tool: name, path: problem.path, message: problem.message });
-      return this.deps.answerError(invalidParams(request.id, problem.message));
+      this.o.log({ level: "warn", event: "unsafe_arguments", tool: name, path: problem.path, message: problem.message });
+      return invalidParams(request.id, problem.message);
     }
-    const policy = this.deps.policy();
-    const state: CallState = {
+    return {
       request,
       era,
-      input: { tool: name, args, grantId: this.deps.grantId, sessionKey: this.deps.sessionKey },
+      input: { tool: name, args, grantId: this.o.grantId, sessionKey: this.o.sessionKey },
       decisionId: newDecisionId(),
-      decidedAtMs: this.deps.clock.nowMs(),
-      policyVersion: policy?.version ?? null,
-      reservations: [],
-      wouldDeny: [],
-      cancelled: false,
+      decidedAtMs: this.o.clock.nowMs(),
+      policy,
       startedNs: 0n,
-      settled: false,
+      verdict: undefined,
     };
-    this.deciding.set(request.id, state);
-    this.decide(state, policy).catch((error: unknown) => {
-      this.deciding.delete(request.id);
-      this.deps.log({ level: "error", event: "decision_failed", tool: name, message: messageOf(error) });
-      void this.rollback(state);
-      if (!state.cancelled) this.deps.answerError(errorResponse(request.id, INTERNAL_ERROR, "toolgate could not decide this call"));
-    });
   }
 
-  /** A call with this caller id is still being decided (not yet answered or forwarded). */
-  isDeciding(callerId: JsonRpcId): boolean {
-    return this.deciding.has(callerId);
-  }
-
-  /** Marks a call still being decided as cancelled; true when there was one. */
-  cancelDeciding(callerId: JsonRpcId): boolean {
-    const state = this.deciding.get(callerId);
-    if (!state) return false;
-    state.cancelled = true;
-    this.deciding.delete(callerId);
-    return true;
-  }
-
-  abandonDeciding(): void {
-    for (const state of this.deciding.values()) state.cancelled = true;
-    this.deciding.clear();
-  }
-
-  /** Settles a forwarded call: rollback on failure outcomes, then the audit line. */
-  finish(call: ForwardedCall, outcome: AuditOutcome): void {
-    const state = call.state;
-    if (state.settled) return;
-    state.settled = true;
-    if (outcome === "rpc_error" || outcome === "timeout" || outcome === "upstream_closed") void this.rollback(state);
-    const latencyMs = Math.round(Number(monotonicNs() - state.startedNs) / 1_000) / 1_000;
-    this.audit(state, "allow", undefined, outcome, latencyMs);
-  }
-
-  private async decide(state: CallState, policy: CompiledPolicy | undefined): Promise<void> {
-    const { input, request } = state;
-    let pre = precheck(policy, input);
-    if (pre.kind === "deny" && EARLY_CODES.has(pre.decision.code)) {
-      if (this.stop(state, pre.decision)) return;
-      return this.forward(state);
-    }
-    let lookup = this.deps.tools.lookup(input.tool);
-    if (!lookup.known && !this.deps.tools.isComplete) {
-      const callerMeta = isJsonObject(request.params?._meta) ? request.params._meta : undefined;
-      try {
-        await this.deps.tools.ensure((cursor) => this.deps.listPage(cursor, callerMeta));
-      } catch (error) {
-        if (state.cancelled) return;
-        this.deciding.delete(request.id);
-        const message = `toolgate could not learn the upstream's tool schemas to check \`${input.tool}\`: ${messageOf(error)}`;
-        this.deps.log({ level: "error", event: "schemas_unavailable", tool: input.tool, message });
-        return this.deps.answerError(upstreamFailure(request.id, "schemas_unavailable", message));
-      }
-      if (state.cancelled) return;
-      lookup = this.deps.tools.lookup(input.tool);
-    }
-    if (lookup.known && lookup.inputSchema !== undefined) {
-      const argumentIssues = this.validator.validate(lookup.inputSchema, input.args);
-      if (argumentIssues.length > 0) pre = precheck(policy, { ...input, argumentIssues });
-    }
-    const approvals = this.deps.approvals;
-    if (pre.kind === "deny" && pre.decision.code === "approval_required" && approvals !== undefined && policy !== undefined && !this.deps.shadow) {
-      const step = await runApprovalStep(approvals, policy, input, pre.decision, { decisionId: state.decisionId, cancelled: () => state.cancelled, log: this.deps.log });
-      if (step.kind === "cancelled") return;
-      state.approvalId = step.kind === "proceed" ? step.approvalId : step.deny.approvalId;
-      if (step.kind === "proceed") state.unusedApproval = step.approvalId;
-      pre = step.kind === "proceed" ? precheck(policy, { ...input, approved: true }) : { kind: "deny", decision: step.deny };
-    }
-    for (const denial of pre.shadowDenials ?? []) state.wouldDeny.push({ code: denial.code, rule: denial.rule });
-    if (pre.kind === "deny") {
-      if (this.stop(state, pre.decision)) return;
-      return this.forward(state);
-    }
-    const enforced = pre.limits.filter((l) => !l.shadow);
-    const shadowLimits = pre.limits.filter((l) => l.shadow);
-    if (enforced.length > 0 && !(await this.reserve(state, enforced, false))) return;
-    if (shadowLimits.length > 0 && !(await this.reserve(state, shadowLimits, true))) return;
-    if (state.cancelled) {
-      await this.rollback(state);
-      return;
-    }
-    this.forward(state);
-  }
-
-  /** Reserves `limits` all or nothing; false when the call was answered (denied) instead. */
-  private async reserve(state: CallState, limits: readonly PlannedLimit[], shadow: boolean): Promise<boolean> {
-    let result;
+  /** Gathers the facts the policy needs and decides; `isOpen` turns false when the call is cancelled. */
+  async decide(call: GovernedCall, isOpen: () => boolean): Promise<Verdict> {
+    const held = { reservations: [] as Reservation[], approvalId: undefined as string | undefined };
     try {
-      result = await this.deps.store.reserve(limits.map((l) => l.request));
+      const plan = planCall(call.policy, call.input);
+      const facts: { -readonly [K in keyof CallFacts]: CallFacts[K] } = { argumentIssues: [] };
+      if (plan.early === undefined) {
+        const issues = await this.argumentIssues(call);
+        if (!isOpen()) return { kind: "cancelled", held };
+        if (!Array.isArray(issues)) return { kind: "refuse", response: issues as JsonRpcErrorResponse, held };
+        facts.argumentIssues = issues;
+      }
+      let next: Evaluation = concludeCall(plan, facts, this.mode);
+      let approvalId: string | undefined;
+      if (next.kind === "ask-approval") {
+        const fact = await this.approval(call, next.required, next.ttlMs, isOpen);
+        if (fact === "cancelled") return { kind: "cancelled", held };
+        facts.approval = fact;
+        approvalId = fact.kind === "approved" ? (held.approvalId = fact.approvalId) : fact.deny.approvalId;
+        if (!isOpen()) return { kind: "cancelled", held };
+        next = concludeCall(plan, facts, this.mode);
+      }
+      if (next.kind === "reserve") {
+        facts.counters = await this.reserve(call, next.enforced, next.shadow, next.shadowEvenIfRefused, held.reservations);
+        if (!isOpen()) return { kind: "cancelled", held };
+        next = concludeCall(plan, facts, this.mode);
+      }
+      if (next.kind !== "decided") throw new Error(`the evaluation stopped at \`${next.kind}\` with every fact gathered`);
+      const wouldDeny = next.wouldDeny.map((d) => ({ code: d.code, rule: d.rule }));
+      const decision = next.decision;
+      return decision.decision === "allow" ? { kind: "forward", decision, wouldDeny, held, approvalId } : { kind: "deny", decision, wouldDeny, held, approvalId };
+    } catch (error) {
+      this.o.log({ level: "error", event: "decision_failed", tool: call.input.tool, message: messageOf(error) });
+      return { kind: "refuse", response: errorResponse(call.request.id, INTERNAL_ERROR, "toolgate could not decide this call"), held };
+    }
+  }
+
+  /** Gives back what a call held (it did not run). Never throws. */
+  async giveBack(held: Held, decisionId: string): Promise<void> {
+    if (held.approvalId !== undefined) await this.o.approvals?.restore(held.approvalId, decisionId);
+    for (const reservation of held.reservations) {
+      try {
+        await this.o.store.rollback(reservation);
+      } catch (error) {
+        this.o.log({ level: "error", event: "rollback_failed", decisionId, message: messageOf(error) });
+      }
+    }
+  }
+
+  /** Step 4's fact: problems with the arguments, or the error answer when the schemas cannot be learned. */
+  private async argumentIssues(call: GovernedCall): Promise<readonly string[] | JsonRpcErrorResponse> {
+    const { tools } = this.o;
+    const tool = call.input.tool;
+    let lookup = tools.lookup(tool);
+    if (!lookup.known && !tools.isComplete) {
+      const callerMeta = isJsonObject(call.request.params?._meta) ? call.request.params._meta : undefined;
+      try {
+        await tools.ensure((cursor) => this.o.listTools(cursor, callerMeta));
+      } catch (error) {
+        const message = `toolgate could not learn the upstream's tool schemas to check \`${tool}\`: ${messageOf(error)}`;
+        this.o.log({ level: "error", event: "schemas_unavailable", tool, message });
+        return upstreamFailure(call.request.id, "schemas_unavailable", message);
+      }
+      lookup = tools.lookup(tool);
+    }
+    // A tool the upstream does not list is forwarded unvalidated: the upstream answers it itself.
+    if (!lookup.known || lookup.inputSchema === undefined) return [];
+    return this.validator.validate(lookup.inputSchema, call.input.args);
+  }
+
+  private async approval(call: GovernedCall, required: Deny, ttlMs: number, isOpen: () => boolean): Promise<NonNullable<CallFacts["approval"]> | "cancelled"> {
+    const gate = this.o.approvals;
+    if (gate === undefined || call.policy === undefined) return { kind: "denied", deny: required };
+    const step = await runApprovalStep(gate, call.policy, call.input, required, ttlMs, { decisionId: call.decisionId, cancelled: () => !isOpen(), log: this.o.log });
+    switch (step.kind) {
+      case "proceed":
+        return { kind: "approved", approvalId: step.approvalId };
+      case "deny":
+        return { kind: "denied", deny: step.deny };
+      case "cancelled":
+        return "cancelled";
+    }
+  }
+
+  /** Step 8's fact: the enforced counters all or nothing, then the shadow ones. Reservations made go into `reserved`. */
+  private async reserve(call: GovernedCall, enforced: readonly PlannedLimit[], shadow: readonly PlannedLimit[], shadowEvenIfRefused: boolean, reserved: Reservation[]): Promise<CounterFacts> {
+    const first = await this.reserveGroup(call, enforced, false, reserved);
+    const second = first.kind === "refused" && !shadowEvenIfRefused ? SKIPPED : await this.reserveGroup(call, shadow, true, reserved);
+    return { enforced: first, shadow: second };
+  }
+
+  private async reserveGroup(call: GovernedCall, limits: readonly PlannedLimit[], shadow: boolean, reserved: Reservation[]): Promise<CounterOutcome> {
+    if (limits.length === 0) return SKIPPED;
+    const { tool } = call.input;
+    try {
+      const result = await this.o.store.reserve(limits.map((l) => l.request));
+      if (!result.ok) return { kind: "refused", index: result.failedIndex, level: result.level };
+      reserved.push(result.reservation);
+      return RESERVED;
     } catch (error) {
       const message = messageOf(error);
-      if (this.deps.storeFailMode === "open" || shadow) {
-        this.deps.log({ level: "warn", event: "store_unavailable", failMode: "open", tool: state.input.tool, decisionId: state.decisionId, message: `counter store failed, allowing the call (--store-fail open): ${message}` });
-        return true;
+      if (this.o.storeFailMode === "open" || shadow) {
+        this.o.log({ level: "warn", event: "store_unavailable", failMode: "open", tool, decisionId: call.decisionId, message: `counter store failed, allowing the call (--store-fail open): ${message}` });
+      } else {
+        this.o.log({ level: "error", event: "store_unavailable", failMode: "closed", tool, decisionId: call.decisionId, message });
       }
-      this.deps.log({ level: "error", event: "store_unavailable", failMode: "closed", tool: state.input.tool, decisionId: state.decisionId, message });
-      if (state.cancelled) {
-        await this.rollback(state); // a consumed approval goes back: the call never reaches the server
-        return false;
-      }
-      return !this.stop(state, storeUnavailableDenial(state.input));
+      return UNAVAILABLE;
     }
-    if (result.ok) {
-      state.reservations.push(result.reservation);
-      return true;
-    }
-    const denial = limitDenial(state.input, limits[result.failedIndex]!, result.level);
-    if (shadow) {
-      state.wouldDeny.push({ code: denial.code, rule: denial.rule });
-      return true;
-    }
-    if (state.cancelled) {
-      await this.rollback(state);
-      return false;
-    }
-    return !this.stop(state, denial);
-  }
-
-  /**
-   * A denial: answered and audited (true), or in shadow mode only remembered (false: forward).
-   */
-  private stop(state: CallState, deny: Deny): boolean {
-    if (this.deps.shadow || deny.shadow === true) {
-      state.wouldDeny.push({ code: deny.code, rule: deny.rule });
-      return false;
-    }
-    this.deciding.delete(state.request.id);
-    void this.rollback(state);
-    if (state.cancelled) return true;
-    this.deps.answer(state.request.id, denialResult(deny, state.decisionId, state.era));
-    this.audit(state, "deny", deny, "not_forwarded", null);
-    return true;
-  }
-
-  private forward(state: CallState): void {
-    this.deciding.delete(state.request.id);
-    if (state.cancelled) {
-      void this.rollback(state);
-      return;
-    }
-    state.startedNs = monotonicNs();
-    this.deps.forward({ state }, state.request);
-  }
-
-  private async rollback(state: CallState): Promise<void> {
-    const approvalId = state.unusedApproval;
-    state.unusedApproval = undefined;
-    if (approvalId !== undefined) await this.deps.approvals?.restore(approvalId, state.decisionId);
-    const reservations = state.reservations.splice(0);
-    for (const reservation of reservations) {
-      try {
-        await this.deps.store.rollback(reservation);
-      } catch (error) {
-        this.deps.log({ level: "error", event: "rollback_failed", decisionId: state.decisionId, message: messageOf(error) });
-      }
-    }
-  }
-
-  private audit(state: CallState, decision: "allow" | "deny", deny: Deny | undefined, outcome: AuditOutcome, latencyMs: number | null): void {
-    const sink = this.deps.audit;
-    if (!sink) return;
-    // The argument digest costs a SHA-256 over the canonical arguments: computed when the record is
-    // read (the audit file serializes it after the answer has gone), never for /metrics, which
-    // reads only tool, decision, code and latency.
-    const args = state.input.args;
-    let facts: { argKeys: string[]; argsSha256: string } | undefined;
-    const argumentFactsOnce = (): { argKeys: string[]; argsSha256: string } => (facts ??= argumentFacts(args));
-    sink({
-      time: new Date(state.decidedAtMs).toISOString(),
-      decisionId: state.decisionId,
-      grant: state.input.grantId ?? null,
-      session: state.input.sessionKey,
-      tool: state.input.tool,
-      decision,
-      code: deny?.code ?? null,
-      rule: deny?.rule ?? null,
-      get argKeys() {
-        return argumentFactsOnce().argKeys;
-      },
-      get argsSha256() {
-        return argumentFactsOnce().argsSha256;
-      },
-      policyVersion: state.policyVersion,
-      ...(state.wouldDeny.length > 0 ? { wouldDeny: state.wouldDeny } : {}),
-      ...(state.approvalId === undefined ? {} : { approvalId: state.approvalId }),
-      latencyMs,
-      outcome,
-    });
   }
 }
+
+const SKIPPED: CounterOutcome = { kind: "skipped" };
+const RESERVED: CounterOutcome = { kind: "reserved" };
+const UNAVAILABLE: CounterOutcome = { kind: "unavailable" };

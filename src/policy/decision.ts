@@ -40,6 +40,8 @@ export interface Allow {
   readonly tool: string;
   /** The rules that matched on the way (limits reserved), as JSON pointers; may be empty. */
   readonly rules: readonly string[];
+  /** The approval this call consumed to pass step 7. */
+  readonly approvalId?: string;
 }
 
 export interface Deny {

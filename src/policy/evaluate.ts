@@ -1,90 +1,156 @@
 /**
- * The decision for one `tools/call`, in the order of docs/architecture.md#decision-order (first denial wins). Pure and
- * deterministic: no I/O, no clock. `precheck` runs steps 1–7 and plans step 8 (the counters to
- * reserve); the gateway reserves them in a `CounterStore` and turns the store's answer into a
- * decision with `limitDenial` / `allowDecision` (or `storeUnavailableDenial` when it throws).
+ * The decision for one `tools/call`, in the order of docs/architecture.md#decision-order (first
+ * denial wins). Pure and deterministic: no I/O, no clock.
+ *
+ * `planCall` reads the policy once: the denials that need no fact about the world (steps 1–3),
+ * the rules over the arguments (5–7) and the counters the call would reserve (8). The gateway then
+ * gathers the facts the plan needs, in order — the arguments checked against the upstream's
+ * `inputSchema` (step 4), a human's approval (7), the counter store's answer (8) — and
+ * `concludeCall` turns the plan and the facts gathered so far into either the next fact to gather
+ * or the decision. Rules are never evaluated twice.
  */
-import { describeCondition, resolvePath, testCondition } from "./conditions.js";
-import { RULE_DEFAULT_DENY, RULE_HIDDEN, RULE_INPUT_SCHEMA, RULE_NO_POLICY, RULE_STORE, type Allow, type Deny, type DenyCode, type LimitFacts, type LimitScope } from "./decision.js";
-import type { CompiledCondition, CompiledLimit, CompiledPolicy, CompiledRuleEntry, CompiledTool } from "./load-policy.js";
-import { describeWindow, type CounterLevel, type CounterRequest } from "./windows.js";
+import { describeCondition, testCondition } from "./conditions.js";
+import { RULE_DEFAULT_DENY, RULE_HIDDEN, RULE_INPUT_SCHEMA, RULE_NO_POLICY, RULE_STORE, type Decision, type Deny, type DenyCode } from "./decision.js";
+import { limitDenial, planLimits, type CallInput, type LimitPlan, type PlannedLimit } from "./limits.js";
+import type { CompiledCondition, CompiledPolicy, CompiledRuleEntry, CompiledTool } from "./load-policy.js";
+import type { CounterLevel } from "./windows.js";
 
-export interface CallInput {
-  readonly tool: string;
-  readonly args: Record<string, unknown>;
-  /** Scope `grant` key. Undefined means no grant was presented: every call is denied (`no_policy`). */
-  readonly grantId: string | undefined;
-  /** Scope `session` key (MCP session id or downstream connection id). */
-  readonly sessionKey: string;
-  /** Problems found validating `args` against the upstream `inputSchema`; non-empty → `invalid_arguments`. */
-  readonly argumentIssues?: readonly string[];
-  /** A matching approval exists; when the tool needs approval and this is not true → `approval_required`. */
-  readonly approved?: boolean;
+export { limitDenial, type CallInput, type PlannedLimit } from "./limits.js";
+
+/** What the policy says about a call before any fact is known. */
+export interface CallPlan {
+  readonly call: CallInput;
+  /** Steps 1–3 (no policy, hidden, default deny): decided without any fact. */
+  readonly early: Deny | undefined;
+  /** Shadow rules of steps 5–7 that fired (before `ruleDenial`, when there is one). */
+  readonly ruleShadowDenials: readonly Deny[];
+  /** The first enforced denial of steps 5–6 (`action: deny`, `deny_if`, `require`). */
+  readonly ruleDenial: Deny | undefined;
+  /** Step 7: the tool needs a human's approval for these arguments. */
+  readonly approval: { readonly required: Deny; readonly ttlMs: number } | undefined;
+  readonly limits: LimitPlan;
 }
 
-export interface PlannedLimit {
-  /** `key` = `${scopeKey}|${counter}`, scopeKey `grant:<id>` | `session:<key>` | `global`. */
-  readonly request: CounterRequest;
-  /** JSON pointer of the limit: `/tools/x/limits/0`, `/tools/x/rate_limit`, `/all_tools/limits/0`. */
-  readonly rule: string;
-  readonly counter: string;
-  readonly scope: LimitScope;
-  readonly window: string | number;
-  readonly windowMs: number;
-  readonly max: number;
-  /** Shadow limits are decided and logged but never block: reserve them apart from the others. */
+/** The approval step's answer: a consumed approval, or the denial it gives. */
+export type ApprovalFact = { readonly kind: "approved"; readonly approvalId: string } | { readonly kind: "denied"; readonly deny: Deny };
+
+/** What the counter store did with one group of counters. */
+export type CounterOutcome =
+  | { readonly kind: "reserved" }
+  | { readonly kind: "refused"; readonly index: number; readonly level: CounterLevel }
+  | { readonly kind: "unavailable" }
+  /** Not asked: the group is empty, or the enforced group was refused. */
+  | { readonly kind: "skipped" };
+
+export interface CounterFacts {
+  readonly enforced: CounterOutcome;
+  readonly shadow: CounterOutcome;
+}
+
+export interface CallFacts {
+  /** Problems with the arguments against the upstream tool's `inputSchema`; empty when valid or unknown. */
+  readonly argumentIssues: readonly string[];
+  readonly approval?: ApprovalFact;
+  readonly counters?: CounterFacts;
+}
+
+export interface EvaluationMode {
+  /** Global shadow mode: every denial is only a would-deny and the call goes through. */
   readonly shadow: boolean;
-  /** True when the limit counts `increment_from` units rather than calls. */
-  readonly units: boolean;
+  /** When the counter store fails: deny (`closed`) or let the call through uncounted (`open`). */
+  readonly storeFail: "closed" | "open";
 }
 
-export type Precheck =
-  /** `shadowDenials`: shadow rules that fired before the enforced denial (for the audit line). */
-  | { readonly kind: "deny"; readonly decision: Deny; readonly shadowDenials?: readonly Deny[] }
-  | { readonly kind: "reserve"; readonly limits: readonly PlannedLimit[]; readonly shadowDenials: readonly Deny[] };
+export const ENFORCING: EvaluationMode = { shadow: false, storeFail: "closed" };
 
-export function precheck(policy: CompiledPolicy | undefined, call: CallInput): Precheck {
-  const { tool: name } = call;
+export type Evaluation =
+  /** `wouldDeny`: shadow rules (and, in global shadow mode, enforced ones) that would have denied. */
+  | { readonly kind: "decided"; readonly decision: Decision; readonly wouldDeny: readonly Deny[] }
+  | { readonly kind: "ask-approval"; readonly required: Deny; readonly ttlMs: number }
+  /** Reserve `enforced` all or nothing; then `shadow` all or nothing if `enforced` passed (or always, in shadow mode). */
+  | { readonly kind: "reserve"; readonly enforced: readonly PlannedLimit[]; readonly shadow: readonly PlannedLimit[]; readonly shadowEvenIfRefused: boolean };
+
+const NO_DENIALS: readonly Deny[] = [];
+const NO_LIMITS: LimitPlan = { limits: [], amountDenial: undefined, shadowDenials: NO_DENIALS };
+
+export function planCall(policy: CompiledPolicy | undefined, call: CallInput): CallPlan {
+  const name = call.tool;
+  const early = (deny: Deny): CallPlan => ({ call, early: deny, ruleShadowDenials: NO_DENIALS, ruleDenial: undefined, approval: undefined, limits: NO_LIMITS });
   // 1. no grant / no policy
-  if (call.grantId === undefined) return deny(call, "no_policy", RULE_NO_POLICY, `tool \`${name}\` is denied: no grant was presented`);
-  if (policy === undefined) return deny(call, "no_policy", RULE_NO_POLICY, `tool \`${name}\` is denied: no policy is attached to grant \`${call.grantId}\``);
+  if (call.grantId === undefined) return early(makeDeny(call, "no_policy", RULE_NO_POLICY, `tool \`${name}\` is denied: no grant was presented`));
+  if (policy === undefined) return early(makeDeny(call, "no_policy", RULE_NO_POLICY, `tool \`${name}\` is denied: no policy is attached to grant \`${call.grantId}\``));
   // 2. hidden
-  if (policy.hideAll || policy.hidden.has(name)) return deny(call, "hidden", RULE_HIDDEN, `tool \`${name}\` is hidden by policy`);
+  if (policy.hideAll || policy.hidden.has(name)) return early(makeDeny(call, "hidden", RULE_HIDDEN, `tool \`${name}\` is hidden by policy`));
   // 3. default deny
   const tool = policy.tools.get(name);
-  if (tool === undefined && policy.defaultDecision === "deny") {
-    return deny(call, "default_deny", RULE_DEFAULT_DENY, `tool \`${name}\` is not permitted by policy (default deny)`);
-  }
-  // 4. arguments against the upstream inputSchema
-  if (call.argumentIssues !== undefined && call.argumentIssues.length > 0) {
-    return deny(call, "invalid_arguments", RULE_INPUT_SCHEMA, `arguments for tool \`${name}\` do not match its input schema: ${call.argumentIssues.join("; ")}`);
-  }
-  const shadowDenials: Deny[] = [];
-  if (tool !== undefined) {
-    const denied = checkRules(tool, call, shadowDenials);
-    if (denied) return { kind: "deny", decision: denied, shadowDenials };
-  }
-  // 8. plan the counters: the tool's own limits first, then `all_tools`
-  const limits: PlannedLimit[] = [];
-  for (const group of [tool?.limits ?? NO_LIMITS, policy.allToolsLimits]) {
-    for (const limit of group) {
-      const amount = limitAmount(limit, call);
-      if (typeof amount !== "number") {
-        if (!limit.shadow) return { kind: "deny", decision: amount, shadowDenials };
-        shadowDenials.push(amount);
-        continue;
-      }
-      addPlanned(limits, plan(limit, call, amount));
-    }
-  }
-  return { kind: "reserve", limits, shadowDenials };
+  if (tool === undefined && policy.defaultDecision === "deny") return early(makeDeny(call, "default_deny", RULE_DEFAULT_DENY, `tool \`${name}\` is not permitted by policy (default deny)`));
+  // 5–7, then 8 when they let the call through (step 4 is a fact the gateway gathers).
+  const ruleShadowDenials: Deny[] = [];
+  const ruleDenial = tool === undefined ? undefined : checkRules(tool, call, ruleShadowDenials);
+  const approval = ruleDenial === undefined && tool !== undefined ? approvalNeed(tool, call) : undefined;
+  const limits = ruleDenial === undefined ? planLimits(policy, tool, call) : NO_LIMITS;
+  return { call, early: undefined, ruleShadowDenials, ruleDenial, approval, limits };
 }
 
-const NO_LIMITS: readonly CompiledLimit[] = [];
+/** The next fact to gather, or the decision once the facts are in. */
+export function concludeCall(plan: CallPlan, facts: CallFacts, mode: EvaluationMode = ENFORCING): Evaluation {
+  const wouldDeny: Deny[] = [];
+  const denied = (deny: Deny): Evaluation => {
+    if (!mode.shadow) return { kind: "decided", decision: deny, wouldDeny };
+    wouldDeny.push(deny);
+    return { kind: "decided", decision: allow(plan, NO_LIMITS.limits, undefined), wouldDeny };
+  };
+  const { call } = plan;
+  if (plan.early) return denied(plan.early);
+  // 4. arguments against the upstream inputSchema
+  if (facts.argumentIssues.length > 0) {
+    return denied(makeDeny(call, "invalid_arguments", RULE_INPUT_SCHEMA, `arguments for tool \`${call.tool}\` do not match its input schema: ${facts.argumentIssues.join("; ")}`));
+  }
+  wouldDeny.push(...plan.ruleShadowDenials);
+  // 5–6
+  if (plan.ruleDenial) return denied(plan.ruleDenial);
+  // 7. approval (never asked in shadow mode: the call goes through anyway)
+  let approvalId: string | undefined;
+  if (plan.approval) {
+    if (mode.shadow) return denied(plan.approval.required);
+    const fact = facts.approval;
+    if (fact === undefined) return { kind: "ask-approval", required: plan.approval.required, ttlMs: plan.approval.ttlMs };
+    if (fact.kind === "denied") return { kind: "decided", decision: fact.deny, wouldDeny };
+    approvalId = fact.approvalId;
+  }
+  // 8. counters
+  const { limits, amountDenial, shadowDenials } = plan.limits;
+  wouldDeny.push(...shadowDenials);
+  if (amountDenial) return denied(amountDenial);
+  const enforced = limits.filter((l) => !l.shadow);
+  const shadow = limits.filter((l) => l.shadow);
+  if (limits.length > 0) {
+    const counters = facts.counters;
+    if (counters === undefined) return { kind: "reserve", enforced, shadow, shadowEvenIfRefused: mode.shadow };
+    const e = counters.enforced;
+    if (e.kind === "refused") {
+      const deny = limitDenial(call, enforced[e.index]!, e.level);
+      if (!mode.shadow) return { kind: "decided", decision: deny, wouldDeny };
+      wouldDeny.push(deny);
+    } else if (e.kind === "unavailable" && mode.storeFail === "closed") {
+      const deny = storeUnavailableDenial(call);
+      if (!mode.shadow) return { kind: "decided", decision: deny, wouldDeny };
+      wouldDeny.push(deny);
+    }
+    const s = counters.shadow;
+    if (s.kind === "refused") wouldDeny.push(limitDenial(call, shadow[s.index]!, s.level));
+  }
+  return { kind: "decided", decision: allow(plan, limits, approvalId), wouldDeny };
+}
+
+function allow(plan: CallPlan, limits: readonly PlannedLimit[], approvalId: string | undefined): Decision {
+  const rules = limits.map((l) => l.rule);
+  return approvalId === undefined ? { decision: "allow", tool: plan.call.tool, rules } : { decision: "allow", tool: plan.call.tool, rules, approvalId };
+}
 
 /**
- * Steps 5–7: `action: deny`, `deny_if`, `require`, approval. Default messages are built only for
- * a rule that fires (they cost more than the check itself).
+ * Steps 5–6: `action: deny`, `deny_if`, `require`. Default messages are built only for a rule that
+ * fires (they cost more than the check itself).
  */
 function checkRules(tool: CompiledTool, call: CallInput, shadowDenials: Deny[]): Deny | undefined {
   const name = tool.name;
@@ -116,14 +182,16 @@ function checkRules(tool: CompiledTool, call: CallInput, shadowDenials: Deny[]):
     });
     if (denial) return denial;
   }
-  if (tool.approval && call.approved !== true) {
-    const outcome = allHold(tool.approval.conditions, call.args);
-    // An undecidable approval condition asks a human rather than letting the call through.
-    if (outcome.holds || outcome.undecidable !== undefined) {
-      return makeDeny(call, "approval_required", tool.approval.rule, `tool \`${name}\` requires human approval (rule \`${tool.approval.rule}\`)`);
-    }
-  }
   return undefined;
+}
+
+/** Step 7: the tool's approval rule applies to these arguments. An undecidable condition asks a human rather than letting the call through. */
+function approvalNeed(tool: CompiledTool, call: CallInput): CallPlan["approval"] {
+  if (!tool.approval) return undefined;
+  const outcome = allHold(tool.approval.conditions, call.args);
+  if (!outcome.holds && outcome.undecidable === undefined) return undefined;
+  const rule = tool.approval.rule;
+  return { required: makeDeny(call, "approval_required", rule, `tool \`${tool.name}\` requires human approval (rule \`${rule}\`)`), ttlMs: tool.approval.ttlMs };
 }
 
 /** ANDs conditions; any undecidable condition (missing path, wrong type) wins, whatever the others say. */
@@ -135,108 +203,6 @@ function allHold(conditions: readonly CompiledCondition[], args: Record<string, 
     if (outcome.kind === "fails") holds = false;
   }
   return { holds };
-}
-
-/** 1, or the value of `increment_from` (a finite number ≥ 0, fractions allowed); else a denial. */
-function limitAmount(limit: CompiledLimit, call: CallInput): number | Deny {
-  if (!limit.incrementFrom) return 1;
-  const { path, segments } = limit.incrementFrom;
-  const resolved = resolvePath(call.args, segments);
-  const fail = (what: string): Deny => ({
-    ...makeDeny(call, "invalid_arguments", limit.rule, `${what}; rule \`${limit.rule}\` counts it against \`${limit.counter}\``),
-    ...(limit.shadow ? { shadow: true } : {}),
-  });
-  if (!resolved.found) return fail(`argument path \`${path}\` is missing`);
-  const value = resolved.value;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    return fail(`argument \`${path}\` is ${JSON.stringify(value) ?? "not JSON"}, expected a number ≥ 0`);
-  }
-  return value;
-}
-
-function scopeKey(scope: LimitScope, call: CallInput): string {
-  switch (scope) {
-    case "grant":
-      return `grant:${call.grantId ?? ""}`;
-    case "session":
-      return `session:${call.sessionKey}`;
-    case "global":
-      return "global";
-  }
-}
-
-function plan(limit: CompiledLimit, call: CallInput, amount: number): PlannedLimit {
-  return {
-    request: { key: `${scopeKey(limit.scope, call)}|${limit.counter}`, windowMs: limit.windowMs, max: limit.max, amount },
-    rule: limit.rule,
-    counter: limit.counter,
-    scope: limit.scope,
-    window: limit.window,
-    windowMs: limit.windowMs,
-    max: limit.max,
-    shadow: limit.shadow,
-    units: limit.incrementFrom !== undefined,
-  };
-}
-
-/**
- * A counter key is reserved once per call. When two applicable limits share a key, the larger
- * amount is taken and the smaller `max` applies (its rule is reported), but an enforced limit
- * always wins over a shadow one: a shadow limit never blocks, so its max cannot tighten the
- * enforced one (its would-deny on that shared key is not reported).
- */
-function addPlanned(limits: PlannedLimit[], next: PlannedLimit): void {
-  const i = limits.findIndex((l) => l.request.key === next.request.key);
-  if (i === -1) {
-    limits.push(next);
-    return;
-  }
-  const prev = limits[i]!;
-  const winner = prev.shadow !== next.shadow ? (prev.shadow ? next : prev) : next.max < prev.max ? next : prev;
-  const amount = Math.max(prev.request.amount, next.request.amount);
-  limits[i] = { ...winner, request: { ...winner.request, amount } };
-}
-
-export function limitDenial(call: CallInput, limit: PlannedLimit, level: CounterLevel): Deny {
-  const retryAfterMs = Math.max(0, level.windowEndMs - level.nowMs);
-  const what = limit.units ? (limit.max === 1 ? "unit" : "units") : limit.max === 1 ? "call" : "calls";
-  const per = limit.scope === "global" ? "in total" : `per ${limit.scope}`;
-  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  const limitFacts: LimitFacts = {
-    counter: limit.counter,
-    scope: limit.scope,
-    window: limit.window,
-    windowMs: limit.windowMs,
-    max: limit.max,
-    remaining: Math.max(0, limit.max - level.used),
-    retryAfterMs,
-    resetAt: isoTime(level.windowEndMs),
-  };
-  // Built as one literal (no spreads): a retry storm is thousands of these a second.
-  const denial: Deny = {
-    decision: "deny",
-    code: "rate_limited",
-    rule: limit.rule,
-    tool: call.tool,
-    message: `Rate limit exceeded: ${limit.counter} allows ${limit.max} ${what} per ${describeWindow(limit.window)} ${per}. Retry in ${seconds} s.`,
-    limit: limitFacts,
-  };
-  return limit.shadow ? { ...denial, shadow: true } : denial;
-}
-
-/** ISO-8601 of a window end; the last one is remembered, as denials in a storm share their window. */
-let lastIsoMs = Number.NaN;
-let lastIso = "";
-function isoTime(ms: number): string {
-  if (ms !== lastIsoMs) {
-    lastIso = new Date(ms).toISOString();
-    lastIsoMs = ms;
-  }
-  return lastIso;
-}
-
-export function allowDecision(call: CallInput, limits: readonly PlannedLimit[]): Allow {
-  return { decision: "allow", tool: call.tool, rules: limits.map((l) => l.rule) };
 }
 
 export function storeUnavailableDenial(call: CallInput): Deny {
@@ -252,8 +218,4 @@ export function isToolVisible(policy: CompiledPolicy | undefined, tool: string):
 
 function makeDeny(call: CallInput, code: DenyCode, rule: string, message: string): Deny {
   return { decision: "deny", code, rule, tool: call.tool, message };
-}
-
-function deny(call: CallInput, code: DenyCode, rule: string, message: string): Precheck {
-  return { kind: "deny", decision: makeDeny(call, code, rule, message) };
 }

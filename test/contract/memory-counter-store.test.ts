@@ -29,7 +29,8 @@ test("a closed memory store refuses to reserve", async () => {
 
 test("planned limits from the evaluator are counter requests the store accepts, and levels feed limitDenial", async () => {
   const { compilePolicy } = await import("../../src/policy/load-policy.js");
-  const { precheck, limitDenial } = await import("../../src/policy/evaluate.js");
+  const { limitDenial } = await import("../../src/policy/evaluate.js");
+  const { precheck } = await import("../helpers/precheck.js");
   const parsed = compilePolicy({ version: "1", default: "deny", tools: { t: { limits: [{ counter: "c", window: "minute", max: 1 }] } } });
   if (!parsed.ok) throw new Error("policy must compile");
   const store: CounterStore = new MemoryCounterStore({ clock: new VirtualClock() });

@@ -7,7 +7,8 @@ import { fc, test } from "@fast-check/vitest";
 import { expect } from "vitest";
 import { VirtualClock } from "../../src/core/virtual-clock.js";
 import { canonicalJson } from "../../src/core/canonical-json.js";
-import { allowDecision, limitDenial, precheck, type CallInput } from "../../src/policy/evaluate.js";
+import { concludeCall, limitDenial, planCall, type CallInput } from "../../src/policy/evaluate.js";
+import { precheck } from "../helpers/precheck.js";
 import { compilePolicy, parsePolicyText, type CompiledPolicy } from "../../src/policy/load-policy.js";
 import { windowMs } from "../../src/policy/windows.js";
 import type { Reservation } from "../../src/stores/counter-store.js";
@@ -112,7 +113,8 @@ test.prop([policyDoc, fc.array(step, { maxLength: 60 }), fc.integer({ min: 0, ma
       const result = await store.reserve(pre.limits.map((l) => l.request));
       expect(result.ok).toBe(fits);
       if (result.ok) {
-        expect(allowDecision(call, pre.limits).decision).toBe("allow");
+        const decided = concludeCall(planCall(policy, call), { argumentIssues: [], counters: { enforced: { kind: "reserved" }, shadow: { kind: "reserved" } } });
+        expect(decided.kind === "decided" && decided.decision.decision).toBe("allow");
         const slots = pre.limits.map((l) => ({ slot: slot(l.request.key, l.windowMs, nowMs), startMs: Math.floor(nowMs / l.windowMs) * l.windowMs, wMs: l.windowMs }));
         slots.forEach((x, i) => {
           used.set(x.slot, (used.get(x.slot) ?? 0) + 1);

@@ -5,14 +5,14 @@
  */
 import type { Deny } from "../../policy/decision.js";
 import type { CallInput } from "../../policy/evaluate.js";
-import { DEFAULT_APPROVAL_TTL_MS, type CompiledPolicy } from "../../policy/load-policy.js";
+import type { CompiledPolicy } from "../../policy/load-policy.js";
 import { argumentFacts } from "../audit-log.js";
 import type { ApprovalGate } from "./approval-gate.js";
 import { approvalDenial, approvalStoreDenial } from "./approval-denial.js";
 import { messageOf } from "../../core/errors.js";
 
 export type ApprovalStepResult =
-  /** A consumed approval: re-evaluate with `approved: true`; restore `approvalId` if the call never reaches the server. */
+  /** A consumed approval: the call goes on to its limits; `approvalId` is given back if the call provably did not run. */
   | { readonly kind: "proceed"; readonly approvalId: string }
   | { readonly kind: "deny"; readonly deny: Deny }
   | { readonly kind: "cancelled" };
@@ -23,13 +23,13 @@ export interface ApprovalStepContext {
   readonly log: (line: object) => void;
 }
 
-export async function runApprovalStep(gate: ApprovalGate, policy: CompiledPolicy, input: CallInput, required: Deny, context: ApprovalStepContext): Promise<ApprovalStepResult> {
+export async function runApprovalStep(gate: ApprovalGate, policy: CompiledPolicy, input: CallInput, required: Deny, ttlMs: number, context: ApprovalStepContext): Promise<ApprovalStepResult> {
   const ask = {
     grantId: input.grantId ?? "",
     tool: input.tool,
     argsDigest: argumentFacts(input.args).argsSha256,
     policyVersion: policy.version,
-    ttlMs: policy.tools.get(input.tool)?.approval?.ttlMs ?? DEFAULT_APPROVAL_TTL_MS,
+    ttlMs,
     decisionId: context.decisionId,
     cancelled: context.cancelled,
   };

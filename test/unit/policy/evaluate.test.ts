@@ -1,6 +1,7 @@
 import { expect, test } from "vitest";
 import type { Deny } from "../../../src/policy/decision.js";
-import { allowDecision, isToolVisible, limitDenial, precheck, storeUnavailableDenial, type CallInput, type PlannedLimit } from "../../../src/policy/evaluate.js";
+import { concludeCall, isToolVisible, limitDenial, planCall, storeUnavailableDenial, type CallInput, type PlannedLimit } from "../../../src/policy/evaluate.js";
+import { precheck as precheckWith, type GivenFacts } from "../../helpers/precheck.js";
 import { compilePolicy, type CompiledPolicy } from "../../../src/policy/load-policy.js";
 
 function policy(doc: Record<string, unknown>): CompiledPolicy {
@@ -9,7 +10,10 @@ function policy(doc: Record<string, unknown>): CompiledPolicy {
   return parsed.value;
 }
 
-const call = (tool: string, args: Record<string, unknown> = {}, extra: Partial<CallInput> = {}): CallInput => ({ tool, args, grantId: "alice", sessionKey: "s1", ...extra });
+type Call = CallInput & GivenFacts;
+const call = (tool: string, args: Record<string, unknown> = {}, extra: Partial<Call> = {}): Call => ({ tool, args, grantId: "alice", sessionKey: "s1", ...extra });
+/** The evaluator with the facts a test call carries (argument issues, a consumed approval). */
+const precheck = (p: CompiledPolicy | undefined, c: Call) => precheckWith(p, c, c);
 
 function denial(p: CompiledPolicy | undefined, c: CallInput): Deny {
   const result = precheck(p, c);
@@ -54,6 +58,7 @@ test("an unlisted tool under default deny is denied with default_deny and an unl
 
 test("an empty tool rule allows the tool", () => {
   expect(precheck(policy({ tools: { list_leads: {} } }), call("list_leads"))).toEqual({ kind: "reserve", limits: [], shadowDenials: [] });
+  expect(concludeCall(planCall(policy({ tools: { list_leads: {} } }), call("list_leads")), { argumentIssues: [] })).toEqual({ kind: "decided", decision: { decision: "allow", tool: "list_leads", rules: [] }, wouldDeny: [] });
 });
 
 test("arguments invalid against the input schema deny with invalid_arguments after default deny and before deny_if", () => {
@@ -400,9 +405,10 @@ test("a denial from a shadow limit is marked shadow", () => {
   expect(d.message).toBe("Rate limit exceeded: c allows 1 call per second per grant. Retry in 1 s.");
 });
 
-test("allowDecision lists the rules of the reserved limits", () => {
+test("an allowed call's decision lists the rules of the reserved limits", () => {
   const c = call("stop_salesbot");
-  expect(allowDecision(c, planned(seed, c).limits)).toEqual({ decision: "allow", tool: "stop_salesbot", rules: ["/tools/stop_salesbot/limits/0"] });
+  const next = concludeCall(planCall(seed, c), { argumentIssues: [], counters: { enforced: { kind: "reserved" }, shadow: { kind: "skipped" } } });
+  expect(next).toEqual({ kind: "decided", decision: { decision: "allow", tool: "stop_salesbot", rules: ["/tools/stop_salesbot/limits/0"] }, wouldDeny: [] });
 });
 
 test("storeUnavailableDenial names the tool and the (store) rule", () => {

@@ -1,0 +1,50 @@
+/** What a gateway connection is made of and how it behaves; `createGateway` in `gateway.ts` builds one. */
+import type { Clock } from "../core/clock.js";
+import type { Transport } from "../protocol/transport.js";
+import type { CounterStore } from "../stores/counter-store.js";
+import type { ApprovalGate } from "./approvals/approval-gate.js";
+import type { AuditRecord } from "./audit-log.js";
+import type { PolicySource } from "./policy-source.js";
+
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
+/** Progress notifications extend a request's wait, but never past this many upstream timeouts. */
+export const MAX_WAIT_TIMEOUTS = 10;
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+export interface GatewayOptions {
+  /** Read on every decision, so a reload needs no call into the gateway (`policy-source.ts`). */
+  readonly policies: PolicySource;
+  readonly grantId?: string;
+  /** Scope key for `scope: "session"`; default: a fresh id for this downstream connection. */
+  readonly sessionKey?: string;
+  readonly clock: Clock;
+  readonly store: CounterStore;
+  readonly upstream: Transport;
+  readonly downstream: Transport;
+  readonly audit?: (record: AuditRecord) => void;
+  /** How long a forwarded request may wait for its answer, on `clock` (default 60000). */
+  readonly upstreamTimeoutMs?: number;
+  /** Reported in the "message too large" error; the transport enforces it (default 4 MiB). */
+  readonly maxMessageBytes?: number;
+  readonly logger?: (line: object) => void;
+  /** When the counter store throws: deny (`closed`, the default) or allow and log (`open`). */
+  readonly storeFailMode?: "closed" | "open";
+  /** Decide and audit, but forward every call and leave `tools/list` unfiltered. */
+  readonly shadow?: boolean;
+  /** Pending approvals (step 7), shared by every connection of the process; see `approvals/approval-gate.ts`. */
+  readonly approvals?: ApprovalGate;
+  /** Translate between MCP eras when the agent's differs from the upstream's (default true; `bridge/era-bridge.ts`). */
+  readonly bridgeEras?: boolean;
+}
+
+export interface GatewayClosed {
+  readonly reason: string;
+  readonly exitCode: number;
+}
+
+export interface Gateway {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  readonly closed: Promise<GatewayClosed>;
+}
+
