@@ -5,9 +5,9 @@
  * notifications, server-to-client requests and their answers) passes through untouched, with
  * request ids mapped to gateway-owned ids on the way up and back on the way down.
  *
- * Every request lives in one registry (`in-flight.ts`) from arrival to settlement, and every
- * request is settled in one place (`settle`): answered, rolled back where the ending says so
- * (`settlement.ts`), audited. The path of one call is drawn in docs/architecture.md.
+ * Every request lives in one registry (`in-flight.ts`, through `upstream-exchange.ts`) from
+ * arrival to settlement, and is settled in one place (`settle`): answered, given back where the
+ * ending says so (`settlement.ts`), audited. The path of one call: docs/architecture.md.
  *
  * Faults: a malformed downstream frame gets its JSON-RPC error and the gateway keeps serving; a
  * request the upstream does not answer within `upstreamTimeoutMs` gets an error; when the upstream
@@ -19,31 +19,27 @@ import { monotonicNs } from "../core/clock.js";
 import { assertNever, messageOf } from "../core/errors.js";
 import type { CompiledPolicy } from "../policy/load-policy.js";
 import { denialResult } from "../protocol/denial.js";
-import { eraMeta, eraOfRevision, requestEra, type Era } from "../protocol/eras.js";
-import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
+import { eraOfRevision, requestEra, type Era } from "../protocol/eras.js";
+import { classifyFrame, isErrorResponse, isJsonObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
 import { FrameError, type Transport } from "../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR, invalidRequest, messageTooLarge, parseError, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
 import { EraBridge } from "./bridge/era-bridge.js";
 import { callAuditRecord } from "./call-audit.js";
 import { newConnectionKey } from "./decision-id.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, MAX_WAIT_TIMEOUTS, type Gateway, type GatewayClosed, type GatewayOptions } from "./gateway-options.js";
-import { InFlightRequests, type InFlight } from "./in-flight.js";
-import { auditOutcome, givesBack, type Ending } from "./settlement.js";
+import type { InFlight } from "./in-flight.js";
+import { auditOutcome, failureMessage, givesBack, type Ending } from "./settlement.js";
 import { filterToolList } from "./tool-list.js";
 import { ToolCallGovernor, type GovernedCall, type Verdict } from "./tool-call.js";
+import { UpstreamExchange, type OwnRequest } from "./upstream-exchange.js";
 import { UpstreamTools } from "./upstream-tools.js";
 
 export * from "./gateway-options.js";
 
-/** What a request in flight is, for its settlement. */
-type Request =
-  | { readonly kind: "plain" }
-  | { readonly kind: "list"; readonly fullListing: boolean }
-  | { readonly kind: "call"; readonly call: GovernedCall }
-  /** The gateway's own request (a `tools/list` page for the argument schemas). */
-  | { readonly kind: "own"; readonly resolve: (response: JsonRpcResponse) => void };
+/** What an agent's request in flight is, for its settlement. */
+type Request = { readonly kind: "plain" } | { readonly kind: "list"; readonly fullListing: boolean } | { readonly kind: "call"; readonly call: GovernedCall };
 
-type Entry = InFlight<Request>;
+type Entry = InFlight<Request | OwnRequest>;
 
 export function createGateway(options: GatewayOptions): Gateway {
   return new GatewayConnection(options);
@@ -52,7 +48,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 class GatewayConnection implements Gateway {
   readonly closed: Promise<GatewayClosed>;
   private resolveClosed!: (value: GatewayClosed) => void;
-  private readonly inFlight: InFlightRequests<Request>;
+  private readonly exchange: UpstreamExchange<Request>;
   private readonly tools = new UpstreamTools();
   private readonly governor: ToolCallGovernor;
   /** The upstream as the gateway sees it: the era bridge around `options.upstream` (or that itself). */
@@ -60,7 +56,6 @@ class GatewayConnection implements Gateway {
   private readonly timeoutMs: number;
   private readonly log: (line: object) => void;
   private connectionEra: Era = "2025";
-  private upstreamGone = false;
   private closing = false;
   private finished = false;
 
@@ -69,7 +64,7 @@ class GatewayConnection implements Gateway {
     this.log = options.logger ?? (() => {});
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.upstream = options.bridgeEras === false ? options.upstream : new EraBridge({ upstream: options.upstream, clock: options.clock, probeTimeoutMs: this.timeoutMs, log: this.log });
-    this.inFlight = new InFlightRequests({ clock: options.clock, timeoutMs: this.timeoutMs, maxTimeouts: MAX_WAIT_TIMEOUTS, onTimeout: (entry) => this.timedOut(entry) });
+    this.exchange = new UpstreamExchange<Request>({ upstream: this.upstream, clock: options.clock, timeoutMs: this.timeoutMs, maxTimeouts: MAX_WAIT_TIMEOUTS, log: this.log, settle: (entry, ending) => this.settle(entry, ending) });
     this.governor = new ToolCallGovernor({
       clock: options.clock,
       store: options.store,
@@ -78,7 +73,7 @@ class GatewayConnection implements Gateway {
       storeFailMode: options.storeFailMode ?? "closed",
       shadow: options.shadow ?? false,
       tools: this.tools,
-      listTools: (cursor, meta) => this.listUpstreamTools(cursor, meta),
+      listTools: (cursor, meta) => this.exchange.listTools(cursor, meta),
       log: this.log,
       approvals: options.approvals,
     });
@@ -115,7 +110,7 @@ class GatewayConnection implements Gateway {
       case "notification":
         return this.clientNotification(frame.message);
       case "response":
-        if (this.inFlight.answerServerRequest(frame.message.id ?? null)) return this.sendUpstream(frame.message);
+        if (this.exchange.answerServerRequest(frame.message.id ?? null)) return this.exchange.send(frame.message);
         this.log({ level: "warn", event: "unknown_response_id", side: "downstream", id: frame.message.id, message: "dropped a response whose id answers no open server request" });
         return;
       case "invalid":
@@ -139,8 +134,8 @@ class GatewayConnection implements Gateway {
     const era = requestEra(request.method, request.params, this.connectionEra);
     // Only the handshakes set the connection's era; a request naming its revision speaks for itself.
     if (request.method === "initialize" || request.method === "server/discover") this.connectionEra = era;
-    if (this.upstreamGone) return this.answer(upstreamFailure(request.id, "upstream_closed", "the upstream MCP server has gone away"));
-    if (this.inFlight.ofCaller(request.id) !== undefined) {
+    if (this.exchange.isGone) return this.answer(upstreamFailure(request.id, "upstream_closed", "the upstream MCP server has gone away"));
+    if (this.exchange.ofCaller(request.id) !== undefined) {
       // JSON-RPC ids must be unique among requests in flight: a second one would take over the
       // first's answer and cancellation.
       this.log({ level: "warn", event: "duplicate_request_id", id: request.id, method: request.method, message: "refused a request whose id is already in flight" });
@@ -150,9 +145,9 @@ class GatewayConnection implements Gateway {
       case "tools/call":
         return this.governCall(request, era);
       case "tools/list":
-        return this.forward(this.inFlight.admit(request.id, request.method, { kind: "list", fullListing: !isJsonObject(request.params) || request.params.cursor === undefined })!, request);
+        return this.exchange.forward(this.exchange.admit(request.id, request.method, { kind: "list", fullListing: !isJsonObject(request.params) || request.params.cursor === undefined })!, request);
       default:
-        return this.forward(this.inFlight.admit(request.id, request.method, PLAIN)!, request);
+        return this.exchange.forward(this.exchange.admit(request.id, request.method, PLAIN)!, request);
     }
   }
 
@@ -165,22 +160,17 @@ class GatewayConnection implements Gateway {
     }
     if (notification.method === "notifications/cancelled" && isJsonObject(notification.params)) {
       const callerId = notification.params.requestId;
-      if (typeof callerId === "string" || typeof callerId === "number") {
-        const entry = this.inFlight.ofCaller(callerId);
-        // Already answered or never seen: nothing to cancel. Still deciding: it never reached the
-        // upstream, and its decision sees it closed and gives back what it holds.
-        if (entry === undefined || !this.inFlight.close(entry) || entry.phase === "deciding") return;
-        this.settle(entry, CANCELLED);
-        return this.sendUpstream({ ...notification, params: { ...notification.params, requestId: entry.upstreamId! } });
-      }
+      // Already answered or never seen: nothing to cancel. Still deciding: it never reached the
+      // upstream, and its decision sees it closed and gives back what it holds.
+      if (typeof callerId === "string" || typeof callerId === "number") return this.exchange.cancel(callerId, { ...notification, params: notification.params });
     }
-    this.sendUpstream(notification);
+    this.exchange.send(notification);
   }
 
   private governCall(request: JsonRpcRequest, era: Era): void {
     const prepared = this.governor.prepare(request, era, this.policy);
     if ("error" in prepared) return this.answer(prepared);
-    const entry = this.inFlight.admit(request.id, request.method, { kind: "call", call: prepared })!;
+    const entry = this.exchange.admit(request.id, request.method, { kind: "call", call: prepared })!;
     void this.governor
       .decide(prepared, () => entry.open)
       .then((verdict) => this.decided(entry, prepared, verdict))
@@ -192,9 +182,9 @@ class GatewayConnection implements Gateway {
     call.verdict = verdict;
     if (verdict.kind === "forward" && entry.open) {
       call.startedNs = monotonicNs();
-      return this.forward(entry, call.request);
+      return this.exchange.forward(entry, call.request);
     }
-    this.inFlight.close(entry);
+    this.exchange.close(entry);
     void this.governor.giveBack(verdict.held, call.decisionId);
     switch (verdict.kind) {
       case "forward":
@@ -210,59 +200,15 @@ class GatewayConnection implements Gateway {
     }
   }
 
-  /** Sends an admitted request upstream under a gateway-owned id; its deadline starts now. */
-  private forward(entry: Entry, request: JsonRpcRequest): void {
-    if (this.upstreamGone) {
-      this.inFlight.close(entry);
-      return this.settle(entry, { kind: "failed", failure: "upstream_closed", sent: false });
-    }
-    const token = isJsonObject(request.params) && isJsonObject(request.params._meta) ? request.params._meta.progressToken : undefined;
-    const upstreamId = this.inFlight.forward(entry, typeof token === "string" || typeof token === "number" ? token : undefined);
-    this.upstream.send({ ...request, id: upstreamId }).catch((error: unknown) => {
-      this.log({ level: "error", event: "upstream_send_failed", method: request.method, message: messageOf(error) });
-      if (this.inFlight.close(entry)) this.settle(entry, { kind: "failed", failure: "upstream_unreachable", sent: false });
-    });
-  }
-
-  private timedOut(entry: Entry): void {
-    this.log({ level: "error", event: "upstream_timeout", method: entry.method, timeoutMs: this.timeoutMs, message: `the upstream did not answer \`${entry.method}\` within ${this.timeoutMs} ms` });
-    this.sendUpstream({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: entry.upstreamId!, reason: "toolgate: upstream timeout" } });
-    this.settle(entry, { kind: "failed", failure: "upstream_timeout", sent: true });
-  }
-
-  /** The gateway's own `tools/list` page, with the caller's era fields for 2026-07-28. */
-  private listUpstreamTools(cursor: string | undefined, meta: JsonObject | undefined): Promise<JsonObject> {
-    return new Promise((resolve, reject) => {
-      const params: JsonObject = {};
-      if (cursor !== undefined) params.cursor = cursor;
-      const era = eraMeta(meta === undefined ? undefined : { _meta: meta });
-      if (era) params._meta = era;
-      const own = this.inFlight.admit(undefined, "tools/list", {
-        kind: "own",
-        resolve: (response) => {
-          if (isErrorResponse(response)) reject(new Error(`tools/list failed: ${response.error.message}`));
-          else resolve(response.result);
-        },
-      })!;
-      this.forward(own, { jsonrpc: "2.0", id: 0, method: "tools/list", params });
-    });
-  }
-
   // ── upstream → downstream ───────────────────────────────────────────────────────────────────
 
   private fromUpstream(value: JsonRpcMessage): void {
     const frame = classifyFrame(value);
     switch (frame.kind) {
-      case "response": {
-        const entry = this.inFlight.ofUpstream(frame.message.id ?? null);
-        if (entry === undefined || !this.inFlight.close(entry)) {
-          this.log({ level: "warn", event: "unknown_response_id", side: "upstream", id: frame.message.id, message: "dropped a response whose id answers no pending request" });
-          return;
-        }
-        return this.settle(entry, { kind: "answered", response: frame.message });
-      }
+      case "response":
+        return this.exchange.answered(frame.message);
       case "request":
-        this.inFlight.rememberServerRequest(frame.message.id);
+        this.exchange.rememberServerRequest(frame.message.id);
         return this.answer(frame.message);
       case "notification":
         return this.upstreamNotification(frame.message);
@@ -282,12 +228,12 @@ class GatewayConnection implements Gateway {
         break;
       case "notifications/progress": {
         const token = params?.progressToken;
-        if (typeof token === "string" || typeof token === "number") this.inFlight.progressed(token); // progress proves the upstream is alive
+        if (typeof token === "string" || typeof token === "number") this.exchange.progressed(token); // progress proves the upstream is alive
         break;
       }
       case "notifications/cancelled": {
         const id = params?.requestId;
-        if (typeof id === "string" || typeof id === "number") this.inFlight.answerServerRequest(id);
+        if (typeof id === "string" || typeof id === "number") this.exchange.answerServerRequest(id);
         break;
       }
     }
@@ -347,12 +293,7 @@ class GatewayConnection implements Gateway {
 
   /** Answers a request that will get no upstream answer. */
   private failed(entry: Entry, failure: UpstreamFailure): void {
-    const message =
-      failure === "upstream_timeout"
-        ? `the upstream MCP server did not answer \`${entry.method}\` within ${this.timeoutMs} ms`
-        : failure === "upstream_closed"
-          ? `the upstream MCP server went away before answering \`${entry.method}\``
-          : `the upstream MCP server could not be reached for \`${entry.method}\``;
+    const message = failureMessage(entry.method, failure, this.timeoutMs);
     const request = entry.extra;
     if (request.kind === "own") return request.resolve(upstreamFailure(0, failure, message));
     this.answer(upstreamFailure(entry.callerId!, failure, message));
@@ -380,24 +321,10 @@ class GatewayConnection implements Gateway {
     });
   }
 
-  private sendUpstream(message: JsonRpcMessage): void {
-    if (this.upstreamGone) return;
-    this.upstream.send(message).catch((error: unknown) => {
-      this.log({ level: "warn", event: "upstream_send_failed", message: messageOf(error) });
-    });
-  }
-
   private upstreamClosed(): void {
-    if (this.upstreamGone) return;
-    this.upstreamGone = true;
+    if (this.exchange.isGone) return;
     // Closed by us (the agent left, the host closed us): the upstream did not die under the calls.
-    const ending: Ending = this.closing ? ABANDONED : { kind: "failed", failure: "upstream_closed", sent: true };
-    let pending = 0;
-    for (const entry of this.inFlight.all()) {
-      if (entry.phase !== "forwarded" || !this.inFlight.close(entry)) continue;
-      pending++;
-      this.settle(entry, ending);
-    }
+    const pending = this.exchange.closed(this.closing ? ABANDONED : { kind: "failed", failure: "upstream_closed", sent: true });
     if (this.closing) return;
     this.log({ level: "error", event: "upstream_closed", pending, message: `the upstream MCP server went away; answered ${pending} pending request(s) with an error and shutting down` });
     void this.shutdown("upstream closed", 1);
@@ -409,7 +336,7 @@ class GatewayConnection implements Gateway {
     await this.upstream.close().catch(() => {});
     this.upstreamClosed();
     // Calls still being decided never reached the upstream: their decisions see them closed.
-    for (const entry of this.inFlight.all()) if (entry.phase === "deciding") this.inFlight.close(entry);
+    this.exchange.abandonDeciding();
     this.finished = true;
     await this.options.downstream.close().catch(() => {});
     this.resolveClosed({ reason, exitCode });
@@ -417,5 +344,4 @@ class GatewayConnection implements Gateway {
 }
 
 const PLAIN: Request = { kind: "plain" };
-const CANCELLED: Ending = { kind: "cancelled" };
 const ABANDONED: Ending = { kind: "abandoned" };

@@ -30,6 +30,19 @@ export function auditOutcome(ending: Ending): AuditOutcome {
   }
 }
 
+/** The error text for a request that will get no upstream answer. */
+export function failureMessage(method: string, failure: UpstreamFailure, timeoutMs: number): string {
+  switch (failure) {
+    case "upstream_timeout":
+      return `the upstream MCP server did not answer \`${method}\` within ${timeoutMs} ms`;
+    case "upstream_closed":
+      return `the upstream MCP server went away before answering \`${method}\``;
+    case "upstream_unreachable":
+    case "schemas_unavailable":
+      return `the upstream MCP server could not be reached for \`${method}\``;
+  }
+}
+
 /**
  * True when the call's slot and approval go back. A cancelled call and one the gateway abandons
  * while closing reached the server and keep theirs.
