@@ -4,7 +4,7 @@
  * (docs/architecture.md#windows-and-counters). Pure: the gateway applies it in one place.
  */
 import { isErrorResponse, type JsonRpcResponse } from "../protocol/messages.js";
-import type { UpstreamFailure } from "../protocol/wire-errors.js";
+import { INVALID_PARAMS, METHOD_NOT_FOUND, type UpstreamFailure } from "../protocol/wire-errors.js";
 import type { AuditOutcome } from "./audit-log.js";
 
 export type Ending =
@@ -44,15 +44,24 @@ export function failureMessage(method: string, failure: UpstreamFailure, timeout
 }
 
 /**
- * True when the call's slot and approval go back. A cancelled call and one the gateway abandons
- * while closing reached the server and keep theirs.
+ * JSON-RPC error codes that say the server did not run the request: it could not read the method
+ * or refused the parameters (an unknown tool is `-32602` in MCP) before doing anything.
+ */
+export const NOT_RUN_CODES: ReadonlySet<number> = new Set([METHOD_NOT_FOUND, INVALID_PARAMS]);
+
+/**
+ * True when the call's slot and approval go back: only when the call provably did not run. It
+ * never left the gateway (`failed` with `sent: false`), or the upstream refused it with a code in
+ * `NOT_RUN_CODES`. Everything else keeps them — a timeout, the upstream dying, a cancellation after
+ * sending, any other error, a tool error — because the server may have acted, and a runaway agent
+ * must not gain quota from a slow or failing server.
  */
 export function givesBack(ending: Ending): boolean {
   switch (ending.kind) {
     case "answered":
-      return isErrorResponse(ending.response);
+      return isErrorResponse(ending.response) && NOT_RUN_CODES.has(ending.response.error.code);
     case "failed":
-      return true;
+      return !ending.sent;
     case "cancelled":
     case "abandoned":
       return false;

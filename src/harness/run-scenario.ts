@@ -55,10 +55,11 @@ export function eventSummary(event: ScenarioEvent): string {
   return "clear faults";
 }
 
-export function faultSpec(fault: Fault): { status?: number; latencyMs?: number; timeout?: true; times?: number } {
+export function faultSpec(fault: Fault): { status?: number; latencyMs?: number; answerLatencyMs?: number; timeout?: true; times?: number } {
   return {
     ...(fault.status !== undefined ? { status: fault.status } : {}),
     ...(fault.latencyMs !== undefined ? { latencyMs: fault.latencyMs } : {}),
+    ...(fault.answerLatencyMs !== undefined ? { answerLatencyMs: fault.answerLatencyMs } : {}),
     ...(fault.timeout === true ? { timeout: true as const } : {}),
     ...(fault.times !== undefined ? { times: fault.times } : {}),
   };

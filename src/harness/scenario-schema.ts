@@ -189,6 +189,8 @@ export const FaultSchema = strictObject({
   route: z.string().regex(/^(\*|GET|POST|PATCH|PUT|DELETE) \/\S*$/, { error: (issue) => `found \`${JSON.stringify(issue.input)}\`, expected \`METHOD /path\` such as \`POST /api/v4/bots/:id/stop\`` }),
   status: z.number().int().min(100).max(599).optional(),
   latencyMs: timeMs.optional(),
+  /** The work is done at once (it reaches the CRM); the answer comes this much later. */
+  answerLatencyMs: timeMs.optional(),
   timeout: z.boolean().optional(),
   times: positive.optional(),
 });

@@ -29,6 +29,7 @@ const FaultBodySchema = z.record(
     body: z.unknown().optional(),
     delayMs: z.number().nonnegative().optional(),
     latencyMs: z.number().nonnegative().optional(),
+    answerLatencyMs: z.number().nonnegative().optional(),
     timeout: z.literal(true).optional(),
     times: z.number().int().positive().optional(),
   }),
@@ -60,6 +61,7 @@ async function setFaults(fake: ControlTarget, request: Request): Promise<Respons
     if (spec.body !== undefined) fault.body = spec.body;
     const latencyMs = spec.latencyMs ?? spec.delayMs;
     if (latencyMs !== undefined) fault.latencyMs = latencyMs;
+    if (spec.answerLatencyMs !== undefined) fault.answerLatencyMs = spec.answerLatencyMs;
     if (spec.timeout) fault.timeout = true;
     if (spec.times !== undefined) fault.times = spec.times;
     fake.faults.set(key, fault);

@@ -114,6 +114,12 @@ export function createFakeKommo(options: FakeKommoOptions): FakeKommo {
     }
     if (!bodyIsJson) return problem(400, "The request body is not valid JSON");
 
+    const response = await route(method, url, body);
+    if (fault?.answerLatencyMs !== undefined && fault.answerLatencyMs > 0) await clock.sleep(fault.answerLatencyMs);
+    return response;
+  }
+
+  async function route(method: string, url: URL, body: unknown): Promise<Response> {
     const match = matchRoute(kommoRoutes, method, url.pathname);
     switch (match.kind) {
       case "not-found":

@@ -2,7 +2,7 @@
  * Per-endpoint fault injection. A key is `"METHOD /path"` where path segments may be `:param` or
  * `*` (e.g. `"POST /api/v4/bots/:id/stop"`, `"GET /api/v4/leads"`, `"* /api/v4/leads"`). A fault
  * applies to requests that passed authentication and the rate limit, and replaces (status, timeout)
- * or delays (latency only) the fake's own answer.
+ * or delays (latency before the work, answer latency after it) the fake's own answer.
  */
 import { pathMatches } from "./request-log.js";
 
@@ -14,6 +14,11 @@ export interface FaultSpec {
   readonly headers?: Record<string, string>;
   /** Wait this long on the fake's clock before answering. */
   readonly latencyMs?: number;
+  /**
+   * Do the work at once (the effect is recorded), then hold the answer this long on the fake's
+   * clock, whether or not the caller gives up: a slow server that acted.
+   */
+  readonly answerLatencyMs?: number;
   /** Never answer: the request hangs until its AbortSignal fires, then the handler rejects. */
   readonly timeout?: true;
   /** Apply to the next `times` matching requests only (default: every request until cleared). */

@@ -76,22 +76,30 @@ test("the third call in a minute is rate limited with the time left in the windo
   expect(decisionOf(await f.call(4, "tools/call", stop))).toBeUndefined();
 });
 
-test("a JSON-RPC error from the upstream rolls the reservation back; a tool error keeps it", async () => {
-  let mode: "rpc" | "tool" = "rpc";
-  const f = await createFixture({
-    answer: (r) =>
-      r.method !== "tools/call" ? undefined : mode === "rpc" ? { error: { code: -32050, message: "boom" } } : { result: { content: [], isError: true } },
-  });
+test("a JSON-RPC error that says the call was not run (-32601, -32602) gives the slot back; any other error and a tool error keep it", async () => {
+  let answer: Record<string, unknown> = {};
+  const f = await createFixture({ answer: (r) => (r.method !== "tools/call" ? undefined : (answer as never)) });
   const key = "grant:alice|stop_salesbot_rate";
-  expect(await f.call(1, "tools/call", stop)).toMatchObject({ id: 1, error: { code: -32050, message: "boom" } });
-  expect((await f.store.peek(key, 60_000)).used).toBe(0);
-  mode = "tool";
+  const used = async (): Promise<number> => (await f.store.peek(key, 60_000)).used;
+  answer = { error: { code: -32602, message: "Unknown tool: stop_salesbot" } };
+  expect(await f.call(1, "tools/call", stop)).toMatchObject({ id: 1, error: { code: -32602 } });
+  expect(await used()).toBe(0);
+  answer = { error: { code: -32601, message: "Method not found" } };
   await f.call(2, "tools/call", stop);
-  expect((await f.store.peek(key, 60_000)).used).toBe(1);
-  expect(f.audit.map((a) => a.outcome)).toEqual(["rpc_error", "tool_error"]);
+  expect(await used()).toBe(0);
+  answer = { error: { code: -32050, message: "boom after stopping the bot" } };
+  expect(await f.call(3, "tools/call", stop)).toMatchObject({ id: 3, error: { code: -32050, message: "boom after stopping the bot" } });
+  expect(await used()).toBe(1);
+  answer = { result: { content: [], isError: true } };
+  await f.call(4, "tools/call", stop);
+  expect(await used()).toBe(2);
+  // max 2: the slots kept by the error and the tool error are spent
+  answer = { error: { code: -32603, message: "internal error" } };
+  expect((await f.call(5, "tools/call", stop)).result._meta["toolgate/decision"]).toMatchObject({ code: "rate_limited" });
+  expect(f.audit.map((a) => a.outcome)).toEqual(["rpc_error", "rpc_error", "rpc_error", "tool_error", "not_forwarded"]);
 });
 
-test("a call the upstream never answers gets an error after the timeout, is cancelled upstream and rolled back", async () => {
+test("a call the upstream never answers gets an error after the timeout, is cancelled upstream and keeps its slot (the server may have acted)", async () => {
   const f = await createFixture({ answer: (r) => (r.method === "tools/call" ? "hold" : undefined) });
   await f.call(1, "tools/call", stop);
   expect(f.answerFor(1)).toBeUndefined();
@@ -101,7 +109,7 @@ test("a call the upstream never answers gets an error after the timeout, is canc
   expect(f.answerFor(1)).toMatchObject({ error: { code: -32603, data: { "toolgate/error": "upstream_timeout" } } });
   const forwardedId = f.upstreamCalls()[0]!.id;
   expect(f.toUpstream).toContainEqual({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: forwardedId, reason: "toolgate: upstream timeout" } });
-  expect((await f.store.peek("grant:alice|stop_salesbot_rate", 60_000)).used).toBe(0);
+  expect((await f.store.peek("grant:alice|stop_salesbot_rate", 60_000)).used).toBe(1);
   expect(f.audit.at(-1)).toMatchObject({ outcome: "timeout", decision: "allow" });
 });
 

@@ -149,13 +149,13 @@ test("a reloaded policy with another version needs a new approval", async () => 
   expect(alice.upstreamCalls()).toEqual([]);
 });
 
-test("an upstream JSON-RPC error gives the approval back, and the retried call passes once", async () => {
+test("an upstream error that says the call was not run (-32602) gives the approval back, and the retried call passes once", async () => {
   let fail = true;
   const f = await createApprovalFixture();
-  const alice = await f.connect("alice", (r) => (r.method === "tools/call" && fail ? { error: { code: -32050, message: "boom" } } : undefined));
+  const alice = await f.connect("alice", (r) => (r.method === "tools/call" && fail ? { error: { code: -32602, message: "invalid params" } } : undefined));
   const id = decisionOf(await alice.call(1, stop))!.approvalId as string;
   await f.gate.decide(id, "approved");
-  expect(await alice.call(2, stop)).toMatchObject({ error: { code: -32050 } });
+  expect(await alice.call(2, stop)).toMatchObject({ error: { code: -32602 } });
   expect((await f.gate.get(id))?.state).toBe("approved");
   fail = false;
   expect(textOf(await alice.call(3, stop))).toBe("ran stop_salesbot");
@@ -165,7 +165,18 @@ test("an upstream JSON-RPC error gives the approval back, and the retried call p
   expect(await f.counters.peek("grant:alice|stop_rate", 3_600_000)).toMatchObject({ used: 1 });
 });
 
-test("an upstream timeout gives the approval back", async () => {
+test("any other upstream error may follow the effect: the approval stays used and the identical retry asks again", async () => {
+  const f = await createApprovalFixture();
+  const alice = await f.connect("alice", (r) => (r.method === "tools/call" ? { error: { code: -32050, message: "boom after the effect" } } : undefined));
+  const id = decisionOf(await alice.call(1, stop))!.approvalId as string;
+  await f.gate.decide(id, "approved");
+  expect(await alice.call(2, stop)).toMatchObject({ error: { code: -32050 } });
+  expect((await f.gate.get(id))?.state).toBe("used");
+  expect(decisionOf(await alice.call(3, stop))).toMatchObject({ code: "approval_required" });
+  expect(alice.upstreamCalls()).toHaveLength(1);
+});
+
+test("an upstream timeout keeps the approval used: one approval never runs twice", async () => {
   const f = await createApprovalFixture();
   const alice = await f.connect("alice", (r) => (r.method === "tools/call" ? "hold" : undefined));
   const id = decisionOf(await alice.call(1, stop))!.approvalId as string;
@@ -174,7 +185,9 @@ test("an upstream timeout gives the approval back", async () => {
   expect((await f.gate.get(id))?.state).toBe("used");
   await f.clock.advanceBy(5_000);
   expect(alice.answerFor(2)).toMatchObject({ error: { message: expect.stringContaining("did not answer") } });
-  expect((await f.gate.get(id))?.state).toBe("approved");
+  expect((await f.gate.get(id))?.state).toBe("used");
+  expect(decisionOf(await alice.call(3, stop))).toMatchObject({ code: "approval_required" });
+  expect(alice.upstreamCalls()).toHaveLength(1);
 });
 
 test("a tool result with isError reached the server: the approval stays used", async () => {
