@@ -70,13 +70,16 @@ test("serve's approval flags are checked before anything starts", () => {
   const env = { TOOLGATE_ADMIN_TOKEN: TOKEN };
   expect(parseServeArgs([...base], "/tmp", {})).toMatchObject({ store: { kind: "memory" }, admin: undefined, approvalMode: "async", approvalTimeoutMs: undefined });
   expect(parseServeArgs([...base, "--store", "redis://10.0.0.5:6380/2", "--approval-mode", "hold", "--approval-timeout-ms", "20000", "--admin-listen", "127.0.0.1:7410"], "/tmp", env)).toMatchObject({
-    store: { kind: "redis", url: "redis://10.0.0.5:6380/2" },
+    store: { kind: "redis", url: "redis://10.0.0.5:6380/2", commandTimeoutMs: 1_000 },
     admin: { host: "127.0.0.1", port: 7410, token: TOKEN },
     approvalMode: "hold",
     approvalTimeoutMs: 20_000,
   });
   const usage = (extra: string[], e: Record<string, string> = env) => () => parseServeArgs([...base, ...extra], "/tmp", e);
   expect(usage(["--store", "postgres://db"])).toThrow("flag `--store`: expected `memory` or `redis://HOST:PORT/DB`, found `postgres://db`");
+  expect(parseServeArgs([...base, "--store", "redis://10.0.0.5:6380/2", "--store-timeout-ms", "250"], "/tmp", {}).store).toEqual({ kind: "redis", url: "redis://10.0.0.5:6380/2", commandTimeoutMs: 250 });
+  expect(usage(["--store-timeout-ms", "250"])).toThrow("flag `--store-timeout-ms` applies to `--store redis://…`");
+  expect(usage(["--store", "redis://10.0.0.5:6380/2", "--store-timeout-ms", "0.5"])).toThrow("flag `--store-timeout-ms`: expected a whole number ≥ 1, found `0.5`");
   expect(usage(["--approval-mode", "wait"])).toThrow("flag `--approval-mode`: expected `async` or `hold`, found `wait`");
   expect(usage(["--approval-timeout-ms", "5"])).toThrow("flag `--approval-timeout-ms` applies to `--approval-mode hold`");
   expect(usage(["--admin-listen", "0.0.0.0:7410"])).toThrow("flag `--admin-listen`: the approvals admin API listens on loopback only; found `0.0.0.0`, expected 127.0.0.1, ::1 or localhost");

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { isLoopbackHost } from "../../gateway/approvals/admin-server.js";
 import { readAdminToken } from "../../gateway/approvals/admin-token.js";
 import type { ApprovalMode } from "../../gateway/approvals/approval-gate.js";
-import type { StoreSpec } from "../../gateway/approvals/serve-approvals.js";
+import { DEFAULT_STORE_TIMEOUT_MS, type StoreSpec } from "../../gateway/approvals/serve-approvals.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from "../../gateway/gateway.js";
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_SESSIONS } from "../../gateway/http/http-front.js";
 import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
@@ -32,6 +32,7 @@ const FLAGS: FlagSpecs = {
   "max-message-bytes": { kind: "string" },
   shadow: { kind: "boolean" },
   store: { kind: "string" },
+  "store-timeout-ms": { kind: "string" },
   "admin-listen": { kind: "string" },
   "admin-token-file": { kind: "string" },
   "approval-mode": { kind: "string" },
@@ -161,8 +162,9 @@ function parseApprovalFlags(str: (name: string) => string | undefined, cwd: stri
   const storeText = str("store") ?? "memory";
   let store: StoreSpec;
   if (storeText === "memory") store = { kind: "memory" };
-  else if (/^rediss?:\/\/[^/\s]+(\/\d+)?$/.test(storeText)) store = { kind: "redis", url: storeText };
+  else if (/^rediss?:\/\/[^/\s]+(\/\d+)?$/.test(storeText)) store = { kind: "redis", url: storeText, commandTimeoutMs: positiveInt(str("store-timeout-ms"), "store-timeout-ms", DEFAULT_STORE_TIMEOUT_MS) };
   else throw new UsageError(`flag \`--store\`: expected \`memory\` or \`redis://HOST:PORT/DB\`, found \`${storeText.replace(/:[^:@/]*@/, ":***@")}\``);
+  if (store.kind === "memory" && str("store-timeout-ms") !== undefined) throw new UsageError("flag `--store-timeout-ms` applies to `--store redis://…`");
   const mode = str("approval-mode") ?? "async";
   if (mode !== "async" && mode !== "hold") throw new UsageError(`flag \`--approval-mode\`: expected \`async\` or \`hold\`, found \`${mode}\``);
   const timeout = str("approval-timeout-ms");

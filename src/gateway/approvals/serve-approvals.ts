@@ -20,7 +20,10 @@ import type { AuditLine } from "../audit-log.js";
 import { startAdminServer, type AdminServer } from "./admin-server.js";
 import { ApprovalGate, type ApprovalMode } from "./approval-gate.js";
 
-export type StoreSpec = { readonly kind: "memory" } | { readonly kind: "redis"; readonly url: string };
+/** How long one Redis command may take before the store counts as unavailable (`--store-timeout-ms`). */
+export const DEFAULT_STORE_TIMEOUT_MS = 1_000;
+
+export type StoreSpec = { readonly kind: "memory" } | { readonly kind: "redis"; readonly url: string; readonly commandTimeoutMs: number };
 
 export interface ServeApprovalsOptions {
   readonly clock: Clock;
@@ -98,8 +101,8 @@ async function openStores(spec: StoreSpec, clock: Clock, log: (line: object) => 
       return open(false);
     }
   };
-  const counters = await connect((wait) => RedisCounterStore.connect({ url: spec.url, waitForConnection: wait, onError }), "counter reservations");
-  const approvals = await connect((wait) => RedisApprovalStore.connect({ url: spec.url, waitForConnection: wait, onError }), "approval checks");
+  const counters = await connect((wait) => RedisCounterStore.connect({ url: spec.url, commandTimeoutMs: spec.commandTimeoutMs, waitForConnection: wait, onError }), "counter reservations");
+  const approvals = await connect((wait) => RedisApprovalStore.connect({ url: spec.url, commandTimeoutMs: spec.commandTimeoutMs, waitForConnection: wait, onError }), "approval checks");
   log({ level: "info", event: "store", store: where, message: `counters and approvals in Redis at ${where}` });
   return { counters, approvals, close: async () => void (await Promise.all([counters.close(), approvals.close()])) };
 }

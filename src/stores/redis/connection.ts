@@ -11,7 +11,7 @@ import { GatewayError, messageOf } from "../../core/errors.js";
 export interface RedisConnectionOptions {
   /** `redis://[user:password@]host:port/db` (or `rediss://`). */
   readonly url: string;
-  /** Bound on one command's round trip; default 200 ms. */
+  /** Bound on one command, from being issued to its answer (queueing included); default 1000 ms. */
   readonly commandTimeoutMs?: number;
   /** Bound on opening a connection; default 1000 ms. */
   readonly connectTimeoutMs?: number;
@@ -47,7 +47,7 @@ export class RedisConnection {
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 200,
+      commandTimeout: options.commandTimeoutMs ?? 1_000,
       connectTimeout: options.connectTimeoutMs ?? 1_000,
       retryStrategy: (attempt) => Math.min(50 * attempt, 500),
     });
