@@ -21,7 +21,7 @@ import { FrameError, type Transport } from "../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR, invalidRequest, messageTooLarge, parseError, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
 import type { ApprovalGate } from "./approvals/approval-gate.js";
 import type { AuditRecord } from "./audit-log.js";
-import { EraBridge } from "./bridge/era-bridge.js";
+import { EraBridge, upstreamEraOf, type UpstreamEra } from "./bridge/era-bridge.js";
 import { Correlation, type PendingUpstream } from "./correlation.js";
 import { newConnectionKey } from "./decision-id.js";
 import { filterToolList } from "./tool-list.js";
@@ -68,6 +68,8 @@ export interface GatewayClosed {
 export interface Gateway {
   start(): Promise<void>;
   close(): Promise<void>;
+  /** For a downstream that speaks 2026-07-28 with no handshake: the upstream's era, found by the era bridge for a caller with these `params`. */
+  upstreamEra(params: JsonObject | undefined): Promise<UpstreamEra>;
   readonly closed: Promise<GatewayClosed>;
 }
 
@@ -137,6 +139,11 @@ class GatewayConnection implements Gateway {
 
   async close(): Promise<void> {
     await this.shutdown("closed by the host", 0);
+  }
+
+  upstreamEra(params: JsonObject | undefined): Promise<UpstreamEra> {
+    this.connectionEra = "2026-07-28"; // no handshake will say so
+    return upstreamEraOf(this.upstream, params);
   }
 
   private get policy(): CompiledPolicy | undefined {
