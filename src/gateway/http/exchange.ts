@@ -1,11 +1,14 @@
 /**
  * One POST exchange: a request and the HTTP response that waits for its answer, with what that
- * answer may be (JSON, an SSE stream, as the client's `Accept` allows), the progress token whose
- * notifications stream there, and the headers the answer carries.
+ * answer may be (JSON, an SSE stream, as the client's `Accept` allows: 406 when it allows
+ * neither), the progress token whose notifications stream there, and the headers the answer
+ * carries. The downstream (`HttpSession`) answers it.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { isJsonObject, type JsonRpcId, type JsonRpcRequest } from "../../protocol/messages.js";
-import type { AcceptInfo } from "./request-checks.js";
+import { writeRefusal } from "./http-refusal.js";
+import { parseAccept, type AcceptInfo } from "./request-checks.js";
+import { acceptGuard } from "./request-guards.js";
 
 export interface Exchange {
   readonly res: ServerResponse;
@@ -35,4 +38,12 @@ export function newExchange(request: JsonRpcRequest, res: ServerResponse, accept
     sse: false,
     done: false,
   };
+}
+
+/** Hands `request` to `downstream`, to be answered on `res` as the client's `Accept` header allows. */
+export function startExchange(downstream: { request(request: JsonRpcRequest, exchange: Exchange): void }, request: JsonRpcRequest, accept: string | undefined, res: ServerResponse, headers?: OutgoingHttpHeaders): void {
+  const accepts = parseAccept(accept);
+  const refusal = acceptGuard(accepts);
+  if (refusal) return writeRefusal(res, refusal);
+  downstream.request(request, newExchange(request, res, accepts, headers));
 }

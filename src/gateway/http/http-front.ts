@@ -3,33 +3,32 @@
  * `/metrics` and `/health`, composed of its parts. Per request, in order: the guards
  * (`request-guards.ts`: Origin and, on a loopback listener without grants, Host → 403; bearer
  * token → grant, else 401 before any MCP handling; media type, body size, protocol version); the
- * body as one JSON-RPC frame (`read-body.ts`, `body-frame.ts`); then the MCP transport rules of
- * 2025-11-25 (a session from `session-registry.ts`) and 2026-07-28 (a grant's stateless channel
- * from `stateless-channel.ts`); the request goes to that downstream as an exchange.
+ * body as one JSON-RPC frame (`read-body.ts`, `body-frame.ts`); then the MCP transport of
+ * 2025-11-25, sessions (`session-endpoints.ts` over `session-registry.ts`), or of 2026-07-28,
+ * a grant's stateless channel (`stateless-channel.ts`); the request reaches that downstream as an
+ * exchange (`exchange.ts`). Every refusal is a value written by `http-refusal.ts`.
  *
  * Each 2025-era MCP session gets its own gateway with its own upstream connection, so
  * server-to-client requests reach the right agent and `scope: "session"` means that MCP session;
  * stateless requests share one gateway per grant. Every gateway shares the one counter store, so
  * `grant` and `global` counters span sessions.
  */
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomHex, type Clock } from "../../core/clock.js";
-import { messageOf } from "../../core/errors.js";
-import type { JsonRpcMessage, JsonRpcRequest } from "../../protocol/messages.js";
-import type { Gateway } from "../gateway.js";
+import type { Clock } from "../../core/clock.js";
+import type { JsonRpcMessage } from "../../protocol/messages.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { frameOfBody } from "./body-frame.js";
 import { drainCalls } from "./drain.js";
+import { startExchange } from "./exchange.js";
 import * as refuse from "./front-refusals.js";
 import { writeAccepted, writeRefusal } from "./http-refusal.js";
-import { newExchange } from "./exchange.js";
 import { HttpSession } from "./http-session.js";
 import type { OpenGateway } from "./open-gateway.js";
 import { readBody } from "./read-body.js";
-import { parseAccept } from "./request-checks.js";
-import { acceptGuard, bodyTooLarge, contentTypeGuard, declaredLengthGuard, headerMismatchGuard, hostGuard, originGuard, protocolVersionGuard, streamAcceptGuard, unauthorized, type AuthOutcome } from "./request-guards.js";
+import { bodyTooLarge, contentTypeGuard, declaredLengthGuard, headerMismatchGuard, hostGuard, originGuard, protocolVersionGuard, unauthorized, type AuthOutcome } from "./request-guards.js";
+import { SessionEndpoints } from "./session-endpoints.js";
 import { SessionRegistry } from "./session-registry.js";
 import { isStatelessRequest, StatelessChannels } from "./stateless-channel.js";
 
@@ -76,6 +75,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
 
 class Front {
   private readonly sessions: SessionRegistry<HttpSession>;
+  private readonly endpoints: SessionEndpoints;
   private readonly channels: StatelessChannels;
   private readonly allowedOrigins: ReadonlySet<string>;
   private readonly server: Server;
@@ -85,6 +85,7 @@ class Front {
   constructor(private readonly o: HttpFrontOptions) {
     this.allowedOrigins = new Set(o.allowedOrigins);
     this.sessions = new SessionRegistry({ clock: o.clock, maxSessions: o.maxSessions ?? DEFAULT_MAX_SESSIONS, idleMs: o.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS, log: o.log });
+    this.endpoints = new SessionEndpoints({ sessions: this.sessions, openGateway: o.openGateway, newDownstream: (id, grantId) => this.downstream(id, grantId), log: o.log, draining: () => this.draining });
     this.channels = new StatelessChannels({ openGateway: o.openGateway, newDownstream: (grantId) => this.downstream(undefined, grantId), log: o.log });
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
     o.metrics.setSessions(() => this.sessions.size);
@@ -141,8 +142,8 @@ class Front {
       return writeRefusal(res, unauthorized(auth.kind));
     }
     if (req.method === "POST") return void this.post(req, res, auth.grantId);
-    if (req.method === "GET") return this.get(req, res, auth.grantId);
-    if (req.method === "DELETE") return void this.remove(req, res, auth.grantId);
+    if (req.method === "GET") return this.endpoints.get(req, res, auth.grantId);
+    if (req.method === "DELETE") return void this.endpoints.remove(req, res, auth.grantId);
     writeRefusal(res, refuse.methodNotAllowed(req.method));
   }
 
@@ -162,45 +163,10 @@ class Front {
     const refusal = protocolVersionGuard(version) ?? (frame.kind === "request" && this.draining ? refuse.shuttingDown(true) : undefined);
     if (refusal) return writeRefusal(res, refusal);
     const sid = h["mcp-session-id"];
-    if (typeof sid === "string") {
-      const session = this.sessions.find(sid, grantId);
-      if (session === undefined) return writeRefusal(res, refuse.sessionNotFound(sid, "POST"));
-      this.sessions.touch(session);
-      if (frame.kind !== "request") {
-        session.deliver(frame.message);
-        return writeAccepted(res);
-      }
-      return this.exchange(session, frame.message, req, res, undefined);
-    }
-    if (frame.kind === "request" && frame.message.method === "initialize") return this.initialize(frame.message, req, res, grantId);
+    if (typeof sid === "string") return this.endpoints.post(frame, sid, req, res, grantId);
+    if (frame.kind === "request" && frame.message.method === "initialize") return this.endpoints.initialize(frame.message, req, res, grantId);
     if (isStatelessRequest(version, frame.message)) return this.stateless(frame.message, req, res, grantId);
     writeRefusal(res, refuse.SESSION_REQUIRED);
-  }
-
-  /** Hands a request to a downstream; it answers on `res` (JSON or SSE, as the client accepts). */
-  private exchange(session: HttpSession, request: JsonRpcRequest, req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders | undefined): void {
-    const accept = parseAccept(req.headers.accept);
-    const refusal = acceptGuard(accept);
-    if (refusal) return writeRefusal(res, refusal);
-    session.request(request, newExchange(request, res, accept, headers));
-  }
-
-  private async initialize(request: JsonRpcRequest, req: IncomingMessage, res: ServerResponse, grantId: string): Promise<void> {
-    if (this.sessions.isFull) return writeRefusal(res, refuse.tooManySessions(this.sessions.size));
-    const id = randomHex(16);
-    const session = this.downstream(id, grantId);
-    try {
-      const gateway: Gateway = this.o.openGateway({ grantId, sessionKey: id, downstream: session });
-      session.gateway = gateway;
-      this.sessions.add(id, session);
-      await gateway.start();
-    } catch (error) {
-      this.sessions.remove(id);
-      this.o.log.error("could not open the upstream for a new session", { event: "session_failed", grant: grantId, error: messageOf(error) });
-      return writeRefusal(res, refuse.upstreamNotOpened(messageOf(error)));
-    }
-    this.o.log.info("session opened", { event: "session_opened", session: id, grant: grantId });
-    this.exchange(session, request, req, res, { "mcp-session-id": id });
   }
 
   private async stateless(message: JsonRpcMessage, req: IncomingMessage, res: ServerResponse, grantId: string): Promise<void> {
@@ -214,29 +180,7 @@ class Front {
       channel.session.deliver(message);
       return writeAccepted(res);
     }
-    this.exchange(channel.session, message, req, res, undefined);
-  }
-
-  private get(req: IncomingMessage, res: ServerResponse, grantId: string): void {
-    const sid = req.headers["mcp-session-id"];
-    if (typeof sid !== "string") return writeRefusal(res, refuse.STREAM_NEEDS_SESSION);
-    const session = this.sessions.find(sid, grantId);
-    if (session === undefined) return writeRefusal(res, refuse.sessionNotFound(sid, "GET"));
-    const refusal = streamAcceptGuard(parseAccept(req.headers.accept)) ?? (this.draining ? refuse.shuttingDown(false) : undefined);
-    if (refusal) return writeRefusal(res, refusal);
-    this.sessions.touch(session);
-    if (!session.openStream(res)) writeRefusal(res, refuse.STREAM_ALREADY_OPEN);
-  }
-
-  private async remove(req: IncomingMessage, res: ServerResponse, grantId: string): Promise<void> {
-    const sid = req.headers["mcp-session-id"];
-    if (typeof sid !== "string") return writeRefusal(res, refuse.DELETE_NEEDS_SESSION);
-    const session = this.sessions.find(sid, grantId);
-    if (session === undefined) return writeRefusal(res, refuse.sessionNotFound(sid, "DELETE"));
-    this.sessions.remove(sid);
-    await session.gateway?.close();
-    res.writeHead(200);
-    res.end();
+    startExchange(channel.session, message, req.headers.accept, res);
   }
 
   /** A session's downstream (`id`), or a stateless channel's (`undefined`). */
