@@ -1,6 +1,6 @@
 /**
- * One POST body as one JSON-RPC frame: text that is not JSON → 400 parse error (-32700), a batch
- * (MCP has none since 2025-06-18) or a malformed frame → 400 invalid request (-32600, with the
+ * One POST body as one JSON-RPC frame: text that is not JSON → 400 `PARSE_ERROR`, a batch
+ * (MCP has none since 2025-06-18) or a malformed frame → 400 `INVALID_REQUEST` (with the
  * frame's id when it has one).
  */
 import { messageOf } from "../../core/errors.js";

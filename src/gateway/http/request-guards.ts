@@ -4,7 +4,7 @@
  * `undefined` to let it pass or the `HttpRefusal` to answer with: Origin and Host (DNS rebinding)
  * → 403, a bearer token that names no grant → 401 with `WWW-Authenticate`, `Content-Type` → 415, a
  * declared or read body over the limit → 413, `MCP-Protocol-Version` → 400, `Accept` → 406, and
- * `Mcp-Method`/`Mcp-Name`/`MCP-Protocol-Version` against the body → 400 (-32020).
+ * `Mcp-Method`/`Mcp-Name`/`MCP-Protocol-Version` against the body → 400 `HEADER_MISMATCH`.
  */
 import { metaRevision } from "../../protocol/eras.js";
 import type { JsonObject, JsonRpcId } from "../../protocol/messages.js";

@@ -2,7 +2,7 @@
  * The 2025-era Streamable HTTP transport on the front: `initialize` opens a session (its own
  * gateway and upstream connection; `Mcp-Session-Id` on the answer), a POST with that id reaches
  * it, GET opens its event stream, DELETE ends it. An id is found only for the grant that opened
- * the session (`session-registry.ts`); each miss answers 404 (-32001).
+ * the session (`session-registry.ts`); each miss answers 404 `SESSION_NOT_FOUND`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomHex } from "../../core/clock.js";

@@ -2,18 +2,11 @@
 import { expect, test } from "vitest";
 import { VirtualClock } from "../../../../src/core/virtual-clock.js";
 import { drainCalls } from "../../../../src/gateway/http/drain.js";
-import { createJsonLogger } from "../../../../src/gateway/logger.js";
+import { recordingLogger } from "./recording-logger.js";
 
 function setup() {
   const clock = new VirtualClock(Date.UTC(2026, 0, 1));
-  const lines: Array<Record<string, unknown>> = [];
-  const log = createJsonLogger({
-    write: (text, done) => {
-      lines.push(...text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>));
-      done?.();
-    },
-    clock,
-  });
+  const { log, lines } = recordingLogger(clock);
   return { clock, log, lines };
 }
 

@@ -4,8 +4,8 @@
  */
 import { expect, test } from "vitest";
 import { settle, VirtualClock } from "../../../../src/core/virtual-clock.js";
-import { createJsonLogger } from "../../../../src/gateway/logger.js";
 import { SessionRegistry, SWEEP_EVERY_MS, type RegisteredSession } from "../../../../src/gateway/http/session-registry.js";
+import { recordingLogger } from "./recording-logger.js";
 
 const MINUTE = 60_000;
 
@@ -33,14 +33,7 @@ function fakeSession(clock: VirtualClock, grantId = "g"): RegisteredSession & { 
 
 function setup(options: { maxSessions?: number; idleMs?: number } = {}) {
   const clock = new VirtualClock(Date.UTC(2026, 0, 1));
-  const lines: Array<Record<string, unknown>> = [];
-  const log = createJsonLogger({
-    write: (text, done) => {
-      lines.push(...text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>));
-      done?.();
-    },
-    clock,
-  });
+  const { log, lines } = recordingLogger(clock);
   const registry = new SessionRegistry<ReturnType<typeof fakeSession>>({ clock, maxSessions: options.maxSessions ?? 10, idleMs: options.idleMs ?? 30 * MINUTE, log });
   return { clock, registry, log, lines };
 }

@@ -10,8 +10,8 @@ import type { Gateway, GatewayClosed } from "../../../../src/gateway/gateway.js"
 import { HttpSession } from "../../../../src/gateway/http/http-session.js";
 import type { OpenGatewayRequest } from "../../../../src/gateway/http/open-gateway.js";
 import { isStatelessRequest, StatelessChannels } from "../../../../src/gateway/http/stateless-channel.js";
-import { createJsonLogger } from "../../../../src/gateway/logger.js";
 import { Metrics } from "../../../../src/gateway/metrics.js";
+import { recordingLogger } from "./recording-logger.js";
 
 const META = { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } };
 const SERVES: UpstreamEra = { kind: "serves", era: "2026-07-28", versions: ["2026-07-28"] };
@@ -37,14 +37,7 @@ function sessionOf(answer: { readonly session: HttpSession } | { readonly refusa
 
 function setup(...scripts: Script[]) {
   const clock = new VirtualClock(Date.UTC(2026, 0, 1));
-  const lines: Array<Record<string, unknown>> = [];
-  const log = createJsonLogger({
-    write: (text, done) => {
-      lines.push(...text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>));
-      done?.();
-    },
-    clock,
-  });
+  const { log, lines } = recordingLogger(clock);
   const opened: FakeGateway[] = [];
   const channels = new StatelessChannels({
     log,
