@@ -1,9 +1,11 @@
 /** What a gateway connection is made of and how it behaves; `createGateway` in `gateway.ts` builds one. */
 import type { Clock } from "../core/clock.js";
+import type { JsonObject } from "../protocol/messages.js";
 import type { Transport } from "../protocol/transport.js";
 import type { CounterStore } from "../stores/counter-store.js";
 import type { ApprovalGate } from "./approvals/approval-gate.js";
 import type { AuditRecord } from "./audit-log.js";
+import type { UpstreamEra } from "./bridge/era-bridge.js";
 import type { PolicySource } from "./policy-source.js";
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
@@ -45,6 +47,8 @@ export interface GatewayClosed {
 export interface Gateway {
   start(): Promise<void>;
   close(): Promise<void>;
+  /** For a downstream that speaks 2026-07-28 with no handshake: the upstream's era, found by the era bridge for a caller with these `params`. */
+  upstreamEra(params: JsonObject | undefined): Promise<UpstreamEra>;
   readonly closed: Promise<GatewayClosed>;
 }
 

@@ -20,10 +20,10 @@ import { assertNever, messageOf } from "../core/errors.js";
 import type { CompiledPolicy } from "../policy/load-policy.js";
 import { denialResult } from "../protocol/denial.js";
 import { eraOfRevision, requestEra, type Era } from "../protocol/eras.js";
-import { classifyFrame, isErrorResponse, isJsonObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
+import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
 import { FrameError, type Transport } from "../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR, invalidRequest, messageTooLarge, parseError, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
-import { EraBridge } from "./bridge/era-bridge.js";
+import { EraBridge, upstreamEraOf, type UpstreamEra } from "./bridge/era-bridge.js";
 import { callAuditRecord } from "./call-audit.js";
 import { newConnectionKey } from "./decision-id.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, MAX_WAIT_TIMEOUTS, type Gateway, type GatewayClosed, type GatewayOptions } from "./gateway-options.js";
@@ -94,6 +94,11 @@ class GatewayConnection implements Gateway {
 
   async close(): Promise<void> {
     await this.shutdown("closed by the host", 0);
+  }
+
+  upstreamEra(params: JsonObject | undefined): Promise<UpstreamEra> {
+    this.connectionEra = "2026-07-28"; // no handshake will say so
+    return upstreamEraOf(this.upstream, params);
   }
 
   private get policy(): CompiledPolicy | undefined {

@@ -1,5 +1,5 @@
 /** JSON-RPC error answers the gateway builds itself. Every wire error is made here. */
-import type { JsonRpcErrorResponse, JsonRpcId } from "./messages.js";
+import type { JsonObject, JsonRpcErrorResponse, JsonRpcId } from "./messages.js";
 
 export const PARSE_ERROR = -32700;
 export const INVALID_REQUEST = -32600;
@@ -15,6 +15,14 @@ export const HEADER_MISMATCH = -32020;
 
 /** Why the gateway answered a forwarded request itself; carried in `error.data["toolgate/error"]`. */
 export type UpstreamFailure = "upstream_timeout" | "upstream_closed" | "upstream_unreachable" | "schemas_unavailable";
+
+/** Why the HTTP front refused a sessionless 2026-07-28 request; carried in `error.data["toolgate/error"]`. */
+export type StatelessFailure = "era_mismatch" | "upstream_unavailable";
+
+/** The `error.data` that names why toolgate answered a request itself. */
+export function failureData(failure: UpstreamFailure | StatelessFailure): JsonObject {
+  return { "toolgate/error": failure };
+}
 
 export function errorResponse(id: JsonRpcId | null, code: number, message: string, data?: unknown): JsonRpcErrorResponse {
   const error: JsonRpcErrorResponse["error"] = data === undefined ? { code, message } : { code, message, data };
@@ -38,5 +46,5 @@ export function invalidParams(id: JsonRpcId, reason: string): JsonRpcErrorRespon
 }
 
 export function upstreamFailure(id: JsonRpcId, failure: UpstreamFailure, message: string): JsonRpcErrorResponse {
-  return errorResponse(id, INTERNAL_ERROR, message, { "toolgate/error": failure });
+  return errorResponse(id, INTERNAL_ERROR, message, failureData(failure));
 }

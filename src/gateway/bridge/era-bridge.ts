@@ -4,26 +4,20 @@
  * when the agent speaks the other era, translates every message both ways (docs/architecture.md#sessions-and-eras). When both
  * sides speak the same era it passes messages through untouched.
  *
- * Detection, on the agent's first request that names an era (`initialize`, `server/discover`, or
- * a request carrying `io.modelcontextprotocol/protocolVersion` in `_meta`): the agent's own era is
- * tried first, so that a server that speaks both is used as the agent expects and nothing is
- * translated; when the server refuses it (any JSON-RPC error: -32022 from a 2026-07-28-only server,
- * -32601 from a 2025-era one, HTTP 400 bodies included), the other era's handshake is tried. The
- * probes carry the bridge's own ids (`toolgate-bridge:N`), never the agent's. If neither works the
- * agent gets the server's first refusal and messages pass through unchanged.
+ * Detection (`era-detection.ts`) runs on the agent's first request that names an era; its probes
+ * carry the bridge's own ids (`bridge-probes.ts`), never the agent's.
  *
  * Messages that wait while the upstream is being probed are queued and sent, in order, after.
+ * A caller that must know the upstream's era before it sends anything (the HTTP front's
+ * stateless channel) asks `upstreamEraFor()`, which runs the same detection as a 2026-07-28 agent.
  */
-import type { Clock, TimerHandle } from "../../core/clock.js";
-import { eraMeta, metaRevision, eraOfRevision, type Era } from "../../protocol/eras.js";
+import type { Clock } from "../../core/clock.js";
+import { eraMeta, type Era } from "../../protocol/eras.js";
 import {
   discoverResultFromInitialize,
-  discoverSpeaksModern,
   identityFromInitialize,
   identityFromMeta,
-  initializeParams,
   initializeResultFromDiscover,
-  LATEST_LEGACY_REVISION,
   LEGACY_ONLY_REQUESTS,
   MODERN_ONLY_REQUESTS,
   modernEnvelope,
@@ -38,6 +32,10 @@ import { isJsonObject, type JsonObject, type JsonRpcId, type JsonRpcMessage, typ
 import type { Transport } from "../../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR } from "../../protocol/wire-errors.js";
 import { messageOf } from "../../core/errors.js";
+import { BridgeProbes } from "./bridge-probes.js";
+import { detectForLegacyAgent, detectForModernAgent, openingEra, type Detection, type UpstreamEra } from "./era-detection.js";
+
+export type { UpstreamEra } from "./era-detection.js";
 
 export interface EraBridgeOptions {
   /** The real upstream connection (stdio child, Streamable HTTP client…). */
@@ -56,7 +54,6 @@ export interface BridgeState {
 }
 
 const DONE: Promise<void> = Promise.resolve();
-const PROBE_PREFIX = "toolgate-bridge:";
 
 type AnyMessage = JsonRpcMessage & { id?: JsonRpcId | null; method?: string; params?: JsonObject; result?: unknown; error?: unknown };
 
@@ -77,11 +74,14 @@ export class EraBridge implements Transport {
   private upstreamHandshake: JsonObject | undefined;
   /** Method of each translated request in flight, by id (to name it in an untranslatable answer). */
   private readonly methods = new Map<JsonRpcId, string>();
-  private readonly probes = new Map<string, (answer: JsonRpcResponse) => void>();
-  private nextProbe = 1;
+  private readonly probes: BridgeProbes;
+  /** The detection this connection ran (or runs), by whichever request opened it. */
+  private detection: Promise<UpstreamEra> | undefined;
   private closed = false;
 
-  constructor(private readonly o: EraBridgeOptions) {}
+  constructor(private readonly o: EraBridgeOptions) {
+    this.probes = new BridgeProbes({ upstream: o.upstream, clock: o.clock, timeoutMs: o.probeTimeoutMs });
+  }
 
   get state(): BridgeState {
     return { agentEra: this.agentEra, upstreamEra: this.upstreamEra, translating: this.translating };
@@ -106,9 +106,19 @@ export class EraBridge implements Transport {
     this.o.upstream.setProtocolVersion?.(version);
   }
 
+  /**
+   * The upstream's era for a 2026-07-28 caller that sends no handshake, with `params` the caller's
+   * (its `_meta` names it): detected as that caller's first request would be, unless a request
+   * opened the connection already.
+   */
+  upstreamEraFor(params: JsonObject | undefined): Promise<UpstreamEra> {
+    this.detection ??= this.detect("2026-07-28", () => this.openModern(params, undefined));
+    return this.detection;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
-    this.failProbes("the upstream connection closed");
+    this.probes.close("the upstream connection closed");
     await this.o.upstream.close();
   }
 
@@ -123,7 +133,7 @@ export class EraBridge implements Transport {
     if (this.upstreamEra === undefined && m.method !== undefined && m.id !== undefined && m.id !== null) {
       const era = openingEra(m.method, m.params);
       if (era !== undefined) {
-        void this.detect(m, m.id, era);
+        this.detection = this.detect(era, () => (era === "2025" ? this.openLegacy(m, m.id!) : this.openModern(m.params, m)));
         return DONE;
       }
     }
@@ -172,14 +182,7 @@ export class EraBridge implements Transport {
     if (!isJsonObject(m)) return this.onmessage?.(m);
     const id = m.id;
     if (m.method === undefined) {
-      if (typeof id === "string" && id.startsWith(PROBE_PREFIX)) {
-        const resolve = this.probes.get(id);
-        if (resolve) {
-          this.probes.delete(id);
-          resolve(m as JsonRpcResponse);
-        }
-        return;
-      }
+      if (BridgeProbes.owns(id)) return this.probes.answer(id, m as JsonRpcResponse);
       if (this.translating && id !== undefined && id !== null) return this.translateUp(m, id);
       return this.onmessage?.(m);
     }
@@ -207,15 +210,16 @@ export class EraBridge implements Transport {
 
   // ── detection ───────────────────────────────────────────────────────────────────────────────
 
-  private async detect(opening: AnyMessage, id: JsonRpcId, agentEra: Era): Promise<void> {
+  private async detect(agentEra: Era, run: () => Promise<UpstreamEra>): Promise<UpstreamEra> {
     this.detecting = true;
     this.agentEra = agentEra;
+    let found: UpstreamEra;
     try {
-      if (agentEra === "2025") await this.detectForLegacyAgent(opening, id);
-      else await this.detectForModernAgent(opening, id);
+      found = await run();
     } catch (error) {
       this.o.log({ level: "error", event: "era_detection_failed", message: messageOf(error) });
       this.upstreamEra ??= agentEra;
+      found = { kind: "unanswered", message: messageOf(error) };
     } finally {
       this.detecting = false;
       this.o.log({ level: "info", event: "upstream_era", agentEra: this.agentEra, upstreamEra: this.upstreamEra, bridged: this.translating });
@@ -223,77 +227,43 @@ export class EraBridge implements Transport {
       this.queue = [];
       for (const message of queued) void this.send(message).catch(() => {});
     }
+    return found;
   }
 
-  private async detectForLegacyAgent(opening: AnyMessage, id: JsonRpcId): Promise<void> {
-    const first = await this.probe("initialize", opening.params);
-    if (isInitializeResult(first)) {
-      this.upstreamEra = "2025";
-      return void this.deliver({ jsonrpc: "2.0", id, result: first.result });
-    }
+  private async openLegacy(opening: AnyMessage, id: JsonRpcId): Promise<UpstreamEra> {
     this.identity = identityFromInitialize(opening.params);
     this.envelope = modernEnvelope(this.identity);
-    const discover = await this.probe("server/discover", { _meta: this.envelope });
-    if ("result" in discover && discoverSpeaksModern(discover.result)) {
-      this.upstreamEra = "2026-07-28";
-      this.translating = true;
-      this.upstreamHandshake = discover.result;
-      return void this.deliver({ jsonrpc: "2.0", id, result: initializeResultFromDiscover(discover.result, opening.params?.protocolVersion) });
-    }
-    this.upstreamEra = "2025"; // neither handshake worked: the agent sees the server's own refusal
-    this.deliver({ ...first, id });
+    const detection = await detectForLegacyAgent((method, p) => this.probes.ask(method, p), opening.params, this.envelope);
+    this.settle(detection);
+    this.deliver(answerOf(detection, id));
+    return detection.found;
   }
 
-  private async detectForModernAgent(opening: AnyMessage, id: JsonRpcId): Promise<void> {
-    this.identity = identityFromMeta(opening.params);
-    const isDiscover = opening.method === "server/discover";
-    const discover = await this.probe("server/discover", isDiscover ? opening.params : { _meta: { ...modernEnvelope(this.identity), ...eraMeta(opening.params) } });
-    if ("result" in discover && discoverSpeaksModern(discover.result)) {
-      this.upstreamEra = "2026-07-28";
-      if (isDiscover) return void this.deliver({ jsonrpc: "2.0", id, result: discover.result });
-      return void this.o.upstream.send(opening).catch((error: unknown) => this.answerUnreachable(id, error));
+  /**
+   * A 2026-07-28 agent opens the connection, with `params` its own: by its first request `opening`
+   * (sent on once the upstream is known), or by asking `upstreamEraFor()` before it sends anything.
+   */
+  private async openModern(params: JsonObject | undefined, opening: AnyMessage | undefined): Promise<UpstreamEra> {
+    this.identity = identityFromMeta(params);
+    const isDiscover = opening?.method === "server/discover";
+    const detection = await detectForModernAgent((method, p) => this.probes.ask(method, p), isDiscover ? params : { _meta: { ...modernEnvelope(this.identity), ...eraMeta(params) } }, this.identity);
+    this.settle(detection);
+    if (detection.sessionRevision !== undefined) {
+      this.o.upstream.setProtocolVersion?.(detection.sessionRevision);
+      await this.o.upstream.send({ jsonrpc: "2.0", method: "notifications/initialized" }).catch(() => {});
     }
-    const init = await this.probe("initialize", initializeParams(this.identity));
-    if (!isInitializeResult(init)) {
-      this.upstreamEra = "2026-07-28"; // neither handshake worked: pass through, the server's answers reach the agent
-      if (isDiscover) return void this.deliver({ ...discover, id });
-      return void this.o.upstream.send(opening).catch((error: unknown) => this.answerUnreachable(id, error));
-    }
-    this.upstreamEra = "2025";
-    this.translating = true;
-    this.upstreamHandshake = init.result;
-    const revision = init.result.protocolVersion;
-    this.o.upstream.setProtocolVersion?.(typeof revision === "string" ? revision : LATEST_LEGACY_REVISION);
-    await this.o.upstream.send({ jsonrpc: "2.0", method: "notifications/initialized" }).catch(() => {});
-    if (isDiscover) return void this.deliver({ jsonrpc: "2.0", id, result: discoverResultFromInitialize(init.result) });
-    await this.translateDown(opening).catch((error: unknown) => this.answerUnreachable(id, error));
+    if (opening === undefined) return detection.found;
+    const id = opening.id!;
+    if (isDiscover) this.deliver(answerOf(detection, id));
+    else if (this.translating) await this.translateDown(opening).catch((error: unknown) => this.answerUnreachable(id, error));
+    else void this.o.upstream.send(opening).catch((error: unknown) => this.answerUnreachable(id, error));
+    return detection.found;
   }
 
-  /** Sends one request of the bridge's own and resolves with its answer (an error answer on timeout or close). */
-  private probe(method: string, params: JsonObject | undefined): Promise<JsonRpcResponse> {
-    const id = `${PROBE_PREFIX}${this.nextProbe++}`;
-    return new Promise((resolve) => {
-      if (this.closed) return resolve(errorResponse(id, INTERNAL_ERROR, "the upstream connection closed") as JsonRpcResponse);
-      let timer: TimerHandle | undefined;
-      const settle = (answer: JsonRpcResponse): void => {
-        timer?.cancel();
-        resolve(answer);
-      };
-      this.probes.set(id, settle);
-      timer = this.o.clock.setTimer(() => {
-        if (this.probes.delete(id)) resolve(errorResponse(id, INTERNAL_ERROR, `the upstream did not answer \`${method}\` within ${this.o.probeTimeoutMs} ms`) as JsonRpcResponse);
-      }, this.o.probeTimeoutMs);
-      const request = params === undefined ? { jsonrpc: "2.0" as const, id, method } : { jsonrpc: "2.0" as const, id, method, params };
-      this.o.upstream.send(request).catch((error: unknown) => {
-        if (this.probes.delete(id)) settle(errorResponse(id, INTERNAL_ERROR, `cannot send \`${method}\` upstream: ${messageOf(error)}`) as JsonRpcResponse);
-      });
-    });
-  }
-
-  private failProbes(reason: string): void {
-    const open = [...this.probes];
-    this.probes.clear();
-    for (const [id, resolve] of open) resolve(errorResponse(id, INTERNAL_ERROR, reason) as JsonRpcResponse);
+  private settle(detection: Detection): void {
+    this.upstreamEra = detection.upstreamEra;
+    this.translating = detection.translating;
+    this.upstreamHandshake = detection.handshake;
   }
 
   private answerUnreachable(id: JsonRpcId, error: unknown): void {
@@ -312,27 +282,25 @@ export class EraBridge implements Transport {
   }
 
   private upstreamClosed(): void {
-    this.failProbes("the upstream connection closed");
+    this.probes.failAll("the upstream connection closed");
     this.methods.clear();
     this.onclose?.();
   }
 }
 
-/** A 2025-era server's `initialize` answer names the revision it agreed to. */
-function isInitializeResult(answer: JsonRpcResponse): answer is JsonRpcResponse & { result: JsonObject } {
-  return "result" in answer && typeof answer.result.protocolVersion === "string";
-}
-
-/** The era a request opens a connection in; undefined for a request that names none. */
-function openingEra(method: string, params: JsonObject | undefined): Era | undefined {
-  if (method === "initialize") return "2025";
-  if (method === "server/discover") return "2026-07-28";
-  const revision = metaRevision(params);
-  return revision === undefined ? undefined : eraOfRevision(revision);
+/** The answer to the agent's opening handshake, under its own id. */
+function answerOf(detection: Detection, id: JsonRpcId): JsonRpcMessage {
+  const answer = detection.answer;
+  return "result" in answer ? { jsonrpc: "2.0", id, result: answer.result } : { ...answer.refusal, id };
 }
 
 function withParams(m: AnyMessage, params: JsonObject | undefined): JsonRpcMessage {
   if (params === m.params) return m;
   const { params: _old, ...rest } = m;
   return (params === undefined ? rest : { ...rest, params }) as JsonRpcMessage;
+}
+
+/** The upstream's era for a 2026-07-28 caller without a handshake; `unbridged` when `upstream` is no bridge. */
+export function upstreamEraOf(upstream: Transport, params: JsonObject | undefined): Promise<UpstreamEra> {
+  return upstream instanceof EraBridge ? upstream.upstreamEraFor(params) : Promise.resolve({ kind: "unbridged" });
 }

@@ -23,6 +23,7 @@ import { errorResponse, INTERNAL_ERROR, INVALID_REQUEST } from "../../protocol/w
 import type { Gateway } from "../gateway.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
+import type { Exchange } from "./exchange.js";
 import { rateLimitFields } from "./rate-limit-headers.js";
 
 const DONE: Promise<void> = Promise.resolve();
@@ -31,19 +32,6 @@ export const MAX_QUEUED_MESSAGES = 100;
 
 const JSON_HEADERS = "application/json";
 const SSE_HEADERS: OutgoingHttpHeaders = { "content-type": "text/event-stream", "cache-control": "no-cache, no-transform", connection: "keep-alive" };
-
-export interface Exchange {
-  readonly res: ServerResponse;
-  readonly callerId: JsonRpcId;
-  readonly acceptsJson: boolean;
-  readonly acceptsSse: boolean;
-  readonly progressToken: string | number | undefined;
-  readonly isCall: boolean;
-  /** Headers for the answer (e.g. `Mcp-Session-Id` on the initialize answer). */
-  readonly headers: OutgoingHttpHeaders | undefined;
-  sse: boolean;
-  done: boolean;
-}
 
 export interface HttpSessionOptions {
   /** The MCP session id (2025 era); undefined for a stateless channel. */
@@ -66,7 +54,6 @@ export class HttpSession implements Transport {
   private stream: ServerResponse | undefined;
   private queued: JsonRpcMessage[] = [];
   private nextId = 1;
-  private readonly own = new Map<JsonRpcId, (answer: JsonRpcMessage) => void>();
   private closed = false;
   private readonly stateless: boolean;
 
@@ -123,14 +110,6 @@ export class HttpSession implements Transport {
     this.onmessage?.(request);
   }
 
-  /** A request the front itself sends through the gateway (e.g. the era probe); resolves with its answer. */
-  ask(request: JsonRpcRequest): Promise<JsonRpcMessage> {
-    return new Promise((resolve) => {
-      this.own.set(request.id, resolve);
-      this.onmessage?.(request);
-    });
-  }
-
   /** A notification or a response from a POST (answered 202 by the front). */
   deliver(message: JsonRpcMessage): void {
     if (this.stateless && "method" in message && message.method === "notifications/cancelled") {
@@ -178,12 +157,6 @@ export class HttpSession implements Transport {
     const id = message.id;
     const exchange = id === undefined || id === null ? undefined : this.pending.get(id);
     if (exchange === undefined) {
-      const resolve = id === undefined || id === null ? undefined : this.own.get(id);
-      if (resolve) {
-        this.own.delete(id!);
-        resolve(message);
-        return DONE;
-      }
       this.options.log.line({ level: "debug", event: "answer_dropped", session: this.options.id, message: "dropped an answer whose HTTP request is gone" });
       return DONE;
     }
@@ -253,8 +226,6 @@ export class HttpSession implements Transport {
       else exchange.res.end();
     }
     this.progress.clear();
-    for (const [id, resolve] of [...this.own]) resolve(errorResponse(id, INTERNAL_ERROR, "the channel closed"));
-    this.own.clear();
     this.stream?.end();
     this.stream = undefined;
     this.queued = [];

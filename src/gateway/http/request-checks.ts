@@ -1,7 +1,8 @@
 /**
- * What the HTTP front checks before any MCP handling: the `Origin` (DNS rebinding: a browser page
- * must not reach a local gateway), the `Host` of a loopback listener without grants, `Accept`,
- * and `MCP-Protocol-Version`. Pure functions over header values.
+ * The predicates under the front's request guards (`request-guards.ts`): is an `Origin` allowed
+ * (DNS rebinding: a browser page must not reach a local gateway), is a `Host` a loopback name,
+ * what an `Accept` allows, which `MCP-Protocol-Version` values are known. Pure functions over
+ * header values.
  */
 
 const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);

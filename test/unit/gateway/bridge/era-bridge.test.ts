@@ -1,11 +1,12 @@
 /**
  * The era bridge between a scripted "gateway" side and a scripted upstream, on in-memory
  * transports and a VirtualClock: detection in each direction, translation of requests, results and
- * notifications, the untranslatable answers, and probes that get no answer.
+ * notifications, the untranslatable answers, probes that get no answer, and `upstreamEraFor` (the
+ * upstream's era asked for before anything is sent).
  */
 import { expect, test } from "vitest";
 import { settle, VirtualClock } from "../../../../src/core/virtual-clock.js";
-import { EraBridge } from "../../../../src/gateway/bridge/era-bridge.js";
+import { EraBridge, upstreamEraOf } from "../../../../src/gateway/bridge/era-bridge.js";
 import type { JsonObject, JsonRpcMessage, JsonRpcRequest } from "../../../../src/protocol/messages.js";
 import type { Transport } from "../../../../src/protocol/transport.js";
 import { createLinkedPair } from "../../../../src/transports/in-memory.js";
@@ -253,4 +254,75 @@ test("a translated request that is cancelled or never answered is forgotten, so 
   await f.server.close();
   await settle();
   expect(f.bridge.translationsInFlight).toBe(0);
+});
+
+// ── upstreamEraFor: a caller that must know the upstream's era before it sends anything ──────
+
+test("a caller that asks upstreamEraFor first learns that a 2026-07-28 upstream serves it; the probe carries the caller's _meta and nothing reaches the gateway", async () => {
+  const f = await setup(modernOnly);
+  expect(await f.bridge.upstreamEraFor({ _meta: MODERN_META })).toEqual({ kind: "serves", era: "2026-07-28", versions: ["2026-07-28"] });
+  expect(f.methods()).toEqual(["server/discover"]);
+  expect((f.toUpstream[0] as JsonRpcRequest).params).toEqual({ _meta: { [V]: "2026-07-28", [INFO]: { name: "modern-agent", version: "2" }, [CAPS]: { sampling: {} } } });
+  expect(f.toGateway).toEqual([]);
+  expect(f.bridge.state).toEqual({ agentEra: "2026-07-28", upstreamEra: "2026-07-28", translating: false });
+});
+
+test("upstreamEraFor without the caller's identity probes as toolgate", async () => {
+  const f = await setup(modernOnly);
+  await f.bridge.upstreamEraFor(undefined);
+  expect((f.toUpstream[0] as JsonRpcRequest).params).toEqual({ _meta: { [V]: "2026-07-28", [INFO]: { name: "toolgate", version: "0.1.0" }, [CAPS]: {} } });
+});
+
+test("upstreamEraFor on a 2025-only upstream: it serves through translation, after an initialize made with the caller's identity", async () => {
+  const f = await setup(legacyOnly);
+  expect(await f.bridge.upstreamEraFor({ _meta: MODERN_META })).toEqual({ kind: "serves", era: "2025", versions: ["2025-11-25"] });
+  expect(f.methods()).toEqual(["server/discover", "initialize", "notifications/initialized"]);
+  expect((f.toUpstream[1] as JsonRpcRequest).params).toEqual({ protocolVersion: "2025-11-25", clientInfo: { name: "modern-agent", version: "2" }, capabilities: {} });
+  expect(f.versions).toEqual(["2025-11-25"]);
+  expect(f.bridge.state).toEqual({ agentEra: "2026-07-28", upstreamEra: "2025", translating: true });
+  await f.send(request(1, "server/discover", { _meta: MODERN_META }));
+  expect(f.answer(1)?.result).toMatchObject({ supportedVersions: ["2026-07-28"], _meta: { [SERVER]: { name: "legacy-server", version: "1" } } });
+  expect(f.methods()).toHaveLength(3); // the caller's own discover is answered from the handshake
+});
+
+test("upstreamEraFor: an upstream that lists no 2026-07-28 in server/discover and refuses initialize serves neither, with the versions it listed", async () => {
+  const f = await setup((r) => (r.method === "server/discover" ? { result: { supportedVersions: ["2025-11-25", 7] } } : { error: { code: -32601, message: "Method not found" } }));
+  expect(await f.bridge.upstreamEraFor({ _meta: MODERN_META })).toEqual({ kind: "neither", versions: ["2025-11-25"] });
+});
+
+test("upstreamEraFor: an upstream that refuses both handshakes leaves server/discover unanswered, with the refusal's message", async () => {
+  const f = await setup(() => ({ error: { code: -32603, message: "warming up" } }));
+  expect(await f.bridge.upstreamEraFor({ _meta: MODERN_META })).toEqual({ kind: "unanswered", message: "warming up" });
+});
+
+test("upstreamEraFor: an upstream that answers no probe is unanswered once both probes have timed out", async () => {
+  const f = await setup(() => "hold");
+  let found: unknown;
+  void f.bridge.upstreamEraFor({ _meta: MODERN_META }).then((era) => (found = era));
+  await f.clock.advanceBy(1_000);
+  expect(found).toBeUndefined();
+  expect(f.methods()).toEqual(["server/discover", "initialize"]);
+  await f.clock.advanceBy(1_000);
+  expect(found).toEqual({ kind: "unanswered", message: "the upstream did not answer `server/discover` within 1000 ms" });
+});
+
+test("upstreamEraFor after a request opened the connection answers what that detection found, without probing again", async () => {
+  const f = await setup(legacyOnly);
+  await f.send(request(1, "tools/list", { _meta: MODERN_META }));
+  const probes = f.methods().length;
+  expect(await f.bridge.upstreamEraFor({ _meta: MODERN_META })).toEqual({ kind: "serves", era: "2025", versions: ["2025-11-25"] });
+  expect(await f.bridge.upstreamEraFor(undefined)).toEqual({ kind: "serves", era: "2025", versions: ["2025-11-25"] });
+  expect(f.methods()).toHaveLength(probes);
+});
+
+test("a connection without a bridge is unbridged: nothing is asked", async () => {
+  const [up, server] = createLinkedPair();
+  const seen: JsonRpcMessage[] = [];
+  server.onmessage = (m) => void seen.push(m);
+  await server.start();
+  expect(await upstreamEraOf(up, { _meta: MODERN_META })).toEqual({ kind: "unbridged" });
+  const f = await setup(modernOnly);
+  expect(await upstreamEraOf(f.bridge, { _meta: MODERN_META })).toMatchObject({ kind: "serves" });
+  await settle();
+  expect(seen).toEqual([]);
 });
