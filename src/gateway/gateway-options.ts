@@ -6,6 +6,7 @@ import type { CounterStore } from "../stores/counter-store.js";
 import type { ApprovalGate } from "./approvals/approval-gate.js";
 import type { AuditRecord } from "./audit-log.js";
 import type { UpstreamEra } from "./bridge/era-bridge.js";
+import type { InFlightBudget } from "./in-flight-budget.js";
 import type { PolicySource } from "./policy-source.js";
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   readonly shadow?: boolean;
   /** Pending approvals (step 7), shared by every connection of the process; see `approvals/approval-gate.ts`. */
   readonly approvals?: ApprovalGate;
+  /** Requests in flight per grant; pass one budget to every connection of a process so a grant's share spans them (default: this connection's own, 1000). */
+  readonly budget?: InFlightBudget;
   /** Translate between MCP eras when the agent's differs from the upstream's (default true; `bridge/era-bridge.ts`). */
   readonly bridgeEras?: boolean;
 }

@@ -22,10 +22,11 @@ import { denialResult } from "../protocol/denial.js";
 import { eraOfRevision, requestEra, type Era } from "../protocol/eras.js";
 import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
 import { FrameError, type Transport } from "../protocol/transport.js";
-import { errorResponse, INTERNAL_ERROR, invalidRequest, messageTooLarge, parseError, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
+import { errorResponse, INTERNAL_ERROR, invalidRequest, messageTooLarge, parseError, tooManyInFlight, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
 import { EraBridge, upstreamEraOf, type UpstreamEra } from "./bridge/era-bridge.js";
 import { callAuditRecord } from "./call-audit.js";
 import { newConnectionKey } from "./decision-id.js";
+import { InFlightBudget } from "./in-flight-budget.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, MAX_WAIT_TIMEOUTS, type Gateway, type GatewayClosed, type GatewayOptions } from "./gateway-options.js";
 import type { InFlight } from "./in-flight.js";
 import { auditOutcome, failureMessage, givesBack, type Ending } from "./settlement.js";
@@ -49,6 +50,8 @@ class GatewayConnection implements Gateway {
   readonly closed: Promise<GatewayClosed>;
   private resolveClosed!: (value: GatewayClosed) => void;
   private readonly exchange: UpstreamExchange<Request>;
+  /** Requests in flight per grant, shared by every connection of the process when the host passes one. */
+  private readonly budget: InFlightBudget;
   private readonly tools = new UpstreamTools();
   private readonly governor: ToolCallGovernor;
   /** The upstream as the gateway sees it: the era bridge around `options.upstream` (or that itself). */
@@ -64,7 +67,10 @@ class GatewayConnection implements Gateway {
     this.log = options.logger ?? (() => {});
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.upstream = options.bridgeEras === false ? options.upstream : new EraBridge({ upstream: options.upstream, clock: options.clock, probeTimeoutMs: this.timeoutMs, log: this.log });
-    this.exchange = new UpstreamExchange<Request>({ upstream: this.upstream, clock: options.clock, timeoutMs: this.timeoutMs, maxTimeouts: MAX_WAIT_TIMEOUTS, log: this.log, settle: (entry, ending) => this.settle(entry, ending) });
+    this.budget = options.budget ?? new InFlightBudget();
+    const grantKey = options.grantId ?? "";
+    const budget = { take: () => this.budget.take(grantKey), release: () => this.budget.release(grantKey) };
+    this.exchange = new UpstreamExchange<Request>({ upstream: this.upstream, clock: options.clock, timeoutMs: this.timeoutMs, maxTimeouts: MAX_WAIT_TIMEOUTS, log: this.log, budget, settle: (entry, ending) => this.settle(entry, ending) });
     this.governor = new ToolCallGovernor({
       clock: options.clock,
       store: options.store,
@@ -150,10 +156,29 @@ class GatewayConnection implements Gateway {
       case "tools/call":
         return this.governCall(request, era);
       case "tools/list":
-        return this.exchange.forward(this.exchange.admit(request.id, request.method, { kind: "list", fullListing: !isJsonObject(request.params) || request.params.cursor === undefined })!, request);
+        return this.forwardAdmitted(request, { kind: "list", fullListing: !isJsonObject(request.params) || request.params.cursor === undefined });
       default:
-        return this.exchange.forward(this.exchange.admit(request.id, request.method, PLAIN)!, request);
+        return this.forwardAdmitted(request, PLAIN);
     }
+  }
+
+  /** Admits a request into the registry, or answers why not; undefined when refused. */
+  private admit(request: JsonRpcRequest, what: Request): Entry | undefined {
+    const entry = this.exchange.admit(request.id, request.method, what);
+    if (typeof entry !== "string") return entry;
+    if (entry === "duplicate") {
+      this.answer(invalidRequest(request.id, `id ${JSON.stringify(request.id)} is already used by a request in flight`));
+      return undefined;
+    }
+    const max = this.budget.maxPerGrant;
+    this.log({ level: "warn", event: "too_many_in_flight", method: request.method, grant: this.options.grantId ?? null, max, message: `refused a request: the grant already has ${max} requests in flight (--max-in-flight)` });
+    this.answer(tooManyInFlight(request.id, max));
+    return undefined;
+  }
+
+  private forwardAdmitted(request: JsonRpcRequest, what: Request): void {
+    const entry = this.admit(request, what);
+    if (entry !== undefined) this.exchange.forward(entry, request);
   }
 
   private clientNotification(notification: JsonRpcNotification): void {
@@ -175,7 +200,8 @@ class GatewayConnection implements Gateway {
   private governCall(request: JsonRpcRequest, era: Era): void {
     const prepared = this.governor.prepare(request, era, this.policy);
     if ("error" in prepared) return this.answer(prepared);
-    const entry = this.exchange.admit(request.id, request.method, { kind: "call", call: prepared })!;
+    const entry = this.admit(request, { kind: "call", call: prepared });
+    if (entry === undefined) return;
     void this.governor
       .decide(prepared, () => entry.open)
       .then((verdict) => this.decided(entry, prepared, verdict))

@@ -44,7 +44,12 @@ export interface InFlightOptions<Extra> {
   readonly maxTimeouts: number;
   /** A forwarded request's deadline passed; it has already left the registry. */
   readonly onTimeout: (entry: InFlight<Extra>) => void;
+  /** Bounds the agent's requests in flight (its grant's share, across connections); one unit per admitted request. */
+  readonly budget?: { take(): boolean; release(): void };
 }
+
+/** Why a request was not admitted: its id is in flight already, or its grant has too many in flight. */
+export type AdmitRefusal = "duplicate" | "busy";
 
 /** Bound on remembered server-to-client request ids; the oldest are forgotten first. */
 export const MAX_SERVER_REQUESTS = 10_000;
@@ -59,9 +64,10 @@ export class InFlightRequests<Extra> {
 
   constructor(private readonly options: InFlightOptions<Extra>) {}
 
-  /** Registers a request on arrival; undefined when its id is already used by a request in flight. */
-  admit(callerId: JsonRpcId | undefined, method: string, extra: Extra): InFlight<Extra> | undefined {
-    if (callerId !== undefined && this.byCaller.has(callerId)) return undefined;
+  /** Registers a request on arrival, or says why not. The gateway's own requests are never refused. */
+  admit(callerId: JsonRpcId | undefined, method: string, extra: Extra): InFlight<Extra> | AdmitRefusal {
+    if (callerId !== undefined && this.byCaller.has(callerId)) return "duplicate";
+    if (callerId !== undefined && this.options.budget !== undefined && !this.options.budget.take()) return "busy";
     const entry: Entry<Extra> = { callerId, method, extra, phase: "deciding", upstreamId: undefined, open: true, progressToken: undefined, deadlineMs: Number.POSITIVE_INFINITY, timer: undefined };
     if (callerId === undefined) this.own.add(entry);
     else this.byCaller.set(callerId, entry);
@@ -93,7 +99,10 @@ export class InFlightRequests<Extra> {
     entry.timer?.cancel();
     entry.timer = undefined;
     if (entry.callerId === undefined) this.own.delete(entry);
-    else if (this.byCaller.get(entry.callerId) === entry) this.byCaller.delete(entry.callerId);
+    else {
+      if (this.byCaller.get(entry.callerId) === entry) this.byCaller.delete(entry.callerId);
+      this.options.budget?.release();
+    }
     if (entry.upstreamId !== undefined) this.byUpstream.delete(entry.upstreamId);
     if (entry.progressToken !== undefined && this.byProgressToken.get(entry.progressToken) === entry) this.byProgressToken.delete(entry.progressToken);
     return true;

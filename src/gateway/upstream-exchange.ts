@@ -9,7 +9,7 @@ import { messageOf } from "../core/errors.js";
 import { eraMeta } from "../protocol/eras.js";
 import { isErrorResponse, isJsonObject, type JsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
 import type { Transport } from "../protocol/transport.js";
-import { InFlightRequests, type InFlight } from "./in-flight.js";
+import { InFlightRequests, type AdmitRefusal, type InFlight } from "./in-flight.js";
 import type { Ending } from "./settlement.js";
 
 /** The gateway's own request: resolved with the upstream's answer (or a failure built like one). */
@@ -24,6 +24,7 @@ export interface UpstreamExchangeOptions<Request> {
   readonly timeoutMs: number;
   readonly maxTimeouts: number;
   readonly log: (line: object) => void;
+  readonly budget?: { take(): boolean; release(): void };
   /** Ends a request that has left the registry. */
   readonly settle: (entry: InFlight<Request | OwnRequest>, ending: Ending) => void;
 }
@@ -33,7 +34,7 @@ export class UpstreamExchange<Request> {
   private gone = false;
 
   constructor(private readonly o: UpstreamExchangeOptions<Request>) {
-    this.inFlight = new InFlightRequests({ clock: o.clock, timeoutMs: o.timeoutMs, maxTimeouts: o.maxTimeouts, onTimeout: (entry) => this.timedOut(entry) });
+    this.inFlight = new InFlightRequests({ clock: o.clock, timeoutMs: o.timeoutMs, maxTimeouts: o.maxTimeouts, onTimeout: (entry) => this.timedOut(entry), ...(o.budget ? { budget: o.budget } : {}) });
   }
 
   /** True once the upstream connection has closed. */
@@ -41,8 +42,8 @@ export class UpstreamExchange<Request> {
     return this.gone;
   }
 
-  /** Registers an agent's request on arrival; undefined when its id is already in flight. */
-  admit(callerId: JsonRpcId, method: string, request: Request): InFlight<Request | OwnRequest> | undefined {
+  /** Registers an agent's request on arrival, or says why not (`duplicate` id, grant `busy`). */
+  admit(callerId: JsonRpcId, method: string, request: Request): InFlight<Request | OwnRequest> | AdmitRefusal {
     return this.inFlight.admit(callerId, method, request);
   }
 
@@ -114,7 +115,7 @@ export class UpstreamExchange<Request> {
         kind: "own",
         resolve: (response) => (isErrorResponse(response) ? reject(new Error(`tools/list failed: ${response.error.message}`)) : resolve(response.result)),
       };
-      this.forward(this.inFlight.admit(undefined, "tools/list", own)!, { jsonrpc: "2.0", id: 0, method: "tools/list", params });
+      this.forward(this.inFlight.admit(undefined, "tools/list", own) as InFlight<Request | OwnRequest>, { jsonrpc: "2.0", id: 0, method: "tools/list", params });
     });
   }
 

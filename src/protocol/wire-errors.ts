@@ -45,6 +45,11 @@ export function invalidParams(id: JsonRpcId, reason: string): JsonRpcErrorRespon
   return errorResponse(id, INVALID_PARAMS, `invalid params: ${reason}`);
 }
 
+/** A request refused because its grant already has the most requests in flight it may have. */
+export function tooManyInFlight(id: JsonRpcId, max: number): JsonRpcErrorResponse {
+  return errorResponse(id, SERVER_ERROR, `too many requests in flight: this grant already has ${max} waiting for an answer; retry when some have been answered`, { "toolgate/error": "too_many_in_flight" });
+}
+
 export function upstreamFailure(id: JsonRpcId, failure: UpstreamFailure, message: string): JsonRpcErrorResponse {
   return errorResponse(id, INTERNAL_ERROR, message, failureData(failure));
 }

@@ -7,6 +7,7 @@ import { DEFAULT_STORE_TIMEOUT_MS, type StoreSpec } from "../../gateway/approval
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from "../../gateway/gateway.js";
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_SESSIONS } from "../../gateway/http/http-front.js";
 import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
+import { DEFAULT_MAX_IN_FLIGHT } from "../../gateway/in-flight-budget.js";
 import { isLogLevel, type LogLevel } from "../../gateway/logger.js";
 import { splitCommand } from "../../transports/split-command.js";
 import { parseArgs, parseHostPort, UsageError, type FlagSpecs } from "../args.js";
@@ -30,6 +31,7 @@ const FLAGS: FlagSpecs = {
   "store-fail": { kind: "string" },
   "upstream-timeout-ms": { kind: "string" },
   "max-message-bytes": { kind: "string" },
+  "max-in-flight": { kind: "string" },
   shadow: { kind: "boolean" },
   store: { kind: "string" },
   "store-timeout-ms": { kind: "string" },
@@ -62,6 +64,8 @@ export interface ServeConfig {
   readonly storeFailMode: "closed" | "open";
   readonly upstreamTimeoutMs: number;
   readonly maxMessageBytes: number;
+  /** `--max-in-flight`: requests one grant may have in flight across its connections. */
+  readonly maxInFlight: number;
   readonly shadow: boolean;
   readonly store: StoreSpec;
   /** `--admin-listen` with its token (from `--admin-token-file` or TOOLGATE_ADMIN_TOKEN). */
@@ -152,6 +156,7 @@ export function parseServeArgs(argv: readonly string[], cwd: string, env: Record
     storeFailMode: storeFail,
     upstreamTimeoutMs: positiveInt(str("upstream-timeout-ms"), "upstream-timeout-ms", DEFAULT_UPSTREAM_TIMEOUT_MS),
     maxMessageBytes: positiveInt(str("max-message-bytes"), "max-message-bytes", DEFAULT_MAX_MESSAGE_BYTES),
+    maxInFlight: positiveInt(str("max-in-flight"), "max-in-flight", DEFAULT_MAX_IN_FLIGHT),
     shadow: flags.shadow === true,
     ...parseApprovalFlags(str, cwd, env),
   };

@@ -7,6 +7,7 @@ import { formatGrantsIssues, GrantTable, loadGrantsText } from "../../gateway/gr
 import { startHttpFront, type AuthOutcome } from "../../gateway/http/http-front.js";
 import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
 import { UpstreamPool } from "../../gateway/http/upstream-pool.js";
+import { InFlightBudget } from "../../gateway/in-flight-budget.js";
 import type { Logger } from "../../gateway/logger.js";
 import { Metrics } from "../../gateway/metrics.js";
 import { PolicyTable } from "../../gateway/policy-source.js";
@@ -68,6 +69,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   }
   metrics.setPendingApprovals(() => approvals.gate.pendingCount());
   const store = approvals.counters;
+  const budget = new InFlightBudget(config.maxInFlight);
   const pool =
     config.upstream.kind === "cmd"
       ? new UpstreamPool({ open: () => openUpstream(config, io), alive: (t) => (t as ChildProcessTransport).exitStatus === undefined, size: 1 })
@@ -100,6 +102,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
         storeFailMode: config.storeFailMode,
         shadow: config.shadow,
         approvals: approvals.gate,
+        budget,
       }),
   }).catch((error: Error) => {
     io.stderr.write(`toolgate serve: cannot listen on ${config.listen!.host}:${config.listen!.port}: ${error.message}\n`);

@@ -1,6 +1,7 @@
 /** `toolgate serve` on stdio: one agent on stdin/stdout, one upstream. */
 import type { Clock } from "../../core/clock.js";
 import { createGateway } from "../../gateway/gateway.js";
+import { InFlightBudget } from "../../gateway/in-flight-budget.js";
 import type { Logger } from "../../gateway/logger.js";
 import { SharedPolicy } from "../../gateway/policy-source.js";
 import { reloadOnSighup, watchPolicyFiles } from "../../gateway/reload.js";
@@ -36,6 +37,7 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
     storeFailMode: config.storeFailMode,
     shadow: config.shadow,
     approvals: approvals.gate,
+    budget: new InFlightBudget(config.maxInFlight),
   });
   const watcher = watchPolicyFiles([{ file: config.policyFile!, grantIds: [config.grantId], version: policy.version }], { apply: (_grants, next) => policies.set(next), log: logger.line, clock });
   const stopSighup = reloadOnSighup(watcher);

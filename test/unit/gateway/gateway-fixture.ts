@@ -62,7 +62,7 @@ export interface Fixture {
 }
 
 export async function createFixture(
-  options: { policy?: unknown; answer?: (request: JsonRpcRequest) => UpstreamAnswer | undefined; tools?: JsonObject[]; store?: CounterStore } & Partial<Pick<GatewayOptions, "shadow" | "storeFailMode" | "upstreamTimeoutMs" | "grantId" | "sessionKey">> = {},
+  options: { policy?: unknown; answer?: (request: JsonRpcRequest) => UpstreamAnswer | undefined; tools?: JsonObject[]; store?: CounterStore } & Partial<Pick<GatewayOptions, "shadow" | "storeFailMode" | "upstreamTimeoutMs" | "grantId" | "sessionKey" | "budget">> = {},
 ): Promise<Fixture> {
   const clock = new VirtualClock(Date.UTC(2026, 0, 1, 0, 0, 0));
   const [client, down] = createLinkedPair();
@@ -103,6 +103,7 @@ export async function createFixture(
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
     shadow: options.shadow,
     storeFailMode: options.storeFailMode,
+    ...(options.budget ? { budget: options.budget } : {}),
   });
   await client.start();
   await server.start();

@@ -1,5 +1,6 @@
 import { expect, test } from "vitest";
 import { GatewayError } from "../../../src/core/errors.js";
+import { InFlightBudget } from "../../../src/gateway/in-flight-budget.js";
 import type { JsonRpcRequest } from "../../../src/protocol/messages.js";
 import type { CounterStore } from "../../../src/stores/counter-store.js";
 import { createFixture, decisionOf, policyOf, POLICY, TOOLS } from "./gateway-fixture.js";
@@ -354,4 +355,19 @@ test("a call in flight when the agent goes away keeps its slot: it reached the s
     expect((await f.store.peek("grant:alice|stop_salesbot_rate", 60_000)).used, leave).toBe(1);
     expect(f.audit.at(-1), leave).toMatchObject({ decision: "allow", outcome: "cancelled" });
   }
+});
+
+test("a flood of calls to a silent upstream is bounded: past the grant's share in flight, calls are refused at once and never forwarded", async () => {
+  const f = await createFixture({ answer: (r) => (r.method === "tools/call" ? "hold" : undefined), budget: new InFlightBudget(5), policy: { version: "1", default: "allow" } });
+  await f.call("list", "tools/list");
+  for (let i = 0; i < 8; i++) await f.client.send({ jsonrpc: "2.0", id: i, method: "tools/call", params: { name: "echo", arguments: { text: "x" } } });
+  await f.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+  expect(f.upstreamCalls()).toHaveLength(5);
+  for (const id of [5, 6, 7]) expect(f.answerFor(id)).toMatchObject({ error: { code: -32000, data: { "toolgate/error": "too_many_in_flight" } } });
+  expect(f.logs).toContainEqual(expect.objectContaining({ event: "too_many_in_flight", max: 5 }));
+  // The first answers make room again.
+  await f.clock.advanceBy(5_000);
+  expect(f.answerFor(0)).toMatchObject({ error: { data: { "toolgate/error": "upstream_timeout" } } });
+  await f.call(9, "tools/call", { name: "echo", arguments: { text: "x" } });
+  expect(f.upstreamCalls()).toHaveLength(6);
 });
