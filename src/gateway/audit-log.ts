@@ -10,7 +10,11 @@ import type { DenyCode } from "../policy/decision.js";
 import type { JsonObject } from "../protocol/messages.js";
 import type { ApprovalAuditRecord } from "./approvals/approval-audit.js";
 
-export type AuditOutcome = "ok" | "tool_error" | "rpc_error" | "timeout" | "upstream_closed" | "not_forwarded" | "cancelled";
+/**
+ * What happened to the call: `not_forwarded` (denied), `not_sent` (allowed, but it never left the
+ * gateway: the upstream was gone or the send failed), or what the upstream did with it.
+ */
+export type AuditOutcome = "ok" | "tool_error" | "rpc_error" | "timeout" | "upstream_closed" | "not_forwarded" | "not_sent" | "cancelled";
 
 export interface WouldDeny {
   readonly code: DenyCode;

@@ -23,6 +23,7 @@ export function auditOutcome(ending: Ending): AuditOutcome {
       if (isErrorResponse(ending.response)) return "rpc_error";
       return ending.response.result.isError === true ? "tool_error" : "ok";
     case "failed":
+      if (!ending.sent) return "not_sent";
       return ending.failure === "upstream_timeout" ? "timeout" : "upstream_closed";
     case "cancelled":
     case "abandoned":

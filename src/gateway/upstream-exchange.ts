@@ -64,7 +64,7 @@ export class UpstreamExchange<Request> {
     }
     const token = isJsonObject(request.params) && isJsonObject(request.params._meta) ? request.params._meta.progressToken : undefined;
     const upstreamId = this.inFlight.forward(entry, typeof token === "string" || typeof token === "number" ? token : undefined);
-    this.o.upstream.send({ ...request, id: upstreamId }).catch((error: unknown) => {
+    this.deliver({ ...request, id: upstreamId }).catch((error: unknown) => {
       this.o.log({ level: "error", event: "upstream_send_failed", method: request.method, message: messageOf(error) });
       if (this.inFlight.close(entry)) this.o.settle(entry, { kind: "failed", failure: "upstream_unreachable", sent: false });
     });
@@ -121,7 +121,7 @@ export class UpstreamExchange<Request> {
 
   send(message: JsonRpcMessage): void {
     if (this.gone) return;
-    this.o.upstream.send(message).catch((error: unknown) => {
+    this.deliver(message).catch((error: unknown) => {
       this.o.log({ level: "warn", event: "upstream_send_failed", message: messageOf(error) });
     });
   }
@@ -142,6 +142,15 @@ export class UpstreamExchange<Request> {
   /** Requests still being decided leave the registry (the connection is closing); their decisions see it. */
   abandonDeciding(): void {
     for (const entry of this.inFlight.all()) if (entry.phase === "deciding") this.inFlight.close(entry);
+  }
+
+  /** The transport's send, with a synchronous throw turned into a rejection (one failure path, one answer). */
+  private deliver(message: JsonRpcMessage): Promise<void> {
+    try {
+      return this.o.upstream.send(message);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private timedOut(entry: InFlight<Request | OwnRequest>): void {

@@ -9,6 +9,7 @@ import { compilePolicy, type CompiledPolicy } from "../../../src/policy/load-pol
 import type { JsonObject, JsonRpcMessage, JsonRpcRequest } from "../../../src/protocol/messages.js";
 import type { CounterStore } from "../../../src/stores/counter-store.js";
 import { MemoryCounterStore } from "../../../src/stores/memory-counter-store.js";
+import type { Transport } from "../../../src/protocol/transport.js";
 import { createLinkedPair, type InMemoryTransport } from "../../../src/transports/in-memory.js";
 import { SharedPolicy } from "../../../src/gateway/policy-source.js";
 
@@ -62,7 +63,7 @@ export interface Fixture {
 }
 
 export async function createFixture(
-  options: { policy?: unknown; answer?: (request: JsonRpcRequest) => UpstreamAnswer | undefined; tools?: JsonObject[]; store?: CounterStore } & Partial<Pick<GatewayOptions, "shadow" | "storeFailMode" | "upstreamTimeoutMs" | "grantId" | "sessionKey" | "budget">> = {},
+  options: { policy?: unknown; answer?: (request: JsonRpcRequest) => UpstreamAnswer | undefined; tools?: JsonObject[]; store?: CounterStore; wrapUpstream?: (upstream: Transport) => Transport } & Partial<Pick<GatewayOptions, "shadow" | "storeFailMode" | "upstreamTimeoutMs" | "grantId" | "sessionKey" | "budget">> = {},
 ): Promise<Fixture> {
   const clock = new VirtualClock(Date.UTC(2026, 0, 1, 0, 0, 0));
   const [client, down] = createLinkedPair();
@@ -96,7 +97,7 @@ export async function createFixture(
     sessionKey: options.sessionKey ?? "conn_test",
     clock,
     store,
-    upstream: up,
+    upstream: options.wrapUpstream ? options.wrapUpstream(up) : up,
     downstream: down,
     audit: (r) => audit.push(r),
     logger: (l) => logs.push(l),

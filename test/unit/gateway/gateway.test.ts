@@ -371,3 +371,23 @@ test("a flood of calls to a silent upstream is bounded: past the grant's share i
   await f.call(9, "tools/call", { name: "echo", arguments: { text: "x" } });
   expect(f.upstreamCalls()).toHaveLength(6);
 });
+
+test("an upstream transport that throws while sending a call gets one answer, upstream_unreachable, and the slot back: the call never left", async () => {
+  const f = await createFixture({
+    wrapUpstream: (up) => {
+      const send = up.send.bind(up);
+      up.send = (message) => {
+        if ("method" in message && message.method === "tools/call") throw new TypeError("Invalid character in header content [\"mcp-name\"]");
+        return send(message);
+      };
+      return up;
+    },
+  });
+  await f.call("list", "tools/list");
+  await f.call(1, "tools/call", stop);
+  await f.clock.advanceBy(60_000);
+  const answers = f.toClient.filter((m) => "id" in m && m.id === 1);
+  expect(answers).toEqual([expect.objectContaining({ error: expect.objectContaining({ data: { "toolgate/error": "upstream_unreachable" } }) })]);
+  expect((await f.store.peek("grant:alice|stop_salesbot_rate", 60_000)).used).toBe(0);
+  expect(f.audit.map((a) => a.outcome)).toEqual(["not_sent"]);
+});
