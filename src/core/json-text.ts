@@ -19,6 +19,16 @@ export function parseJsonText(input: string): Parsed<unknown> {
   }
 }
 
+/**
+ * Why `text` is not JSON, by position and length only: for logs and wire errors about frames whose
+ * content may carry tool arguments or secrets (never a fragment of the text).
+ */
+export function jsonSyntaxError(text: string): string {
+  const { offset } = findSyntaxError(text);
+  const where = offset >= text.length ? "at its end" : `at character ${offset + 1}`;
+  return `not valid JSON: the text stops being JSON ${where} (${text.length} characters in all)`;
+}
+
 function lineColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
   let lineStart = 0;

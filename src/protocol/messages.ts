@@ -81,7 +81,7 @@ export function classifyFrame(value: unknown): Frame {
       return { kind: "invalid", id: echoId, reason: `expected \`method\` to be a non-empty string, found ${describe(method)}` };
     }
     if (value.params !== undefined && !isJsonObject(value.params)) {
-      return { kind: "invalid", id: echoId, reason: `expected \`params\` to be an object, found ${describe(value.params)}` };
+      return { kind: "invalid", id: echoId, reason: `expected \`params\` to be an object, found ${kindOf(value.params)}` };
     }
     if (!("id" in value)) return { kind: "notification", message: value as unknown as JsonRpcNotification };
     if (echoId === null) {
@@ -116,6 +116,13 @@ export function classifyFrame(value: unknown): Frame {
 
 export function isErrorResponse(message: JsonRpcResponse): message is JsonRpcErrorResponse {
   return "error" in message;
+}
+
+/** What a value is, without any of its content (params may carry tool arguments: never echoed or logged). */
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "string" ? `a string of ${value.length} characters` : `a ${typeof value}`;
 }
 
 function describe(value: unknown): string {

@@ -5,10 +5,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { systemClock } from "../core/clock.js";
+import { jsonSyntaxError } from "../core/json-text.js";
 import type { JsonRpcMessage } from "../protocol/messages.js";
 import { FrameError, type Transport } from "../protocol/transport.js";
 import { LineFramer } from "./line-framer.js";
-import { messageOf } from "../core/errors.js";
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
@@ -90,8 +90,8 @@ export class StdioTransport implements Transport {
     let value: unknown;
     try {
       value = JSON.parse(line);
-    } catch (error) {
-      this.onerror?.(new FrameError("parse_error", messageOf(error)));
+    } catch {
+      this.onerror?.(new FrameError("parse_error", jsonSyntaxError(line)));
       return;
     }
     this.onmessage?.(value as JsonRpcMessage);

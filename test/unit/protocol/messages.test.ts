@@ -36,3 +36,9 @@ test("classification hands back the very object it was given, without copying", 
   const frame = classifyFrame(message);
   expect(frame.kind === "request" && frame.message).toBe(message);
 });
+
+test("a frame whose params are not an object is refused without quoting them (they may carry arguments)", () => {
+  const frame = classifyFrame({ jsonrpc: "2.0", id: 1, method: "tools/call", params: "api_key=S3CR3T" });
+  expect(frame).toEqual({ kind: "invalid", id: 1, reason: "expected `params` to be an object, found a string of 14 characters" });
+  expect(classifyFrame({ jsonrpc: "2.0", id: 1, method: "x", params: 42 })).toMatchObject({ reason: "expected `params` to be an object, found a number" });
+});

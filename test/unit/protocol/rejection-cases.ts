@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { jsonSyntaxError } from "../../../src/core/json-text.js";
 import { classifyFrame, type JsonRpcErrorResponse } from "../../../src/protocol/messages.js";
 import { invalidRequest, parseError } from "../../../src/protocol/wire-errors.js";
 
@@ -24,8 +25,8 @@ export function answerFor(line: string): JsonRpcErrorResponse | undefined {
   let value: unknown;
   try {
     value = JSON.parse(line);
-  } catch (error) {
-    return parseError((error as Error).message);
+  } catch {
+    return parseError(jsonSyntaxError(line));
   }
   const frame = classifyFrame(value);
   return frame.kind === "invalid" ? invalidRequest(frame.id, frame.reason) : undefined;

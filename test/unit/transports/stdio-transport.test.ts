@@ -35,6 +35,17 @@ test("bad JSON and oversized lines are FrameErrors and reading goes on", async (
   expect(t.messages).toEqual([{ ok: true }]);
 });
 
+test("a malformed frame's error says where it stops being JSON and how long it is, never what it contains", async () => {
+  const t = pair(4096);
+  await t.transport.start();
+  const line = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search","arguments":{"query":S3CR3T-ARG}}}';
+  t.input.write(`${line}\n`);
+  await tick();
+  const message = t.errors[0]!.message;
+  expect(message).toBe(`not valid JSON: the text stops being JSON at character ${line.indexOf("S3CR3T") + 1} (${line.length} characters in all)`);
+  expect(message).not.toMatch(/S3CR|query|search/);
+});
+
 test("send writes one line of JSON per message", async () => {
   const t = pair();
   await t.transport.start();
