@@ -38,6 +38,12 @@ export interface GatewayOptions {
   readonly approvals?: ApprovalGate;
   /** Requests in flight per grant; pass one budget to every connection of a process so a grant's share spans them (default: this connection's own, 1000). */
   readonly budget?: InFlightBudget;
+  /**
+   * When the agent's side closes (stdin ends), first wait for the requests already in flight and
+   * write their answers (each is bounded by its own deadline), then close. Needs a downstream that
+   * can still write after its input ended (stdio with `writableOutlivesReadable`). Default false.
+   */
+  readonly drainOnDownstreamClose?: boolean;
   /** Translate between MCP eras when the agent's differs from the upstream's (default true; `bridge/era-bridge.ts`). */
   readonly bridgeEras?: boolean;
 }

@@ -93,7 +93,7 @@ class GatewayConnection implements Gateway {
     upstream.onclose = () => this.upstreamClosed();
     downstream.onmessage = (message) => this.guard("downstream", message, () => this.fromDownstream(message));
     downstream.onerror = (error) => this.downstreamError(error);
-    downstream.onclose = () => void this.shutdown("downstream closed", 0);
+    downstream.onclose = () => void this.downstreamClosed();
     await upstream.start();
     await downstream.start();
   }
@@ -359,6 +359,14 @@ class GatewayConnection implements Gateway {
     if (this.closing) return;
     this.log({ level: "error", event: "upstream_closed", pending, message: `the upstream MCP server went away; answered ${pending} pending request(s) with an error and shutting down` });
     void this.shutdown("upstream closed", 1);
+  }
+
+  private async downstreamClosed(): Promise<void> {
+    if (this.options.drainOnDownstreamClose === true && !this.closing && this.exchange.size > 0) {
+      this.log({ level: "info", event: "draining", inFlight: this.exchange.size, message: "the agent closed its input; answering the requests already in flight before closing" });
+      await this.exchange.idle();
+    }
+    await this.shutdown("downstream closed", 0);
   }
 
   private async shutdown(reason: string, exitCode: number): Promise<void> {

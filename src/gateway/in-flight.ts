@@ -61,6 +61,7 @@ export class InFlightRequests<Extra> {
   private readonly byProgressToken = new Map<string | number, Entry<Extra>>();
   private readonly own = new Set<Entry<Extra>>();
   private readonly serverRequests = new Set<JsonRpcId>();
+  private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: InFlightOptions<Extra>) {}
 
@@ -105,7 +106,14 @@ export class InFlightRequests<Extra> {
     }
     if (entry.upstreamId !== undefined) this.byUpstream.delete(entry.upstreamId);
     if (entry.progressToken !== undefined && this.byProgressToken.get(entry.progressToken) === entry) this.byProgressToken.delete(entry.progressToken);
+    if (this.size === 0 && this.idleWaiters.length > 0) for (const wake of this.idleWaiters.splice(0)) wake();
     return true;
+  }
+
+  /** Resolves once the registry is empty (at once when it is). */
+  idle(): Promise<void> {
+    if (this.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** The open request an agent's id names (for `notifications/cancelled`). */

@@ -91,6 +91,16 @@ export class UpstreamExchange<Request> {
     this.o.settle(entry, { kind: "answered", response });
   }
 
+  /** Requests in the registry (the agent's and the gateway's own). */
+  get size(): number {
+    return this.inFlight.size;
+  }
+
+  /** Resolves once no request is in flight (each ends by its answer or its deadline). */
+  idle(): Promise<void> {
+    return this.inFlight.idle();
+  }
+
   /** Progress proves the upstream is alive: the request's wait starts again. */
   progressed(token: string | number): void {
     this.inFlight.progressed(token);

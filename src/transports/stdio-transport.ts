@@ -18,6 +18,11 @@ export interface StdioTransportOptions {
   readonly maxMessageBytes?: number;
   /** End the writable side on close (true for a child's stdin, false for the process's stdout). */
   readonly endWritableOnClose?: boolean;
+  /**
+   * Keep `send` working after the readable side ends, until `close()` (the process's stdout: an agent
+   * that closes stdin still reads the answers to what it sent). Default false.
+   */
+  readonly writableOutlivesReadable?: boolean;
 }
 
 export class StdioTransport implements Transport {
@@ -28,6 +33,8 @@ export class StdioTransport implements Transport {
   private readonly framer: LineFramer;
   private started = false;
   private closed = false;
+  /** True once `send` may no longer write (closed, or the input ended without `writableOutlivesReadable`). */
+  private writeClosed = false;
   private readonly maxMessageBytes: number;
 
   constructor(private readonly options: StdioTransportOptions) {
@@ -48,7 +55,7 @@ export class StdioTransport implements Transport {
   }
 
   send(message: JsonRpcMessage): Promise<void> {
-    if (this.closed) return Promise.reject(new Error("transport closed"));
+    if (this.writeClosed) return Promise.reject(new Error("transport closed"));
     let line: string;
     try {
       line = `${JSON.stringify(message)}\n`;
@@ -61,10 +68,11 @@ export class StdioTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.writeClosed) return;
     const { readable, writable } = this.options;
     readable.off("data", this.onData);
     readable.off("end", this.onEnd);
+    this.writeClosed = true;
     if (this.options.endWritableOnClose ?? true) writable.end();
     this.finish();
   }
@@ -73,6 +81,7 @@ export class StdioTransport implements Transport {
   protected finish(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.options.writableOutlivesReadable !== true) this.writeClosed = true;
     this.onclose?.();
   }
 

@@ -21,7 +21,7 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
   }
   const store = approvals.counters;
   const upstream = openUpstream(config, io);
-  const downstream = new StdioTransport({ readable: io.stdin, writable: io.stdout, maxMessageBytes: config.maxMessageBytes, endWritableOnClose: false });
+  const downstream = new StdioTransport({ readable: io.stdin, writable: io.stdout, maxMessageBytes: config.maxMessageBytes, endWritableOnClose: false, writableOutlivesReadable: true });
   const policies = new SharedPolicy(policy);
   const gateway = createGateway({
     policies,
@@ -38,6 +38,7 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
     shadow: config.shadow,
     approvals: approvals.gate,
     budget: new InFlightBudget(config.maxInFlight),
+    drainOnDownstreamClose: true,
   });
   const watcher = watchPolicyFiles([{ file: config.policyFile!, grantIds: [config.grantId], version: policy.version }], { apply: (_grants, next) => policies.set(next), log: logger.line, clock });
   const stopSighup = reloadOnSighup(watcher);
