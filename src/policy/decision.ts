@@ -21,6 +21,9 @@ export type DenyCode = (typeof DENY_CODES)[number];
 
 export type LimitScope = "grant" | "session" | "global";
 
+/** What a governed request asks for: a tool call, a resource read, a prompt, or another method. */
+export type TargetKind = "tool" | "resource" | "prompt" | "method";
+
 /** Facts about the limit that denied (or would deny) a call; all times in ms. */
 export interface LimitFacts {
   readonly counter: string;
@@ -49,7 +52,10 @@ export interface Deny {
   readonly code: DenyCode;
   /** JSON pointer into the policy (`/tools/x/deny_if/0`) or `(hidden)`, `(default deny)`, `(no policy)`. */
   readonly rule: string;
+  /** The tool's name (or, with `kind`, the resource URI, prompt name or method). */
   readonly tool: string;
+  /** Absent for a tool call. */
+  readonly kind?: Exclude<TargetKind, "tool">;
   /** Human/model-readable reason, without the `[POLICY DENIED] ` prefix. */
   readonly message: string;
   readonly limit?: LimitFacts;

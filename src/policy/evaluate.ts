@@ -10,7 +10,7 @@
  * or the decision. Rules are never evaluated twice.
  */
 import { describeCondition, testCondition } from "./conditions.js";
-import { RULE_DEFAULT_DENY, RULE_HIDDEN, RULE_INPUT_SCHEMA, RULE_NO_POLICY, RULE_STORE, type Decision, type Deny, type DenyCode } from "./decision.js";
+import { RULE_DEFAULT_DENY, RULE_HIDDEN, RULE_INPUT_SCHEMA, RULE_NO_POLICY, RULE_STORE, type Decision, type Deny, type DenyCode, type TargetKind } from "./decision.js";
 import { limitDenial, planLimits, type CallInput, type LimitPlan, type PlannedLimit } from "./limits.js";
 import type { CompiledCondition, CompiledPolicy, CompiledRuleEntry, CompiledTool } from "./load-policy.js";
 import type { CounterLevel } from "./windows.js";
@@ -73,23 +73,64 @@ export type Evaluation =
 const NO_DENIALS: readonly Deny[] = [];
 const NO_LIMITS: LimitPlan = { limits: [], amountDenial: undefined, shadowDenials: NO_DENIALS };
 
-export function planCall(policy: CompiledPolicy | undefined, call: CallInput): CallPlan {
-  const name = call.tool;
-  const early = (deny: Deny): CallPlan => ({ call, early: deny, ruleShadowDenials: NO_DENIALS, ruleDenial: undefined, approval: undefined, limits: NO_LIMITS });
+export function planCall(policy: CompiledPolicy | undefined, input: CallInput): CallPlan {
+  const what = subject(input);
+  const early = (deny: Deny): CallPlan => ({ call: input, early: deny, ruleShadowDenials: NO_DENIALS, ruleDenial: undefined, approval: undefined, limits: NO_LIMITS });
   // 1. no grant / no policy
-  if (call.grantId === undefined) return early(makeDeny(call, "no_policy", RULE_NO_POLICY, `tool \`${name}\` is denied: no grant was presented`));
-  if (policy === undefined) return early(makeDeny(call, "no_policy", RULE_NO_POLICY, `tool \`${name}\` is denied: no policy is attached to grant \`${call.grantId}\``));
+  if (input.grantId === undefined) return early(makeDeny(input, "no_policy", RULE_NO_POLICY, `${what} is denied: no grant was presented`));
+  if (policy === undefined) return early(makeDeny(input, "no_policy", RULE_NO_POLICY, `${what} is denied: no policy is attached to grant \`${input.grantId}\``));
   // 2. hidden
-  if (policy.hideAll || policy.hidden.has(name)) return early(makeDeny(call, "hidden", RULE_HIDDEN, `tool \`${name}\` is hidden by policy`));
+  if (policy.hideAll || policy.hidden.has(input.tool)) return early(makeDeny(input, "hidden", RULE_HIDDEN, `${what} is hidden by policy`));
   // 3. default deny
-  const tool = policy.tools.get(name);
-  if (tool === undefined && policy.defaultDecision === "deny") return early(makeDeny(call, "default_deny", RULE_DEFAULT_DENY, `tool \`${name}\` is not permitted by policy (default deny)`));
+  const found = ruleFor(policy, input);
+  if (found === undefined && policy.defaultDecision === "deny") return early(makeDeny(input, "default_deny", RULE_DEFAULT_DENY, `${what} is not permitted by policy (default deny)`));
+  const tool = found?.rule;
+  // A resource matched by a template also offers the template's values to conditions (`args.kind`).
+  const call = found?.variables === undefined ? input : { ...input, args: { ...found.variables, ...input.args } };
   // 5–7, then 8 when they let the call through (step 4 is a fact the gateway gathers).
   const ruleShadowDenials: Deny[] = [];
   const ruleDenial = tool === undefined ? undefined : checkRules(tool, call, ruleShadowDenials);
+  if (call.reach === true) return { call, early: undefined, ruleShadowDenials, ruleDenial, approval: undefined, limits: NO_LIMITS };
   const approval = ruleDenial === undefined && tool !== undefined ? approvalNeed(tool, call) : undefined;
   const limits = ruleDenial === undefined ? planLimits(policy, tool, call) : NO_LIMITS;
   return { call, early: undefined, ruleShadowDenials, ruleDenial, approval, limits };
+}
+
+/** The rule that governs a call's target: by tool, URI (exact, then the first matching template), prompt or method. */
+export function ruleFor(policy: CompiledPolicy, call: Pick<CallInput, "tool" | "kind">): { rule: CompiledTool; variables?: Record<string, string> } | undefined {
+  const name = call.tool;
+  switch (call.kind ?? "tool") {
+    case "tool":
+      return wrap(policy.tools.get(name));
+    case "prompt":
+      return wrap(policy.prompts.get(name));
+    case "method":
+      return wrap(policy.methods.get(name));
+    case "resource": {
+      const exact = policy.resources.get(name);
+      if (exact !== undefined) return { rule: exact };
+      for (const t of policy.resourceTemplates) {
+        const m = t.pattern.exec(name);
+        if (m) return { rule: t.rule, variables: Object.fromEntries(t.variables.map((v, i) => [v, decodeValue(m[i + 1]!)])) };
+      }
+      return undefined;
+    }
+  }
+}
+
+const wrap = (rule: CompiledTool | undefined): { rule: CompiledTool } | undefined => (rule === undefined ? undefined : { rule });
+
+function decodeValue(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** How messages name a call's target: "tool `x`", "resource `kommo://account`", "prompt `p`", "method `tasks/get`". */
+function subject(call: Pick<CallInput, "tool" | "kind">): string {
+  return `${call.kind ?? "tool"} \`${call.tool}\``;
 }
 
 /** The next fact to gather, or the decision once the facts are in. */
@@ -104,7 +145,7 @@ export function concludeCall(plan: CallPlan, facts: CallFacts, mode: EvaluationM
   if (plan.early) return denied(plan.early);
   // 4. arguments against the upstream inputSchema
   if (facts.argumentIssues.length > 0) {
-    return denied(makeDeny(call, "invalid_arguments", RULE_INPUT_SCHEMA, `arguments for tool \`${call.tool}\` do not match its input schema: ${facts.argumentIssues.join("; ")}`));
+    return denied(makeDeny(call, "invalid_arguments", RULE_INPUT_SCHEMA, `arguments for ${subject(call)} do not match its input schema: ${facts.argumentIssues.join("; ")}`));
   }
   wouldDeny.push(...plan.ruleShadowDenials);
   // 5–6
@@ -153,11 +194,13 @@ function allow(plan: CallPlan, limits: readonly PlannedLimit[], approvalId: stri
  * fires (they cost more than the check itself).
  */
 function checkRules(tool: CompiledTool, call: CallInput, shadowDenials: Deny[]): Deny | undefined {
-  const name = tool.name;
+  const what = subject(call);
   if (tool.denyAction) {
-    return makeDeny(call, "denied", tool.denyAction.rule, tool.denyAction.message ?? `tool \`${name}\` is denied by policy (rule \`${tool.denyAction.rule}\`)`);
+    return makeDeny(call, "denied", tool.denyAction.rule, tool.denyAction.message ?? `${what} is denied by policy (rule \`${tool.denyAction.rule}\`)`);
   }
   const verdict = (entry: CompiledRuleEntry, code: DenyCode, fired: (holds: boolean) => boolean, fallback: () => string): Deny | undefined => {
+    // Reaching a target (subscribe, completion) is refused only by a rule that holds unconditionally.
+    if (call.reach === true && (code !== "denied" || entry.conditions.length > 0)) return undefined;
     const outcome = allHold(entry.conditions, call.args);
     let denial: Deny | undefined;
     if (outcome.undecidable !== undefined) denial = makeDeny(call, code, entry.rule, `${outcome.undecidable}; rule \`${entry.rule}\` needs it`);
@@ -171,14 +214,14 @@ function checkRules(tool: CompiledTool, call: CallInput, shadowDenials: Deny[]):
   for (const entry of tool.denyIf) {
     const denial = verdict(entry, "denied", (holds) => holds, () => {
       const because = entry.conditions.length === 0 ? "" : ` (\`${entry.conditions.map(describeCondition).join("` and `")}\`)`;
-      return `tool \`${name}\` is denied by rule \`${entry.rule}\`${because}`;
+      return `${what} is denied by rule \`${entry.rule}\`${because}`;
     });
     if (denial) return denial;
   }
   for (const entry of tool.require) {
     const denial = verdict(entry, "requirement_failed", (holds) => !holds, () => {
       const needs = entry.conditions.map(describeCondition).join("` and `");
-      return `tool \`${name}\` requires \`${needs}\` (rule \`${entry.rule}\`)`;
+      return `${what} requires \`${needs}\` (rule \`${entry.rule}\`)`;
     });
     if (denial) return denial;
   }
@@ -191,7 +234,7 @@ function approvalNeed(tool: CompiledTool, call: CallInput): CallPlan["approval"]
   const outcome = allHold(tool.approval.conditions, call.args);
   if (!outcome.holds && outcome.undecidable === undefined) return undefined;
   const rule = tool.approval.rule;
-  return { required: makeDeny(call, "approval_required", rule, `tool \`${tool.name}\` requires human approval (rule \`${rule}\`)`), ttlMs: tool.approval.ttlMs };
+  return { required: makeDeny(call, "approval_required", rule, `${subject(call)} requires human approval (rule \`${rule}\`)`), ttlMs: tool.approval.ttlMs };
 }
 
 /** ANDs conditions; any undecidable condition (missing path, wrong type) wins, whatever the others say. */
@@ -206,16 +249,29 @@ function allHold(conditions: readonly CompiledCondition[], args: Record<string, 
 }
 
 export function storeUnavailableDenial(call: CallInput): Deny {
-  return makeDeny(call, "store_unavailable", RULE_STORE, `tool \`${call.tool}\` is denied: the counter store is unavailable`);
+  return makeDeny(call, "store_unavailable", RULE_STORE, `${subject(call)} is denied: the counter store is unavailable`);
 }
 
 /** For `tools/list`: hidden and default-denied tools are removed; explicitly denied tools stay. */
 export function isToolVisible(policy: CompiledPolicy | undefined, tool: string): boolean {
+  return isVisible(policy, "tool", tool);
+}
+
+/** For the list methods: what some request could be allowed to reach stays; hidden and default-denied entries go. */
+export function isVisible(policy: CompiledPolicy | undefined, kind: TargetKind, name: string): boolean {
   if (policy === undefined) return false;
-  if (policy.hideAll || policy.hidden.has(tool)) return false;
-  return policy.tools.has(tool) || policy.defaultDecision === "allow";
+  if (policy.hideAll || policy.hidden.has(name)) return false;
+  return policy.defaultDecision === "allow" || ruleFor(policy, { tool: name, kind }) !== undefined;
+}
+
+/** For `resources/templates/list`: a template stays when a rule names it exactly (or under default allow). */
+export function isTemplateVisible(policy: CompiledPolicy | undefined, template: string): boolean {
+  if (policy === undefined) return false;
+  if (policy.hideAll || policy.hidden.has(template)) return false;
+  return policy.defaultDecision === "allow" || policy.resourceTemplates.some((t) => t.template === template) || policy.resources.has(template);
 }
 
 function makeDeny(call: CallInput, code: DenyCode, rule: string, message: string): Deny {
-  return { decision: "deny", code, rule, tool: call.tool, message };
+  const kind = call.kind;
+  return kind === undefined || kind === "tool" ? { decision: "deny", code, rule, tool: call.tool, message } : { decision: "deny", code, rule, tool: call.tool, kind, message };
 }

@@ -4,13 +4,21 @@
  * store reports. The store only reserves and rolls back; see `stores/counter-store.ts`.
  */
 import { resolvePath } from "./conditions.js";
-import type { Deny, LimitFacts, LimitScope } from "./decision.js";
+import type { Deny, LimitFacts, LimitScope, TargetKind } from "./decision.js";
 import type { CompiledLimit, CompiledPolicy, CompiledTool } from "./load-policy.js";
 import { describeWindow, type CounterLevel, type CounterRequest } from "./windows.js";
 
 /** The call as the policy sees it: which tool, with what, for whom. */
 export interface CallInput {
+  /** The tool's name; for other kinds the resource URI, prompt name or method. */
   readonly tool: string;
+  /** Default `tool`. */
+  readonly kind?: TargetKind;
+  /**
+   * Only whether the target can be reached (`resources/subscribe`, `completion/complete`): steps
+   * 1–3 and unconditional denials apply; no approval is asked and nothing is counted.
+   */
+  readonly reach?: boolean;
   readonly args: Record<string, unknown>;
   /** Scope `grant` key. Undefined means no grant was presented: every call is denied (`no_policy`). */
   readonly grantId: string | undefined;
@@ -49,7 +57,7 @@ const NO_LIMITS: readonly CompiledLimit[] = [];
 export function planLimits(policy: CompiledPolicy, tool: CompiledTool | undefined, call: CallInput): LimitPlan {
   const limits: PlannedLimit[] = [];
   const shadowDenials: Deny[] = [];
-  for (const group of [tool?.limits ?? NO_LIMITS, policy.allToolsLimits]) {
+  for (const group of [tool?.limits ?? NO_LIMITS, (call.kind ?? "tool") === "tool" ? policy.allToolsLimits : NO_LIMITS]) {
     for (const limit of group) {
       const amount = limitAmount(limit, call);
       if (typeof amount !== "number") {
@@ -73,6 +81,7 @@ function limitAmount(limit: CompiledLimit, call: CallInput): number | Deny {
     code: "invalid_arguments",
     rule: limit.rule,
     tool: call.tool,
+    ...(call.kind !== undefined && call.kind !== "tool" ? { kind: call.kind } : {}),
     message: `${what}; rule \`${limit.rule}\` counts it against \`${limit.counter}\``,
     ...(limit.shadow ? { shadow: true } : {}),
   });
@@ -151,7 +160,8 @@ export function limitDenial(call: CallInput, limit: PlannedLimit, level: Counter
     message: `Rate limit exceeded: ${limit.counter} allows ${limit.max} ${what} per ${describeWindow(limit.window)} ${per}. Retry in ${seconds} s.`,
     limit: limitFacts,
   };
-  return limit.shadow ? { ...denial, shadow: true } : denial;
+  const kinded = call.kind === undefined || call.kind === "tool" ? denial : { ...denial, kind: call.kind };
+  return limit.shadow ? { ...kinded, shadow: true } : kinded;
 }
 
 /** ISO-8601 of a window end; the last one is remembered, as denials in a storm share their window. */

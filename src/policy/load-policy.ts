@@ -54,6 +54,7 @@ export interface CompiledApproval {
   readonly ttlMs: number;
 }
 
+/** The rule of one tool, resource (URI or template), prompt or method. */
 export interface CompiledTool {
   readonly name: string;
   /** `action: "deny"`: every call is denied (the tool stays visible). */
@@ -73,6 +74,20 @@ export interface CompiledPolicy {
   readonly hidden: ReadonlySet<string>;
   readonly tools: ReadonlyMap<string, CompiledTool>;
   readonly allToolsLimits: readonly CompiledLimit[];
+  /** `resources` keys without placeholders, by URI. */
+  readonly resources: ReadonlyMap<string, CompiledTool>;
+  /** `resources` keys with `{name}` placeholders, in file order. */
+  readonly resourceTemplates: readonly CompiledResourceTemplate[];
+  readonly prompts: ReadonlyMap<string, CompiledTool>;
+  readonly methods: ReadonlyMap<string, CompiledTool>;
+}
+
+export interface CompiledResourceTemplate {
+  readonly template: string;
+  /** Matches a whole URI; each placeholder is one capture group (no `/`). */
+  readonly pattern: RegExp;
+  readonly variables: readonly string[];
+  readonly rule: CompiledTool;
 }
 
 /** Approval lifetime when `ttl` is not given: 10 minutes. */
@@ -114,6 +129,16 @@ export function pointerSegment(segment: string | number): string {
 function compileDocument(document: PolicyDocument): CompiledPolicy {
   const tools = new Map<string, CompiledTool>();
   for (const [name, rule] of Object.entries(document.tools ?? {})) tools.set(name, compileTool(name, rule));
+  const resources = new Map<string, CompiledTool>();
+  const resourceTemplates: CompiledResourceTemplate[] = [];
+  for (const [key, rule] of Object.entries(document.resources ?? {})) {
+    const compiled = compileTool(key, rule, "resources");
+    const variables = [...key.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]!);
+    if (variables.length === 0) resources.set(key, compiled);
+    else resourceTemplates.push({ template: key, pattern: templatePattern(key), variables, rule: compiled });
+  }
+  const compileSection = (section: "prompts" | "methods"): Map<string, CompiledTool> =>
+    new Map(Object.entries(document[section] ?? {}).map(([name, rule]) => [name, compileTool(name, rule, section)]));
   const hide = document.hide ?? [];
   return {
     document,
@@ -123,11 +148,30 @@ function compileDocument(document: PolicyDocument): CompiledPolicy {
     hidden: new Set(hide),
     tools,
     allToolsLimits: (document.all_tools?.limits ?? []).map((limit, i) => compileLimit(limit, `/all_tools/limits/${i}`)),
+    resources,
+    resourceTemplates,
+    prompts: compileSection("prompts"),
+    methods: compileSection("methods"),
   };
 }
 
-function compileTool(name: string, rule: ToolRule): CompiledTool {
-  const base = `/tools/${pointerSegment(name)}`;
+/** `kommo://reports/{kind}` → a whole-string pattern with one capture per placeholder (no `/` in a value). */
+function templatePattern(template: string): RegExp {
+  let source = "";
+  let last = 0;
+  for (const m of template.matchAll(/\{[A-Za-z_][A-Za-z0-9_]*\}/g)) {
+    source += escapeRegExp(template.slice(last, m.index)) + "([^/]+)";
+    last = m.index + m[0].length;
+  }
+  return new RegExp(`^${source}${escapeRegExp(template.slice(last))}$`);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function compileTool(name: string, rule: ToolRule, section: "tools" | "resources" | "prompts" | "methods" = "tools"): CompiledTool {
+  const base = `/${section}/${pointerSegment(name)}`;
   const entries = (list: readonly RuleEntry[] | undefined, kind: string): CompiledRuleEntry[] =>
     (list ?? []).map((entry, i) => ({
       rule: `${base}/${kind}/${i}`,
@@ -140,7 +184,7 @@ function compileTool(name: string, rule: ToolRule): CompiledTool {
     const alias = rule.rate_limit;
     limits.push(
       compileLimit(
-        { counter: rateLimitCounter(name), window: alias.window, max: alias.max, scope: alias.scope, shadow: alias.shadow },
+        { counter: rateLimitCounter(section === "tools" ? name : `${section}:${name}`), window: alias.window, max: alias.max, scope: alias.scope, shadow: alias.shadow },
         `${base}/rate_limit`,
       ),
     );

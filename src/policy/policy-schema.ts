@@ -1,7 +1,9 @@
 /**
  * The policy language (docs/architecture.md#decision-order): PolicyLayer's hosted JSON, version "1", plus the FAQ aliases
  * (`action`, `reason`, `rate_limit`) and our extensions (`scope: session|global`, `increment_from`,
- * `shadow`, `approval`, `description`). Strict objects: unknown keys are errors.
+ * `shadow`, `approval`, `description`, and rules for what is not a tool: `resources` keyed by URI
+ * or URI template, `prompts` keyed by name, `methods` keyed by JSON-RPC method). Strict objects:
+ * unknown keys are errors.
  * Shape only; the semantic checks (ops vs values, regexes, counters) live in `policy-semantics.ts`.
  */
 import { z } from "zod";
@@ -88,6 +90,12 @@ export const PolicySchema = strictObject({
   hide: z.array(z.string().min(1)).optional(),
   all_tools: AllToolsSchema.optional(),
   tools: z.record(z.string().min(1), ToolRuleSchema).optional(),
+  /** Rules for `resources/read` (and subscribe, completion), keyed by URI or URI template (`kommo://reports/{kind}`). */
+  resources: z.record(z.string().min(1), ToolRuleSchema).optional(),
+  /** Rules for `prompts/get` (and completion), keyed by prompt name. */
+  prompts: z.record(z.string().min(1), ToolRuleSchema).optional(),
+  /** Rules for any other method a client may send (e.g. the tasks extension's `tasks/get`), keyed by method. */
+  methods: z.record(z.string().min(1), ToolRuleSchema).optional(),
 });
 
 export type PolicyDocument = z.output<typeof PolicySchema>;

@@ -88,11 +88,19 @@ export function semanticIssues(value: unknown): Issue[] {
     allTools.limits.forEach((limit, i) => checkLimit(limit, ["all_tools", "limits", i], "all_tools", own));
   }
 
-  const tools = value.tools;
-  if (isRecord(tools)) {
-    for (const [name, rule] of Object.entries(tools)) {
+  for (const section of RULE_SECTIONS) {
+    const rules = value[section];
+    if (!isRecord(rules)) continue;
+    for (const [name, rule] of Object.entries(rules)) {
       if (!isRecord(rule)) continue;
-      const at: Path = ["tools", name];
+      const at: Path = [section, name];
+      if (section === "resources") {
+        const problem = uriTemplateProblem(name);
+        if (problem !== undefined) add(at, problem);
+      }
+      if (section === "methods" && NOT_GOVERNED_BY_METHODS.has(name)) {
+        add(at, `found method \`${name}\`, which has its own section or is part of the protocol; expected another method (rules for \`${name}\` go under ${sectionFor(name)})`);
+      }
       for (const kind of ["deny_if", "require"] as const) {
         const entries = rule[kind];
         if (!Array.isArray(entries)) continue;
@@ -110,13 +118,34 @@ export function semanticIssues(value: unknown): Issue[] {
       }
       const own = new Map<string, Path>();
       if (Array.isArray(rule.limits)) rule.limits.forEach((limit, i) => checkLimit(limit, [...at, "limits", i], name, own));
-      if (isRecord(rule.rate_limit)) checkLimit({ ...rule.rate_limit, counter: rateLimitCounter(name) }, [...at, "rate_limit"], name, own);
+      if (isRecord(rule.rate_limit)) checkLimit({ ...rule.rate_limit, counter: rateLimitCounter(section === "tools" ? name : `${section}:${name}`) }, [...at, "rate_limit"], name, own);
     }
   }
   return issues;
 }
 
-/** The counter behind the `rate_limit` alias of a tool. */
+/** The sections of rules, each keyed by what it governs. */
+export const RULE_SECTIONS = ["tools", "resources", "prompts", "methods"] as const;
+
+/** Methods a `methods` rule cannot name: they have their own section, or pass as part of the protocol. */
+const NOT_GOVERNED_BY_METHODS = new Set(["tools/call", "tools/list", "resources/read", "resources/subscribe", "resources/unsubscribe", "resources/list", "resources/templates/list", "prompts/get", "prompts/list", "completion/complete", "initialize", "ping", "server/discover", "logging/setLevel"]);
+
+function sectionFor(method: string): string {
+  if (method.startsWith("tools/")) return "`tools`";
+  if (method.startsWith("resources/")) return "`resources`";
+  if (method.startsWith("prompts/")) return "`prompts`";
+  if (method === "completion/complete") return "`prompts` or `resources` (completion is decided by what it completes)";
+  return "no section: it always passes";
+}
+
+/** A URI template key: `{name}` placeholders with letters, digits and `_`, balanced braces. */
+export function uriTemplateProblem(key: string): string | undefined {
+  const stripped = key.replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, "");
+  if (stripped.includes("{") || stripped.includes("}")) return `found ${describeValue(key)}, expected a URI or a URI template whose placeholders are \`{name}\` (letters, digits and \`_\`)`;
+  return undefined;
+}
+
+/** The counter behind the `rate_limit` alias of a rule (a tool's, or `resources:<uri>` / `prompts:<name>` / `methods:<method>`). */
 export function rateLimitCounter(tool: string): string {
   return `${tool}_rate_limit`;
 }

@@ -429,3 +429,49 @@ test("tools/list keeps listed and explicitly denied tools and drops hidden and d
   expect(isToolVisible(policy({ default: "allow", hide: ["*"] }), "unlisted")).toBe(false);
   expect(isToolVisible(undefined, "list_leads")).toBe(false);
 });
+
+// --- what is not a tool: resources, prompts, methods ---
+
+const beyondTools = policy({
+  resources: {
+    "kommo://account": {},
+    "kommo://reports/{kind}": {
+      deny_if: [{ conditions: [{ path: "args.kind", op: "eq", value: "payroll" }], on_deny: "Payroll reports are for HR." }],
+      limits: [{ counter: "report_reads", window: "minute", max: 5 }],
+    },
+  },
+  prompts: { analise_pipeline: {} },
+  methods: { "tasks/get": { deny_if: [{ conditions: [] }] } },
+  all_tools: { limits: [{ counter: "all", window: "minute", max: 1 }] },
+});
+const resource = (uri: string, extra: Partial<Call> = {}): Call => call(uri, { uri }, { kind: "resource", ...extra });
+
+test("a resource is allowed by its exact URI, and a URI matching a template gets the template's rule with its values as arguments", () => {
+  expect(precheck(beyondTools, resource("kommo://account"))).toEqual({ kind: "reserve", limits: [], shadowDenials: [] });
+  const sales = planned(beyondTools, resource("kommo://reports/sales"));
+  expect(sales.limits.map((l) => [l.rule, l.request.key])).toEqual([["/resources/kommo:~1~1reports~1{kind}/limits/0", "grant:alice|report_reads"]]);
+  expect(denial(beyondTools, resource("kommo://reports/payroll"))).toEqual({ decision: "deny", code: "denied", rule: "/resources/kommo:~1~1reports~1{kind}/deny_if/0", tool: "kommo://reports/payroll", kind: "resource", message: "Payroll reports are for HR." });
+});
+
+test("under default deny an unlisted resource, prompt or method is denied and named by its kind; all_tools limits count tools only", () => {
+  expect(denial(beyondTools, resource("kommo://dashboard"))).toEqual({ decision: "deny", code: "default_deny", rule: "(default deny)", tool: "kommo://dashboard", kind: "resource", message: "resource `kommo://dashboard` is not permitted by policy (default deny)" });
+  expect(denial(beyondTools, call("motivos_perda", {}, { kind: "prompt" })).message).toBe("prompt `motivos_perda` is not permitted by policy (default deny)");
+  expect(denial(beyondTools, call("tasks/cancel", {}, { kind: "method" })).message).toBe("method `tasks/cancel` is not permitted by policy (default deny)");
+  expect(denial(beyondTools, call("tasks/get", {}, { kind: "method" }))).toMatchObject({ code: "denied", rule: "/methods/tasks~1get/deny_if/0", message: "method `tasks/get` is denied by rule `/methods/tasks~1get/deny_if/0`" });
+  expect(planned(beyondTools, call("analise_pipeline", {}, { kind: "prompt" })).limits).toEqual([]);
+  expect(denial(policy({ hide: ["*"] }), resource("kommo://account")).code).toBe("hidden");
+});
+
+test("reaching a target (subscribe, completion) is refused only by what always denies, and counts nothing", () => {
+  expect(precheck(beyondTools, resource("kommo://reports/payroll", { reach: true }))).toEqual({ kind: "reserve", limits: [], shadowDenials: [] });
+  expect(denial(beyondTools, resource("kommo://dashboard", { reach: true })).code).toBe("default_deny");
+  expect(denial(beyondTools, call("tasks/get", {}, { kind: "method", reach: true })).code).toBe("denied");
+});
+
+test("list filtering by kind: what a request could reach stays, the rest goes", async () => {
+  const { isVisible, isTemplateVisible } = await import("../../../src/policy/evaluate.js");
+  expect(["kommo://account", "kommo://reports/sales", "kommo://dashboard"].filter((u) => isVisible(beyondTools, "resource", u))).toEqual(["kommo://account", "kommo://reports/sales"]);
+  expect(isTemplateVisible(beyondTools, "kommo://reports/{kind}")).toBe(true);
+  expect(isTemplateVisible(beyondTools, "kommo://leads/{id}")).toBe(false);
+  expect(["analise_pipeline", "motivos_perda"].filter((p) => isVisible(beyondTools, "prompt", p))).toEqual(["analise_pipeline"]);
+});
