@@ -27,7 +27,10 @@ export interface AuditRecord {
   readonly decisionId: string;
   readonly grant: string | null;
   readonly session: string;
+  /** The tool; with `kind`, the resource URI, prompt name or method. */
   readonly tool: string;
+  /** What was asked for, when it is not a tool call. */
+  readonly kind?: "resource" | "prompt" | "method";
   /** What was enforced: `allow` (forwarded) or `deny` (answered by the gateway). */
   readonly decision: "allow" | "deny";
   readonly code: DenyCode | null;

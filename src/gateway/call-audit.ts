@@ -21,6 +21,7 @@ export function callAuditRecord(call: GovernedCall, verdict: Decided, outcome: A
     grant: call.input.grantId ?? null,
     session: call.input.sessionKey,
     tool: call.input.tool,
+    ...(call.input.kind === undefined || call.input.kind === "tool" ? {} : { kind: call.input.kind }),
     decision: verdict.kind === "deny" ? "deny" : "allow",
     code: deny?.code ?? null,
     rule: deny?.rule ?? null,

@@ -18,11 +18,11 @@
 import { monotonicNs } from "../core/clock.js";
 import { assertNever, messageOf } from "../core/errors.js";
 import type { CompiledPolicy } from "../policy/load-policy.js";
-import { denialResult } from "../protocol/denial.js";
+import { denialError, denialResult } from "../protocol/denial.js";
 import { eraOfRevision, requestEra, type Era } from "../protocol/eras.js";
-import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
+import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcErrorResponse, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
 import { FrameError, type Transport } from "../protocol/transport.js";
-import { errorResponse, INTERNAL_ERROR, invalidRequest, messageTooLarge, parseError, tooManyInFlight, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
+import { errorResponse, INTERNAL_ERROR, invalidParams, invalidRequest, messageTooLarge, parseError, tooManyInFlight, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
 import { EraBridge, upstreamEraOf, type UpstreamEra } from "./bridge/era-bridge.js";
 import { callAuditRecord } from "./call-audit.js";
 import { newConnectionKey } from "./decision-id.js";
@@ -30,7 +30,8 @@ import { InFlightBudget } from "./in-flight-budget.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, MAX_WAIT_TIMEOUTS, type Gateway, type GatewayClosed, type GatewayOptions } from "./gateway-options.js";
 import type { InFlight } from "./in-flight.js";
 import { auditOutcome, failureMessage, givesBack, type Ending } from "./settlement.js";
-import { filterToolList } from "./tool-list.js";
+import { routeRequest, type ListKind } from "./governed-methods.js";
+import { filterList } from "./list-filter.js";
 import { ToolCallGovernor, type GovernedCall, type Verdict } from "./tool-call.js";
 import { UpstreamExchange, type OwnRequest } from "./upstream-exchange.js";
 import { UpstreamTools } from "./upstream-tools.js";
@@ -38,7 +39,10 @@ import { UpstreamTools } from "./upstream-tools.js";
 export * from "./gateway-options.js";
 
 /** What an agent's request in flight is, for its settlement. */
-type Request = { readonly kind: "plain" } | { readonly kind: "list"; readonly fullListing: boolean } | { readonly kind: "call"; readonly call: GovernedCall };
+type Request =
+  | { readonly kind: "plain" }
+  | { readonly kind: "list"; readonly list: ListKind; readonly fullListing: boolean }
+  | { readonly kind: "call"; readonly call: GovernedCall };
 
 type Entry = InFlight<Request | OwnRequest>;
 
@@ -152,13 +156,20 @@ class GatewayConnection implements Gateway {
       this.log({ level: "warn", event: "duplicate_request_id", id: request.id, method: request.method, message: "refused a request whose id is already in flight" });
       return this.answer(invalidRequest(request.id, `id ${JSON.stringify(request.id)} is already used by a request in flight`));
     }
-    switch (request.method) {
-      case "tools/call":
-        return this.governCall(request, era);
-      case "tools/list":
-        return this.forwardAdmitted(request, { kind: "list", fullListing: !isJsonObject(request.params) || request.params.cursor === undefined });
-      default:
+    const route = routeRequest(request);
+    switch (route.kind) {
+      case "call":
+        return this.govern(request, this.governor.prepare(request, era, this.policy));
+      case "govern":
+        return this.govern(request, this.governor.prepareTarget(request, era, this.policy, route.target));
+      case "list":
+        return this.forwardAdmitted(request, { kind: "list", list: route.list, fullListing: !isJsonObject(request.params) || request.params.cursor === undefined });
+      case "pass":
         return this.forwardAdmitted(request, PLAIN);
+      case "invalid":
+        return this.answer(invalidParams(request.id, route.reason));
+      default:
+        return assertNever(route, "route");
     }
   }
 
@@ -197,8 +208,7 @@ class GatewayConnection implements Gateway {
     this.exchange.send(notification);
   }
 
-  private governCall(request: JsonRpcRequest, era: Era): void {
-    const prepared = this.governor.prepare(request, era, this.policy);
+  private govern(request: JsonRpcRequest, prepared: GovernedCall | JsonRpcErrorResponse): void {
     if ("error" in prepared) return this.answer(prepared);
     const entry = this.admit(request, { kind: "call", call: prepared });
     if (entry === undefined) return;
@@ -224,7 +234,9 @@ class GatewayConnection implements Gateway {
       case "refuse":
         return this.answer(verdict.response);
       case "deny":
-        this.answer({ jsonrpc: "2.0", id: call.request.id, result: denialResult(verdict.decision, call.decisionId, call.era) });
+        // A tool result is where a model reads a denial; every other method gets a JSON-RPC error.
+        if ((call.input.kind ?? "tool") === "tool") this.answer({ jsonrpc: "2.0", id: call.request.id, result: denialResult(verdict.decision, call.decisionId, call.era) });
+        else this.answer(denialError(call.request.id, verdict.decision, call.decisionId));
         return this.options.audit?.(callAuditRecord(call, verdict, "not_forwarded", null));
       default:
         return assertNever(verdict, "verdict");
@@ -309,8 +321,8 @@ class GatewayConnection implements Gateway {
       case "call":
         return this.answer({ jsonrpc: "2.0", id: callerId, result });
       case "list":
-        this.tools.remember(result, request.fullListing);
-        return this.answer({ jsonrpc: "2.0", id: callerId, result: this.options.shadow ? result : filterToolList(result, this.policy) });
+        if (request.list === "tools") this.tools.remember(result, request.fullListing);
+        return this.answer({ jsonrpc: "2.0", id: callerId, result: this.options.shadow ? result : filterList(result, request.list, this.policy) });
       case "plain":
         if (entry.method === "initialize" && typeof result.protocolVersion === "string") {
           this.upstream.setProtocolVersion?.(result.protocolVersion);

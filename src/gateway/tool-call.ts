@@ -18,6 +18,7 @@ import type { CounterStore, Reservation } from "../stores/counter-store.js";
 import type { ApprovalGate } from "./approvals/approval-gate.js";
 import { runApprovalStep } from "./approvals/approval-step.js";
 import type { WouldDeny } from "./audit-log.js";
+import type { GovernedTarget } from "./governed-methods.js";
 import { newDecisionId } from "./decision-id.js";
 import { findArgumentProblem } from "./unsafe-keys.js";
 import type { UpstreamTools } from "./upstream-tools.js";
@@ -84,7 +85,12 @@ export class ToolCallGovernor {
     if (typeof name !== "string") return invalidParams(request.id, `tools/call expects \`params.name\` to be a string, found ${name === undefined ? "nothing" : JSON.stringify(name)}`);
     const rawArgs = params?.arguments;
     if (rawArgs !== undefined && !isJsonObject(rawArgs)) return invalidParams(request.id, "tools/call expects `params.arguments` to be an object");
-    const args = rawArgs ?? {};
+    return this.prepareTarget(request, era, policy, { kind: "tool", name, args: rawArgs ?? {}, reach: false });
+  }
+
+  /** Any governed request (a resource, a prompt, another method, or a tool), its target already read from the params. */
+  prepareTarget(request: JsonRpcRequest, era: Era, policy: CompiledPolicy | undefined, target: GovernedTarget): GovernedCall | JsonRpcErrorResponse {
+    const { name, args } = target;
     const problem = findArgumentProblem(args);
     if (problem !== undefined) {
       this.o.log({ level: "warn", event: "unsafe_arguments", tool: name, path: problem.path, message: problem.message });
@@ -93,7 +99,14 @@ export class ToolCallGovernor {
     return {
       request,
       era,
-      input: { tool: name, args, grantId: this.o.grantId, sessionKey: this.o.sessionKey },
+      input: {
+        tool: name,
+        ...(target.kind === "tool" ? {} : { kind: target.kind }),
+        ...(target.reach ? { reach: true } : {}),
+        args,
+        grantId: this.o.grantId,
+        sessionKey: this.o.sessionKey,
+      },
       decisionId: newDecisionId(),
       decidedAtMs: this.o.clock.nowMs(),
       policy,
@@ -108,7 +121,8 @@ export class ToolCallGovernor {
     try {
       const plan = planCall(call.policy, call.input);
       const facts: { -readonly [K in keyof CallFacts]: CallFacts[K] } = { argumentIssues: [] };
-      if (plan.early === undefined) {
+      // Only tools declare an `inputSchema` to check arguments against.
+      if (plan.early === undefined && (call.input.kind ?? "tool") === "tool") {
         const issues = await this.argumentIssues(call);
         if (!isOpen()) return { kind: "cancelled", held };
         if (!Array.isArray(issues)) return { kind: "refuse", response: issues as JsonRpcErrorResponse, held };

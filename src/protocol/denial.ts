@@ -5,7 +5,8 @@
  */
 import type { Deny } from "../policy/decision.js";
 import type { Era } from "./eras.js";
-import type { JsonObject } from "./messages.js";
+import type { JsonObject, JsonRpcErrorResponse, JsonRpcId } from "./messages.js";
+import { errorResponse, POLICY_DENIED } from "./wire-errors.js";
 
 export const DENIED_PREFIX = "[POLICY DENIED] ";
 export const APPROVAL_PREFIX = "[APPROVAL REQUIRED] ";
@@ -13,7 +14,7 @@ export const DECISION_META_KEY = "toolgate/decision";
 
 /** The `_meta["toolgate/decision"]` object: decision, code, rule, decisionId, tool, then limit facts. */
 export function decisionMeta(deny: Deny, decisionId: string): JsonObject {
-  const meta: JsonObject = { decision: "deny", code: deny.code, rule: deny.rule, decisionId, tool: deny.tool };
+  const meta: JsonObject = { decision: "deny", code: deny.code, rule: deny.rule, decisionId, [deny.kind ?? "tool"]: deny.tool };
   const limit = deny.limit;
   if (limit) {
     meta.counter = limit.counter;
@@ -41,4 +42,13 @@ export function denialResult(deny: Deny, decisionId: string, era: Era): JsonObje
   };
   if (era === "2026-07-28") result.resultType = "complete";
   return result;
+}
+
+/**
+ * A denied request other than `tools/call` (a resource read, a prompt, another method): a JSON-RPC
+ * error with an application code and the same decision object in `data`, since only a tool result
+ * has a place for the model to read a denial.
+ */
+export function denialError(id: JsonRpcId, deny: Deny, decisionId: string): JsonRpcErrorResponse {
+  return errorResponse(id, POLICY_DENIED, denialText(deny), { [DECISION_META_KEY]: decisionMeta(deny, decisionId) });
 }

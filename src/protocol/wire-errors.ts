@@ -6,6 +6,8 @@ export const INVALID_REQUEST = -32600;
 export const METHOD_NOT_FOUND = -32601;
 export const INVALID_PARAMS = -32602;
 export const INTERNAL_ERROR = -32603;
+/** Application code (outside the reserved −32768..−32000 band) for a request other than `tools/call` denied by policy. */
+export const POLICY_DENIED = -31001;
 /** Streamable HTTP: a request the transport refuses (bad headers, method, media type, size; forbidden Origin). */
 export const SERVER_ERROR = -32000;
 /** Streamable HTTP: the `Mcp-Session-Id` names no live session. */

@@ -391,3 +391,20 @@ test("an upstream transport that throws while sending a call gets one answer, up
   expect((await f.store.peek("grant:alice|stop_salesbot_rate", 60_000)).used).toBe(0);
   expect(f.audit.map((a) => a.outcome)).toEqual(["not_sent"]);
 });
+
+test("a method the gateway does not know is denied under default deny with a JSON-RPC error naming it, and forwarded under default allow", async () => {
+  const denied = await createFixture({ policy: { version: "1", default: "deny" } });
+  const answer = await denied.call(1, "x/custom", { a: 1 });
+  expect(answer).toMatchObject({ id: 1, error: { code: -31001, message: "[POLICY DENIED] method `x/custom` is not permitted by policy (default deny)", data: { "toolgate/decision": { code: "default_deny", method: "x/custom" } } } });
+  expect(denied.toUpstream.filter((m) => "method" in m && m.method === "x/custom")).toEqual([]);
+  expect(denied.audit.at(-1)).toMatchObject({ tool: "x/custom", kind: "method", decision: "deny", code: "default_deny" });
+  const allowed = await createFixture({ policy: { version: "1", default: "allow" } });
+  await allowed.call(2, "x/custom", { a: 1 });
+  expect(allowed.toUpstream.filter((m) => "method" in m && m.method === "x/custom")).toHaveLength(1);
+});
+
+test("a resource request without a usable uri is refused with -32602 before any policy", async () => {
+  const f = await createFixture({ policy: { version: "1", default: "allow" } });
+  expect(await f.call(1, "resources/read", {})).toMatchObject({ error: { code: -32602, message: "invalid params: resources/read expects `params.uri` to be a non-empty string, found nothing" } });
+  expect(f.toUpstream.filter((m) => "method" in m && m.method === "resources/read")).toEqual([]);
+});

@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { filterToolList } from "../../../src/gateway/tool-list.js";
+import { filterToolList } from "../../../src/gateway/list-filter.js";
 import { policyOf } from "./gateway-fixture.js";
 
 const result = { tools: [{ name: "a" }, { name: "b" }, { name: "c" }, { name: "stop_salesbot" }, { nope: true }], nextCursor: "n" };
