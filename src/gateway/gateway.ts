@@ -1,50 +1,33 @@
 /**
- * The gateway: one downstream connection (an agent), one upstream connection (an MCP server).
- * A message-level proxy: every frame is classified; `tools/call` is decided before it is
- * forwarded and `tools/list` results are filtered; everything else (initialize/server/discover,
- * notifications, server-to-client requests and their answers) passes through untouched, with
- * request ids mapped to gateway-owned ids on the way up and back on the way down.
- *
- * Every request lives in one registry (`in-flight.ts`, through `upstream-exchange.ts`) from
- * arrival to settlement, and is settled in one place (`settle`): answered, given back where the
- * ending says so (`settlement.ts`), audited. The path of one call: docs/architecture.md.
- *
- * Faults: a malformed downstream frame gets its JSON-RPC error and the gateway keeps serving; a
- * request the upstream does not answer within `upstreamTimeoutMs` gets an error; when the upstream
- * goes away every pending request is answered with an error and the gateway closes with exit
- * code 1 (it does not restart the upstream: a restarted server has lost its sessions and state,
- * and the process supervisor that started the agent knows better how to recover).
+ * The gateway: one agent (downstream) and one MCP server (upstream), as a message-level proxy.
+ * Every frame is classified; governed requests are decided before they are forwarded
+ * (`governed-methods.ts`, `call-lifecycle.ts`), list results are filtered, and everything else
+ * passes through untouched with ids mapped both ways (`upstream-exchange.ts`). Each request is
+ * settled once, in `settle`. A malformed frame gets its error and serving goes on; an upstream
+ * that goes away answers every pending request with an error and the gateway closes with exit
+ * code 1 (a restarted server would have lost its sessions: the agent's supervisor recovers).
+ * The path of one call: docs/architecture.md#the-path-of-one-call.
  */
-import { monotonicNs } from "../core/clock.js";
 import { assertNever, messageOf } from "../core/errors.js";
 import type { CompiledPolicy } from "../policy/load-policy.js";
-import { denialError, denialResult } from "../protocol/denial.js";
 import { eraOfRevision, requestEra, type Era } from "../protocol/eras.js";
-import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcErrorResponse, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
+import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
 import { FrameError, type Transport } from "../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR, invalidParams, invalidRequest, messageTooLarge, parseError, tooManyInFlight, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
+import { PLAIN, type AgentRequest, type Entry } from "./agent-request.js";
 import { EraBridge, upstreamEraOf, type UpstreamEra } from "./bridge/era-bridge.js";
-import { callAuditRecord } from "./call-audit.js";
+import { CallLifecycle } from "./call-lifecycle.js";
 import { newConnectionKey } from "./decision-id.js";
-import { InFlightBudget } from "./in-flight-budget.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, MAX_WAIT_TIMEOUTS, type Gateway, type GatewayClosed, type GatewayOptions } from "./gateway-options.js";
-import type { InFlight } from "./in-flight.js";
-import { auditOutcome, failureMessage, givesBack, type Ending } from "./settlement.js";
-import { routeRequest, type ListKind } from "./governed-methods.js";
+import { routeRequest } from "./governed-methods.js";
+import { InFlightBudget } from "./in-flight-budget.js";
 import { filterList } from "./list-filter.js";
-import { ToolCallGovernor, type GovernedCall, type Verdict } from "./tool-call.js";
-import { UpstreamExchange, type OwnRequest } from "./upstream-exchange.js";
+import { failureMessage, type Ending } from "./settlement.js";
+import { ToolCallGovernor } from "./tool-call.js";
+import { UpstreamExchange } from "./upstream-exchange.js";
 import { UpstreamTools } from "./upstream-tools.js";
 
 export * from "./gateway-options.js";
-
-/** What an agent's request in flight is, for its settlement. */
-type Request =
-  | { readonly kind: "plain" }
-  | { readonly kind: "list"; readonly list: ListKind; readonly fullListing: boolean }
-  | { readonly kind: "call"; readonly call: GovernedCall };
-
-type Entry = InFlight<Request | OwnRequest>;
 
 export function createGateway(options: GatewayOptions): Gateway {
   return new GatewayConnection(options);
@@ -53,11 +36,12 @@ export function createGateway(options: GatewayOptions): Gateway {
 class GatewayConnection implements Gateway {
   readonly closed: Promise<GatewayClosed>;
   private resolveClosed!: (value: GatewayClosed) => void;
-  private readonly exchange: UpstreamExchange<Request>;
+  private readonly exchange: UpstreamExchange<AgentRequest>;
   /** Requests in flight per grant, shared by every connection of the process when the host passes one. */
   private readonly budget: InFlightBudget;
   private readonly tools = new UpstreamTools();
   private readonly governor: ToolCallGovernor;
+  private readonly calls: CallLifecycle;
   /** The upstream as the gateway sees it: the era bridge around `options.upstream` (or that itself). */
   private readonly upstream: Transport;
   private readonly timeoutMs: number;
@@ -74,19 +58,12 @@ class GatewayConnection implements Gateway {
     this.budget = options.budget ?? new InFlightBudget();
     const grantKey = options.grantId ?? "";
     const budget = { take: () => this.budget.take(grantKey), release: () => this.budget.release(grantKey) };
-    this.exchange = new UpstreamExchange<Request>({ upstream: this.upstream, clock: options.clock, timeoutMs: this.timeoutMs, maxTimeouts: MAX_WAIT_TIMEOUTS, log: this.log, budget, settle: (entry, ending) => this.settle(entry, ending) });
-    this.governor = new ToolCallGovernor({
-      clock: options.clock,
-      store: options.store,
-      grantId: options.grantId,
-      sessionKey: options.sessionKey ?? newConnectionKey(),
-      storeFailMode: options.storeFailMode ?? "closed",
-      shadow: options.shadow ?? false,
-      tools: this.tools,
-      listTools: (cursor, meta) => this.exchange.listTools(cursor, meta),
-      log: this.log,
-      approvals: options.approvals,
-    });
+    this.exchange = new UpstreamExchange<AgentRequest>({ upstream: this.upstream, clock: options.clock, timeoutMs: this.timeoutMs, maxTimeouts: MAX_WAIT_TIMEOUTS, log: this.log, budget, settle: (entry, ending) => this.settle(entry, ending) });
+    const { clock, store, grantId, approvals } = options;
+    const sessionKey = options.sessionKey ?? newConnectionKey();
+    const listTools = (cursor: string | undefined, meta: JsonObject | undefined): Promise<JsonObject> => this.exchange.listTools(cursor, meta);
+    this.governor = new ToolCallGovernor({ clock, store, grantId, sessionKey, storeFailMode: options.storeFailMode ?? "closed", shadow: options.shadow ?? false, tools: this.tools, listTools, log: this.log, approvals });
+    this.calls = new CallLifecycle({ governor: this.governor, exchange: this.exchange, admit: (request, what) => this.admit(request, what), answer: (message) => this.answer(message), audit: options.audit, log: this.log });
   }
 
   async start(): Promise<void> {
@@ -159,9 +136,9 @@ class GatewayConnection implements Gateway {
     const route = routeRequest(request);
     switch (route.kind) {
       case "call":
-        return this.govern(request, this.governor.prepare(request, era, this.policy));
+        return this.calls.govern(request, this.governor.prepare(request, era, this.policy));
       case "govern":
-        return this.govern(request, this.governor.prepareTarget(request, era, this.policy, route.target));
+        return this.calls.govern(request, this.governor.prepareTarget(request, era, this.policy, route.target));
       case "list":
         return this.forwardAdmitted(request, { kind: "list", list: route.list, fullListing: !isJsonObject(request.params) || request.params.cursor === undefined });
       case "pass":
@@ -174,7 +151,7 @@ class GatewayConnection implements Gateway {
   }
 
   /** Admits a request into the registry, or answers why not; undefined when refused. */
-  private admit(request: JsonRpcRequest, what: Request): Entry | undefined {
+  private admit(request: JsonRpcRequest, what: AgentRequest): Entry | undefined {
     const entry = this.exchange.admit(request.id, request.method, what);
     if (typeof entry !== "string") return entry;
     if (entry === "duplicate") {
@@ -187,7 +164,7 @@ class GatewayConnection implements Gateway {
     return undefined;
   }
 
-  private forwardAdmitted(request: JsonRpcRequest, what: Request): void {
+  private forwardAdmitted(request: JsonRpcRequest, what: AgentRequest): void {
     const entry = this.admit(request, what);
     if (entry !== undefined) this.exchange.forward(entry, request);
   }
@@ -206,41 +183,6 @@ class GatewayConnection implements Gateway {
       if (typeof callerId === "string" || typeof callerId === "number") return this.exchange.cancel(callerId, { ...notification, params: notification.params });
     }
     this.exchange.send(notification);
-  }
-
-  private govern(request: JsonRpcRequest, prepared: GovernedCall | JsonRpcErrorResponse): void {
-    if ("error" in prepared) return this.answer(prepared);
-    const entry = this.admit(request, { kind: "call", call: prepared });
-    if (entry === undefined) return;
-    void this.governor
-      .decide(prepared, () => entry.open)
-      .then((verdict) => this.decided(entry, prepared, verdict))
-      .catch((error: unknown) => this.log({ level: "error", event: "internal_error", side: "downstream", message: messageOf(error) }));
-  }
-
-  /** A call's verdict: forward it, or settle it here (it never left the gateway). */
-  private decided(entry: Entry, call: GovernedCall, verdict: Verdict): void {
-    call.verdict = verdict;
-    if (verdict.kind === "forward" && entry.open) {
-      call.startedNs = monotonicNs();
-      return this.exchange.forward(entry, call.request);
-    }
-    this.exchange.close(entry);
-    void this.governor.giveBack(verdict.held, call.decisionId);
-    switch (verdict.kind) {
-      case "forward":
-      case "cancelled":
-        return; // cancelled while being decided: the agent is not waiting for an answer
-      case "refuse":
-        return this.answer(verdict.response);
-      case "deny":
-        // A tool result is where a model reads a denial; every other method gets a JSON-RPC error.
-        if ((call.input.kind ?? "tool") === "tool") this.answer({ jsonrpc: "2.0", id: call.request.id, result: denialResult(verdict.decision, call.decisionId, call.era) });
-        else this.answer(denialError(call.request.id, verdict.decision, call.decisionId));
-        return this.options.audit?.(callAuditRecord(call, verdict, "not_forwarded", null));
-      default:
-        return assertNever(verdict, "verdict");
-    }
   }
 
   // ── upstream → downstream ───────────────────────────────────────────────────────────────────
@@ -288,15 +230,7 @@ class GatewayConnection implements Gateway {
   /** Ends a forwarded request that has left the registry: answer it, give back what it held if it did not run, audit it. */
   private settle(entry: Entry, ending: Ending): void {
     const request = entry.extra;
-    if (request.kind === "call") {
-      const { call } = request;
-      const verdict = call.verdict;
-      if (verdict?.kind === "forward") {
-        if (givesBack(ending)) void this.governor.giveBack(verdict.held, call.decisionId);
-        const latencyMs = Math.round(Number(monotonicNs() - call.startedNs) / 1_000) / 1_000;
-        this.options.audit?.(callAuditRecord(call, verdict, auditOutcome(ending), latencyMs));
-      }
-    }
+    if (request.kind === "call") this.calls.ended(request.call, ending);
     switch (ending.kind) {
       case "answered":
         return this.answered(entry, ending.response);
@@ -394,5 +328,4 @@ class GatewayConnection implements Gateway {
   }
 }
 
-const PLAIN: Request = { kind: "plain" };
 const ABANDONED: Ending = { kind: "abandoned" };
