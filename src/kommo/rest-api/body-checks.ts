@@ -42,14 +42,7 @@ export function checkString(errors: FieldError[], path: string, value: unknown, 
 }
 
 export function checkChoice<T extends string>(errors: FieldError[], path: string, value: unknown, choices: readonly T[], rule: { required?: boolean } = {}): T | undefined {
-  if (value === undefined) {
-    if (rule.required) errors.push({ code: "NotBlank", path, detail: "This value should not be blank." });
-    return undefined;
-  }
-  if (typeof value !== "string") {
-    errors.push({ code: "InvalidType", path, detail: `This value should be of type string, found \`${JSON.stringify(value)}\`.` });
-    return undefined;
-  }
+  if (value === undefined || typeof value !== "string") return checkString(errors, path, value, rule) as undefined;
   if (!(choices as readonly string[]).includes(value)) {
     errors.push({ code: "NotSupportedChoice", path, detail: `The value you selected is not a valid choice: \`${value}\`; expected one of ${choices.join(", ")}.` });
     return undefined;

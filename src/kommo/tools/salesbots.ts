@@ -7,6 +7,12 @@ import { errorResult, textResult, type KommoToolDefinition } from "./tool.js";
 
 const SALESBOT_ARGS_TEXT = 'Requer bot_id, entity_id (números) e entity_type="leads".';
 
+/** The three arguments both salesbot tools take, or undefined when they are not what Kommo needs. */
+function salesbotTarget(args: Record<string, unknown>): { botId: number; entityId: number; entityType: "leads" } | undefined {
+  const { bot_id: botId, entity_id: entityId, entity_type: entityType } = args;
+  return typeof botId === "number" && typeof entityId === "number" && entityType === "leads" ? { botId, entityId, entityType } : undefined;
+}
+
 export const runSalesbot: KommoToolDefinition = {
   name: "run_salesbot",
   title: "Iniciar Salesbot",
@@ -23,9 +29,8 @@ export const runSalesbot: KommoToolDefinition = {
   },
   write: true,
   handler: async (args, { api }) => {
-    const { bot_id: botId, entity_id: entityId, entity_type: entityType } = args;
-    if (typeof botId !== "number" || typeof entityId !== "number" || entityType !== "leads") return errorResult(SALESBOT_ARGS_TEXT);
-    return textResult(await api.runSalesbot(botId, entityId, entityType));
+    const t = salesbotTarget(args);
+    return t === undefined ? errorResult(SALESBOT_ARGS_TEXT) : textResult(await api.runSalesbot(t.botId, t.entityId, t.entityType));
   },
 };
 
@@ -45,9 +50,8 @@ export const stopSalesbotV3: KommoToolDefinition = {
   },
   write: true,
   handler: async (args, { api }) => {
-    const { bot_id: botId, entity_id: entityId, entity_type: entityType } = args;
-    if (typeof botId !== "number" || typeof entityId !== "number" || entityType !== "leads") return errorResult(SALESBOT_ARGS_TEXT);
-    return textResult(await api.stopSalesbot(botId, entityId, entityType));
+    const t = salesbotTarget(args);
+    return t === undefined ? errorResult(SALESBOT_ARGS_TEXT) : textResult(await api.stopSalesbot(t.botId, t.entityId, t.entityType));
   },
 };
 
