@@ -7,6 +7,7 @@ import type { ApprovalGate } from "./approvals/approval-gate.js";
 import type { AuditRecord } from "./audit-log.js";
 import type { UpstreamEra } from "./bridge/era-bridge.js";
 import type { InFlightBudget } from "./in-flight-budget.js";
+import type { ServerNaming } from "./server-naming.js";
 import type { PolicySource } from "./policy-source.js";
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
@@ -36,6 +37,8 @@ export interface GatewayOptions {
   readonly shadow?: boolean;
   /** Pending approvals (step 7), shared by every connection of the process; see `approvals/approval-gate.ts`. */
   readonly approvals?: ApprovalGate;
+  /** Several servers behind this connection: how exposed names map to (server, name). Default: one server, names unchanged. */
+  readonly naming?: ServerNaming;
   /** Requests in flight per grant; pass one budget to every connection of a process so a grant's share spans them (default: this connection's own, 1000). */
   readonly budget?: InFlightBudget;
   /**

@@ -9,7 +9,8 @@
  * The path of one call: docs/architecture.md#the-path-of-one-call.
  */
 import { assertNever, messageOf } from "../core/errors.js";
-import type { CompiledPolicy } from "../policy/load-policy.js";
+import type { TargetKind } from "../policy/decision.js";
+import { isTemplateVisible, isVisible } from "../policy/evaluate.js";
 import { eraOfRevision, requestEra, type Era } from "../protocol/eras.js";
 import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
 import { FrameError, type Transport } from "../protocol/transport.js";
@@ -25,6 +26,7 @@ import { filterList } from "./list-filter.js";
 import { failureMessage, type Ending } from "./settlement.js";
 import { ToolCallGovernor } from "./tool-call.js";
 import { UpstreamExchange } from "./upstream-exchange.js";
+import { SINGLE_SERVER_NAMING, type ServerNaming } from "./server-naming.js";
 import { UpstreamTools } from "./upstream-tools.js";
 
 export * from "./gateway-options.js";
@@ -42,6 +44,7 @@ class GatewayConnection implements Gateway {
   private readonly tools = new UpstreamTools();
   private readonly governor: ToolCallGovernor;
   private readonly calls: CallLifecycle;
+  private readonly naming: ServerNaming;
   /** The upstream as the gateway sees it: the era bridge around `options.upstream` (or that itself). */
   private readonly upstream: Transport;
   private readonly timeoutMs: number;
@@ -62,7 +65,9 @@ class GatewayConnection implements Gateway {
     const { clock, store, grantId, approvals } = options;
     const sessionKey = options.sessionKey ?? newConnectionKey();
     const listTools = (cursor: string | undefined, meta: JsonObject | undefined): Promise<JsonObject> => this.exchange.listTools(cursor, meta);
-    this.governor = new ToolCallGovernor({ clock, store, grantId, sessionKey, storeFailMode: options.storeFailMode ?? "closed", shadow: options.shadow ?? false, tools: this.tools, listTools, log: this.log, approvals });
+    const { policies } = options;
+    this.naming = options.naming ?? SINGLE_SERVER_NAMING;
+    this.governor = new ToolCallGovernor({ clock, store, grantId, sessionKey, storeFailMode: options.storeFailMode ?? "closed", shadow: options.shadow ?? false, policies, naming: this.naming, tools: this.tools, listTools, log: this.log, approvals });
     this.calls = new CallLifecycle({ governor: this.governor, exchange: this.exchange, admit: (request, what) => this.admit(request, what), answer: (message) => this.answer(message), audit: options.audit, log: this.log });
   }
 
@@ -88,8 +93,12 @@ class GatewayConnection implements Gateway {
     return upstreamEraOf(this.upstream, params);
   }
 
-  private get policy(): CompiledPolicy | undefined {
-    return this.options.policies.get(this.options.grantId);
+  /** Whether an exposed list entry could be reached: by its server's policy, under its name there. */
+  private visible(kind: Exclude<TargetKind, "method">, exposed: string, template = false): boolean {
+    const routed = this.naming.split(kind, exposed);
+    if (routed === undefined) return false;
+    const policy = this.options.policies.get(this.options.grantId, routed.server);
+    return template ? isTemplateVisible(policy, routed.name) : isVisible(policy, kind, routed.name);
   }
 
   // ── downstream → upstream ───────────────────────────────────────────────────────────────────
@@ -136,9 +145,9 @@ class GatewayConnection implements Gateway {
     const route = routeRequest(request);
     switch (route.kind) {
       case "call":
-        return this.calls.govern(request, this.governor.prepare(request, era, this.policy));
+        return this.calls.govern(request, this.governor.prepare(request, era));
       case "govern":
-        return this.calls.govern(request, this.governor.prepareTarget(request, era, this.policy, route.target));
+        return this.calls.govern(request, this.governor.prepareTarget(request, era, route.target));
       case "list":
         return this.forwardAdmitted(request, { kind: "list", list: route.list, fullListing: !isJsonObject(request.params) || request.params.cursor === undefined });
       case "pass":
@@ -256,7 +265,7 @@ class GatewayConnection implements Gateway {
         return this.answer({ jsonrpc: "2.0", id: callerId, result });
       case "list":
         if (request.list === "tools") this.tools.remember(result, request.fullListing);
-        return this.answer({ jsonrpc: "2.0", id: callerId, result: this.options.shadow ? result : filterList(result, request.list, this.policy) });
+        return this.answer({ jsonrpc: "2.0", id: callerId, result: this.options.shadow ? result : filterList(result, request.list, (kind, name, template) => this.visible(kind, name, template)) });
       case "plain":
         if (entry.method === "initialize" && typeof result.protocolVersion === "string") {
           this.upstream.setProtocolVersion?.(result.protocolVersion);

@@ -3,32 +3,36 @@
  * Hidden and default-denied entries are removed; explicitly denied ones stay (the agent learns the
  * reason when it asks). Tools and prompts by name, resources by URI, templates by their template.
  */
+import type { TargetKind } from "../policy/decision.js";
 import { isTemplateVisible, isVisible } from "../policy/evaluate.js";
 import type { CompiledPolicy } from "../policy/load-policy.js";
 import { isJsonObject, type JsonObject } from "../protocol/messages.js";
 import type { ListKind } from "./governed-methods.js";
 
+/** Whether an entry (by the name or URI the agent sees) could be reached; `template` for a URI template. */
+export type Visibility = (kind: Exclude<TargetKind, "method">, name: string, template: boolean) => boolean;
+
 /** A copy of `result` whose list keeps only the visible entries (the result itself when it has no such list). */
-export function filterList(result: JsonObject, list: ListKind, policy: CompiledPolicy | undefined): JsonObject {
+export function filterList(result: JsonObject, list: ListKind, visible: Visibility): JsonObject {
   const entries = result[list];
   if (!Array.isArray(entries)) return result;
-  return { ...result, [list]: entries.filter((entry) => isJsonObject(entry) && visible(entry, list, policy)) };
+  return { ...result, [list]: entries.filter((entry) => isJsonObject(entry) && entryVisible(entry, list, visible)) };
 }
 
-/** `tools/list` as the agent sees it. */
+/** `tools/list` as the agent sees it, under one policy. */
 export function filterToolList(result: JsonObject, policy: CompiledPolicy | undefined): JsonObject {
-  return filterList(result, "tools", policy);
+  return filterList(result, "tools", (kind, name, template) => (template ? isTemplateVisible(policy, name) : isVisible(policy, kind, name)));
 }
 
-function visible(entry: JsonObject, list: ListKind, policy: CompiledPolicy | undefined): boolean {
+function entryVisible(entry: JsonObject, list: ListKind, visible: Visibility): boolean {
   switch (list) {
     case "tools":
-      return typeof entry.name === "string" && isVisible(policy, "tool", entry.name);
+      return typeof entry.name === "string" && visible("tool", entry.name, false);
     case "prompts":
-      return typeof entry.name === "string" && isVisible(policy, "prompt", entry.name);
+      return typeof entry.name === "string" && visible("prompt", entry.name, false);
     case "resources":
-      return typeof entry.uri === "string" && isVisible(policy, "resource", entry.uri);
+      return typeof entry.uri === "string" && visible("resource", entry.uri, false);
     case "resourceTemplates":
-      return typeof entry.uriTemplate === "string" && isTemplateVisible(policy, entry.uriTemplate);
+      return typeof entry.uriTemplate === "string" && visible("resource", entry.uriTemplate, true);
   }
 }

@@ -19,6 +19,8 @@ import type { ApprovalGate } from "./approvals/approval-gate.js";
 import { runApprovalStep } from "./approvals/approval-step.js";
 import type { WouldDeny } from "./audit-log.js";
 import type { GovernedTarget } from "./governed-methods.js";
+import { SINGLE_SERVER, type PolicySource } from "./policy-source.js";
+import { NO_SERVER, type ServerNaming } from "./server-naming.js";
 import { newDecisionId } from "./decision-id.js";
 import { findArgumentProblem } from "./unsafe-keys.js";
 import type { UpstreamTools } from "./upstream-tools.js";
@@ -63,6 +65,8 @@ export interface GovernorOptions {
   readonly sessionKey: string;
   readonly storeFailMode: "closed" | "open";
   readonly shadow: boolean;
+  readonly policies: PolicySource;
+  readonly naming: ServerNaming;
   readonly tools: UpstreamTools;
   readonly listTools: ListTools;
   readonly log: (line: object) => void;
@@ -79,18 +83,22 @@ export class ToolCallGovernor {
   }
 
   /** The call's parameters checked before any policy runs; a JSON-RPC error when they are unusable. */
-  prepare(request: JsonRpcRequest, era: Era, policy: CompiledPolicy | undefined): GovernedCall | JsonRpcErrorResponse {
+  prepare(request: JsonRpcRequest, era: Era): GovernedCall | JsonRpcErrorResponse {
     const params = request.params;
     const name = params?.name;
     if (typeof name !== "string") return invalidParams(request.id, `tools/call expects \`params.name\` to be a string, found ${name === undefined ? "nothing" : JSON.stringify(name)}`);
     const rawArgs = params?.arguments;
     if (rawArgs !== undefined && !isJsonObject(rawArgs)) return invalidParams(request.id, "tools/call expects `params.arguments` to be an object");
-    return this.prepareTarget(request, era, policy, { kind: "tool", name, args: rawArgs ?? {}, reach: false });
+    return this.prepareTarget(request, era, { kind: "tool", name, args: rawArgs ?? {}, reach: false });
   }
 
   /** Any governed request (a resource, a prompt, another method, or a tool), its target already read from the params. */
-  prepareTarget(request: JsonRpcRequest, era: Era, policy: CompiledPolicy | undefined, target: GovernedTarget): GovernedCall | JsonRpcErrorResponse {
+  prepareTarget(request: JsonRpcRequest, era: Era, target: GovernedTarget): GovernedCall | JsonRpcErrorResponse {
     const { name, args } = target;
+    const { naming } = this.o;
+    // Which server the name belongs to, and its name there; methods and unknown names go to the stack's own policy.
+    const routed = target.kind === "method" ? (naming.several ? undefined : { server: SINGLE_SERVER, name }) : naming.split(target.kind, name);
+    const policy = this.o.policies.get(this.o.grantId, routed?.server ?? NO_SERVER);
     const problem = findArgumentProblem(args);
     if (problem !== undefined) {
       this.o.log({ level: "warn", event: "unsafe_arguments", tool: name, path: problem.path, message: problem.message });
@@ -100,7 +108,9 @@ export class ToolCallGovernor {
       request,
       era,
       input: {
-        tool: name,
+        tool: routed?.name ?? name,
+        ...(naming.several && routed !== undefined ? { server: routed.server } : {}),
+        ...(naming.several ? { exposedName: name } : {}),
         ...(target.kind === "tool" ? {} : { kind: target.kind }),
         ...(target.reach ? { reach: true } : {}),
         args,
@@ -168,7 +178,8 @@ export class ToolCallGovernor {
   /** Step 4's fact: problems with the arguments, or the error answer when the schemas cannot be learned. */
   private async argumentIssues(call: GovernedCall): Promise<readonly string[] | JsonRpcErrorResponse> {
     const { tools } = this.o;
-    const tool = call.input.tool;
+    // The upstream's tools as the gateway sees them: by the name the agent used.
+    const tool = call.input.exposedName ?? call.input.tool;
     let lookup = tools.lookup(tool);
     if (!lookup.known && !tools.isComplete) {
       const callerMeta = isJsonObject(call.request.params?._meta) ? call.request.params._meta : undefined;

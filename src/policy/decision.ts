@@ -56,6 +56,8 @@ export interface Deny {
   readonly tool: string;
   /** Absent for a tool call. */
   readonly kind?: Exclude<TargetKind, "tool">;
+  /** The upstream server, when one gateway fronts several. */
+  readonly server?: string;
   /** Human/model-readable reason, without the `[POLICY DENIED] ` prefix. */
   readonly message: string;
   readonly limit?: LimitFacts;

@@ -129,8 +129,8 @@ function decodeValue(text: string): string {
 }
 
 /** How messages name a call's target: "tool `x`", "resource `kommo://account`", "prompt `p`", "method `tasks/get`". */
-function subject(call: Pick<CallInput, "tool" | "kind">): string {
-  return `${call.kind ?? "tool"} \`${call.tool}\``;
+function subject(call: Pick<CallInput, "tool" | "kind" | "exposedName">): string {
+  return `${call.kind ?? "tool"} \`${call.exposedName ?? call.tool}\``;
 }
 
 /** The next fact to gather, or the decision once the facts are in. */
@@ -186,7 +186,8 @@ export function concludeCall(plan: CallPlan, facts: CallFacts, mode: EvaluationM
 
 function allow(plan: CallPlan, limits: readonly PlannedLimit[], approvalId: string | undefined): Decision {
   const rules = limits.map((l) => l.rule);
-  return approvalId === undefined ? { decision: "allow", tool: plan.call.tool, rules } : { decision: "allow", tool: plan.call.tool, rules, approvalId };
+  const tool = plan.call.exposedName ?? plan.call.tool;
+  return approvalId === undefined ? { decision: "allow", tool, rules } : { decision: "allow", tool, rules, approvalId };
 }
 
 /**
@@ -272,6 +273,8 @@ export function isTemplateVisible(policy: CompiledPolicy | undefined, template: 
 }
 
 function makeDeny(call: CallInput, code: DenyCode, rule: string, message: string): Deny {
-  const kind = call.kind;
-  return kind === undefined || kind === "tool" ? { decision: "deny", code, rule, tool: call.tool, message } : { decision: "deny", code, rule, tool: call.tool, kind, message };
+  const kind = call.kind === undefined || call.kind === "tool" ? undefined : call.kind;
+  const tool = call.exposedName ?? call.tool;
+  if (kind === undefined && !call.server) return { decision: "deny", code, rule, tool, message };
+  return { decision: "deny", code, rule, tool, ...(kind ? { kind } : {}), ...(call.server ? { server: call.server } : {}), message };
 }

@@ -10,8 +10,12 @@ import { describeWindow, type CounterLevel, type CounterRequest } from "./window
 
 /** The call as the policy sees it: which tool, with what, for whom. */
 export interface CallInput {
-  /** The tool's name; for other kinds the resource URI, prompt name or method. */
+  /** The tool's name at its server (rules address it); for other kinds the resource URI, prompt name or method. */
   readonly tool: string;
+  /** The upstream server, when one gateway fronts several: counter keys and denials carry it. */
+  readonly server?: string;
+  /** The name the agent used (`<server>__<tool>`), when it differs from `tool`; denials name it. */
+  readonly exposedName?: string;
   /** Default `tool`. */
   readonly kind?: TargetKind;
   /**
@@ -80,8 +84,9 @@ function limitAmount(limit: CompiledLimit, call: CallInput): number | Deny {
     decision: "deny",
     code: "invalid_arguments",
     rule: limit.rule,
-    tool: call.tool,
+    tool: call.exposedName ?? call.tool,
     ...(call.kind !== undefined && call.kind !== "tool" ? { kind: call.kind } : {}),
+    ...(call.server ? { server: call.server } : {}),
     message: `${what}; rule \`${limit.rule}\` counts it against \`${limit.counter}\``,
     ...(limit.shadow ? { shadow: true } : {}),
   });
@@ -104,9 +109,20 @@ function scopeKey(scope: LimitScope, call: CallInput): string {
   }
 }
 
+/**
+ * `${scopeKey}|${counter}`, or `${scopeKey}|${server}/${counter}` behind a gateway with several
+ * servers, so two servers' counters of the same name never mix — unless the limit spans servers
+ * (a stack-wide limit). Server names have no `/`, so keys cannot collide.
+ */
+function counterKey(limit: CompiledLimit, call: CallInput): string {
+  const server = call.server;
+  const prefix = server === undefined || server === "" || limit.spansServers ? "" : `${server}/`;
+  return `${scopeKey(limit.scope, call)}|${prefix}${limit.counter}`;
+}
+
 function plan(limit: CompiledLimit, call: CallInput, amount: number): PlannedLimit {
   return {
-    request: { key: `${scopeKey(limit.scope, call)}|${limit.counter}`, windowMs: limit.windowMs, max: limit.max, amount },
+    request: { key: counterKey(limit, call), windowMs: limit.windowMs, max: limit.max, amount },
     rule: limit.rule,
     counter: limit.counter,
     scope: limit.scope,
@@ -156,11 +172,11 @@ export function limitDenial(call: CallInput, limit: PlannedLimit, level: Counter
     decision: "deny",
     code: "rate_limited",
     rule: limit.rule,
-    tool: call.tool,
+    tool: call.exposedName ?? call.tool,
     message: `Rate limit exceeded: ${limit.counter} allows ${limit.max} ${what} per ${describeWindow(limit.window)} ${per}. Retry in ${seconds} s.`,
     limit: limitFacts,
   };
-  const kinded = call.kind === undefined || call.kind === "tool" ? denial : { ...denial, kind: call.kind };
+  const kinded = call.kind === undefined || call.kind === "tool" ? (call.server ? { ...denial, server: call.server } : denial) : { ...denial, kind: call.kind, ...(call.server ? { server: call.server } : {}) };
   return limit.shadow ? { ...kinded, shadow: true } : kinded;
 }
 

@@ -44,6 +44,8 @@ export interface CompiledLimit {
   readonly scope: LimitScope;
   readonly incrementFrom: { readonly path: string; readonly segments: readonly string[] } | undefined;
   readonly shadow: boolean;
+  /** A stack-wide limit: one counter for every server (its key has no server). */
+  readonly spansServers?: boolean;
 }
 
 export interface CompiledApproval {

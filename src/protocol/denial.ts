@@ -15,6 +15,7 @@ export const DECISION_META_KEY = "toolgate/decision";
 /** The `_meta["toolgate/decision"]` object: decision, code, rule, decisionId, tool, then limit facts. */
 export function decisionMeta(deny: Deny, decisionId: string): JsonObject {
   const meta: JsonObject = { decision: "deny", code: deny.code, rule: deny.rule, decisionId, [deny.kind ?? "tool"]: deny.tool };
+  if (deny.server !== undefined) meta.server = deny.server;
   const limit = deny.limit;
   if (limit) {
     meta.counter = limit.counter;

@@ -26,7 +26,7 @@ export interface ApprovalStepContext {
 export async function runApprovalStep(gate: ApprovalGate, policy: CompiledPolicy, input: CallInput, required: Deny, ttlMs: number, context: ApprovalStepContext): Promise<ApprovalStepResult> {
   const ask = {
     grantId: input.grantId ?? "",
-    tool: input.tool,
+    tool: input.exposedName ?? input.tool,
     argsDigest: argumentFacts(input.args).argsSha256,
     policyVersion: policy.version,
     ttlMs,
