@@ -11,6 +11,7 @@ import type { JsonRpcErrorResponse, JsonRpcMessage, JsonRpcRequest } from "../pr
 import type { AgentRequest, Entry } from "./agent-request.js";
 import type { AuditRecord } from "./audit-log.js";
 import { callAuditRecord } from "./call-audit.js";
+import type { RecordingInput } from "./recording.js";
 import { auditOutcome, givesBack, type Ending } from "./settlement.js";
 import type { GovernedCall, ToolCallGovernor, Verdict } from "./tool-call.js";
 import type { UpstreamExchange } from "./upstream-exchange.js";
@@ -22,6 +23,8 @@ export interface CallLifecycleOptions {
   readonly admit: (request: JsonRpcRequest, what: AgentRequest) => Entry | undefined;
   readonly answer: (message: JsonRpcMessage) => void;
   readonly audit: ((record: AuditRecord) => void) | undefined;
+  /** `--record`: the audit facts with the argument values (`recording.ts`). */
+  readonly record: ((input: RecordingInput) => void) | undefined;
   readonly log: (line: object) => void;
 }
 
@@ -45,7 +48,12 @@ export class CallLifecycle {
     if (verdict?.kind !== "forward") return;
     if (givesBack(ending)) void this.o.governor.giveBack(verdict.held, call.decisionId);
     const latencyMs = Math.round(Number(monotonicNs() - call.startedNs) / 1_000) / 1_000;
-    this.o.audit?.(callAuditRecord(call, verdict, auditOutcome(ending), latencyMs));
+    this.audited(call, callAuditRecord(call, verdict, auditOutcome(ending), latencyMs));
+  }
+
+  private audited(call: GovernedCall, record: AuditRecord): void {
+    this.o.audit?.(record);
+    this.o.record?.({ audit: record, method: call.request.method, args: call.input.args, server: call.input.server });
   }
 
   /** A call's verdict: forward it, or settle it here (it never left the gateway). */
@@ -67,7 +75,7 @@ export class CallLifecycle {
         // A tool result is where a model reads a denial; every other method gets a JSON-RPC error.
         if ((call.input.kind ?? "tool") === "tool") this.o.answer({ jsonrpc: "2.0", id: call.request.id, result: denialResult(verdict.decision, call.decisionId, call.era) });
         else this.o.answer(denialError(call.request.id, verdict.decision, call.decisionId));
-        return this.o.audit?.(callAuditRecord(call, verdict, "not_forwarded", null));
+        return this.audited(call, callAuditRecord(call, verdict, "not_forwarded", null));
       default:
         return assertNever(verdict, "verdict");
     }

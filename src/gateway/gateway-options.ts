@@ -5,6 +5,7 @@ import type { Transport } from "../protocol/transport.js";
 import type { CounterStore } from "../stores/counter-store.js";
 import type { ApprovalGate } from "./approvals/approval-gate.js";
 import type { AuditRecord } from "./audit-log.js";
+import type { RecordingInput } from "./recording.js";
 import type { UpstreamEra } from "./bridge/era-bridge.js";
 import type { InFlightBudget } from "./in-flight-budget.js";
 import type { ServerNaming } from "./server-naming.js";
@@ -26,6 +27,8 @@ export interface GatewayOptions {
   readonly upstream: Transport;
   readonly downstream: Transport;
   readonly audit?: (record: AuditRecord) => void;
+  /** `--record`: every governed request with its argument values, for replay (`recording.ts`). */
+  readonly record?: (input: RecordingInput) => void;
   /** How long a forwarded request may wait for its answer, on `clock` (default 60000). */
   readonly upstreamTimeoutMs?: number;
   /** Reported in the "message too large" error; the transport enforces it (default 4 MiB). */

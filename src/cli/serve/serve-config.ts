@@ -9,6 +9,7 @@ import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_SESSIONS 
 import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "../../gateway/in-flight-budget.js";
 import { isLogLevel, type LogLevel } from "../../gateway/logger.js";
+import { DEFAULT_MAX_RECORDING_BYTES, DEFAULT_MAX_VALUE_CHARS, DEFAULT_RECORDINGS_KEPT, parseRedactList } from "../../gateway/recording.js";
 import { splitCommand } from "../../transports/split-command.js";
 import { parseArgs, parseHostPort, UsageError, type FlagSpecs } from "../args.js";
 import { messageOf } from "../../core/errors.js";
@@ -28,6 +29,11 @@ const FLAGS: FlagSpecs = {
   "drain-timeout-ms": { kind: "string" },
   "log-level": { kind: "string" },
   audit: { kind: "string" },
+  record: { kind: "string" },
+  "record-redact": { kind: "string" },
+  "record-max-value-chars": { kind: "string" },
+  "record-max-bytes": { kind: "string" },
+  "record-keep": { kind: "string" },
   "store-fail": { kind: "string" },
   "upstream-timeout-ms": { kind: "string" },
   "max-message-bytes": { kind: "string" },
@@ -61,6 +67,8 @@ export interface ServeConfig {
   readonly drainTimeoutMs: number;
   readonly logLevel: LogLevel;
   readonly auditFile: string | undefined;
+  /** `--record FILE` and its redaction, value cap and rotation. */
+  readonly recording: { readonly file: string; readonly redact: readonly string[]; readonly maxValueChars: number; readonly maxFileBytes: number; readonly keep: number } | undefined;
   readonly storeFailMode: "closed" | "open";
   readonly upstreamTimeoutMs: number;
   readonly maxMessageBytes: number;
@@ -153,6 +161,7 @@ export function parseServeArgs(argv: readonly string[], cwd: string, env: Record
     drainTimeoutMs: positiveInt(str("drain-timeout-ms"), "drain-timeout-ms", DEFAULT_DRAIN_TIMEOUT_MS),
     logLevel,
     auditFile: str("audit") === undefined ? undefined : resolve(cwd, str("audit")!),
+    recording: parseRecordingFlags(str, cwd),
     storeFailMode: storeFail,
     upstreamTimeoutMs: positiveInt(str("upstream-timeout-ms"), "upstream-timeout-ms", DEFAULT_UPSTREAM_TIMEOUT_MS),
     maxMessageBytes: positiveInt(str("max-message-bytes"), "max-message-bytes", DEFAULT_MAX_MESSAGE_BYTES),
@@ -187,6 +196,24 @@ function parseApprovalFlags(str: (name: string) => string | undefined, cwd: stri
     admin = { ...at, token: token.token };
   }
   return { store, admin, approvalMode: mode, approvalTimeoutMs: timeout === undefined ? undefined : positiveInt(timeout, "approval-timeout-ms", 0) };
+}
+
+function parseRecordingFlags(str: (name: string) => string | undefined, cwd: string): ServeConfig["recording"] {
+  const file = str("record");
+  const dependent = ["record-redact", "record-max-value-chars", "record-max-bytes", "record-keep"].filter((f) => str(f) !== undefined);
+  if (file === undefined) {
+    if (dependent.length > 0) throw new UsageError(`flag \`--${dependent[0]}\` needs \`--record FILE\``);
+    return undefined;
+  }
+  const redact = parseRedactList(str("record-redact") ?? "");
+  for (const p of redact) if (!/^[A-Za-z0-9_*.-]+$/.test(p)) throw new UsageError(`flag \`--record-redact\`: found the pattern \`${p}\`, expected key names made of letters, digits, \`_\`, \`-\`, \`.\` and \`*\`, comma-separated`);
+  return {
+    file: resolve(cwd, file),
+    redact,
+    maxValueChars: positiveInt(str("record-max-value-chars"), "record-max-value-chars", DEFAULT_MAX_VALUE_CHARS),
+    maxFileBytes: positiveInt(str("record-max-bytes"), "record-max-bytes", DEFAULT_MAX_RECORDING_BYTES),
+    keep: positiveInt(str("record-keep"), "record-keep", DEFAULT_RECORDINGS_KEPT),
+  };
 }
 
 export function positiveInt(value: string | undefined, flag: string, fallback: number): number {

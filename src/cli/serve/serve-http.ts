@@ -15,7 +15,7 @@ import { reloadOnSighup, watchPolicyFiles, type WatchedPolicyFile } from "../../
 import type { ChildProcessTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
-import { openAudit, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
+import { openAudit, openRecording, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
 import { messageOf } from "../../core/errors.js";
 
 export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
@@ -58,6 +58,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
 
   const metrics = new Metrics();
   const audit = openAudit(config, logger);
+  const recording = openRecording(config, logger);
   const onAudit = (record: AuditRecord): void => {
     metrics.observeAudit(record);
     audit?.write(record);
@@ -96,6 +97,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
         upstream: pool ? pool.take() : openUpstream(config, io),
         downstream,
         audit: onAudit,
+        ...(recording ? { record: recording.write } : {}),
         upstreamTimeoutMs: config.upstreamTimeoutMs,
         maxMessageBytes: config.maxBodyBytes,
         logger: logger.line,
@@ -142,6 +144,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   await pool?.close();
   await approvals.close();
   await audit?.close();
+  recording?.close();
   logger.info("stopped", { event: "stopped", exitCode: 0 });
   releaseStdin(io);
   return 0;

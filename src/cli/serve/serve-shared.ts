@@ -5,6 +5,7 @@ import { formatIssues, messageOf } from "../../core/errors.js";
 import { startServeApprovals, type ServeApprovals } from "../../gateway/approvals/serve-approvals.js";
 import { createAuditFileWriter, type AuditFileWriter, type AuditLine } from "../../gateway/audit-log.js";
 import type { Logger } from "../../gateway/logger.js";
+import { createRecordingWriter, type RecordingWriter } from "../../gateway/recording.js";
 import { parsePolicyText, type CompiledPolicy } from "../../policy/load-policy.js";
 import type { Transport } from "../../protocol/transport.js";
 import { HttpClientTransport } from "../../transports/http-client-transport.js";
@@ -26,6 +27,12 @@ export function readPolicy(file: string, io: CommandIo): CompiledPolicy | undefi
     return undefined;
   }
   return parsed.value;
+}
+
+export function openRecording(config: ServeConfig, logger: Logger): RecordingWriter | undefined {
+  const r = config.recording;
+  if (r === undefined) return undefined;
+  return createRecordingWriter(r.file, { redact: r.redact, maxValueChars: r.maxValueChars, maxFileBytes: r.maxFileBytes, keep: r.keep }, (error) => logger.error("cannot write the recording", { event: "record_write_failed", error: error.message }));
 }
 
 export function openAudit(config: ServeConfig, logger: Logger): AuditFileWriter | undefined {

@@ -8,12 +8,13 @@ import { reloadOnSighup, watchPolicyFiles } from "../../gateway/reload.js";
 import { ChildProcessTransport, StdioTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
-import { flush, openAudit, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
+import { flush, openAudit, openRecording, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
 
 export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
   const policy = readPolicy(config.policyFile!, io);
   if (!policy) return 1;
   const audit = openAudit(config, logger);
+  const recording = openRecording(config, logger);
   const approvals = await startApprovals(config, clock, logger, audit?.write, io);
   if (!approvals) {
     await audit?.close();
@@ -31,6 +32,7 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
     upstream,
     downstream,
     audit: audit?.write,
+    ...(recording ? { record: recording.write } : {}),
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     maxMessageBytes: config.maxMessageBytes,
     logger: logger.line,
@@ -63,6 +65,7 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
   logger.line({ level: closed.exitCode === 0 ? "info" : "error", event: "stopped", message: "stopped", reason: closed.reason, exitCode: closed.exitCode });
   await approvals.close();
   await audit?.close();
+  recording?.close();
   await flush(io.stdout);
   releaseStdin(io);
   return closed.exitCode;
