@@ -36,6 +36,11 @@ const COMMANDS: Record<string, Command> = {
     synopsis: 'toolgate check [SCENARIO|DIR...] [--gateway-cmd "TEMPLATE with {policy} {upstream} {grant} {audit}"] [--report DIR]',
     load: () => import("./check.js"),
   },
+  replay: {
+    summary: "re-decide recorded traffic (serve --record) under a candidate policy; exit 1 when a decision changes",
+    synopsis: "toolgate replay RECORDING... --policy CANDIDATE [--baseline CURRENT] [--shadow] [--json FILE] [--html FILE]",
+    load: () => import("./replay.js"),
+  },
   init: {
     summary: "write a risk-classified starter policy from an upstream's tools",
     synopsis: 'toolgate init (--upstream-cmd "CMD ARGS" | --upstream-url URL) [--out FILE]',

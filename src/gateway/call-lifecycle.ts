@@ -53,7 +53,7 @@ export class CallLifecycle {
 
   private audited(call: GovernedCall, record: AuditRecord): void {
     this.o.audit?.(record);
-    this.o.record?.({ audit: record, method: call.request.method, args: call.input.args, server: call.input.server });
+    this.o.record?.({ audit: record, method: call.request.method, args: call.input.args, server: call.input.server, nameAtServer: call.input.tool });
   }
 
   /** A call's verdict: forward it, or settle it here (it never left the gateway). */

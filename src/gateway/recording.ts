@@ -22,6 +22,8 @@ export interface RecordedCall {
   readonly grant: string | null;
   readonly session: string;
   readonly server?: string;
+  /** With `server`: the name at that server, when the agent used another (`kommo__stop_salesbot` → `stop_salesbot`). */
+  readonly nameAtServer?: string;
   /** The JSON-RPC method (`tools/call`, `resources/read`, …). */
   readonly method: string;
   /** The tool, resource URI, prompt or method, as the agent named it. */
@@ -45,6 +47,7 @@ export interface RecordingInput {
   readonly method: string;
   readonly args: Record<string, unknown>;
   readonly server: string | undefined;
+  readonly nameAtServer: string;
 }
 
 export interface RecordingOptions {
@@ -104,6 +107,7 @@ export function recordedCall(input: RecordingInput, redact: (key: string) => boo
     grant: a.grant,
     session: a.session,
     ...(input.server ? { server: input.server } : {}),
+    ...(input.server && input.nameAtServer !== a.tool ? { nameAtServer: input.nameAtServer } : {}),
     method: input.method,
     name: a.tool,
     args,

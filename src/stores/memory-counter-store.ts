@@ -26,6 +26,11 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async reserve(requests: readonly CounterRequest[]): Promise<ReserveResult> {
+    return this.reserveNow(requests);
+  }
+
+  /** `reserve` without a promise, for callers that own the store and its clock (a replay). */
+  reserveNow(requests: readonly CounterRequest[]): ReserveResult {
     this.assertOpen();
     const nowMs = this.clock.nowMs();
     this.sweep(nowMs);
@@ -57,6 +62,11 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async rollback(reservation: Reservation): Promise<void> {
+    this.rollbackNow(reservation);
+  }
+
+  /** `rollback` without a promise (see `reserveNow`). */
+  rollbackNow(reservation: Reservation): void {
     this.assertOpen();
     const nowMs = this.clock.nowMs();
     for (const entry of reservation.entries) {

@@ -231,7 +231,8 @@ export function renderTimeline(result: ScenarioResult): string {
   return parts.join("\n");
 }
 
-const CSS = `
+/** The report's stylesheet; other pages in the same style (the replay report) reuse it. */
+export const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1d2330;background:#f6f7f9}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:0}
 .summary{margin:0 0 18px;color:#444}.scenario{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:14px 16px;margin:0 0 18px}

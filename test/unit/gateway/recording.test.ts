@@ -21,7 +21,7 @@ test("the file rotates by size: FILE.1 holds the older lines, at most `keep` old
   const file = join(dir, "rec.jsonl");
   const writer = createRecordingWriter(file, { redact: [], maxFileBytes: 600, keep: 2 });
   for (let i = 0; i < 12; i++) {
-    writer.write({ audit: { ...audit, decisionId: `dec_${i}` }, method: "tools/call", args: { i }, server: undefined });
+    writer.write({ audit: { ...audit, decisionId: `dec_${i}` }, method: "tools/call", args: { i }, server: undefined, nameAtServer: "search" });
     writer.close();
   }
   expect(readdirSync(dir).sort()).toEqual(["rec.jsonl", "rec.jsonl.1", "rec.jsonl.2"]);
@@ -50,7 +50,7 @@ prop.prop([fc.dictionary(keyName, tree, { maxKeys: 5 }), fc.string({ minLength: 
     const dir = mkdtempSync(join(tmpdir(), "toolgate-rec-"));
     const file = join(dir, "rec.jsonl");
     const writer = createRecordingWriter(file, { redact: ["*token", "password", "*_secret"] });
-    writer.write({ audit, method: "tools/call", args: planted, server: undefined });
+    writer.write({ audit, method: "tools/call", args: planted, server: undefined, nameAtServer: "search" });
     writer.close();
     const text = readFileSync(file, "utf8");
     expect(text).not.toContain(secret);
