@@ -46,13 +46,13 @@ test("validate prints every problem as `file: path: message` on stderr and exits
 
 test("validate without files is a usage error", async () => {
   await expect(run([], capture().io)).rejects.toThrow(UsageError);
-  await expect(run([], capture().io)).rejects.toThrow("expected at least one policy file: toolgate validate FILE…");
+  await expect(run([], capture().io)).rejects.toThrow("expected at least one file: toolgate validate FILE… (policies, grants files, scenarios, recordings)");
 });
 
 test("an unreadable file is a usage error that names it, and main exits 2", async () => {
   const c = capture();
   expect(await main(["validate", "no/such/policy.json"], c.io)).toBe(2);
-  expect(c.err()).toBe("toolgate validate: cannot read policy file `no/such/policy.json`: no such file\n");
+  expect(c.err()).toBe("toolgate validate: cannot read `no/such/policy.json`: no such file\n");
 });
 
 test("validate rejects unknown flags as usage errors", async () => {
@@ -68,4 +68,32 @@ test("the real bin validates files and sets the exit code", async () => {
   expect((bad as { stderr: string }).stderr).toBe(
     'fixtures/policies/invalid/unknown-op.json: tools.t.deny_if[0].conditions[0].op: found `"like"`, expected `"eq"`, `"neq"`, `"in"`, `"not_in"`, `"lt"`, `"lte"`, `"gt"`, `"gte"`, `"regex"`, `"contains"` or `"exists"`\n',
   );
+});
+
+test("validate recognises each kind of file by its content and checks it with its own schema", async () => {
+  const c = capture();
+  const files = ["fixtures/grants/valid.json", "scenarios/seed-policy-runaway-loop.scenario.json", "fixtures/policies/valid/resources-prompts-methods.json"];
+  expect(await run(files, c.io)).toBe(0);
+  expect(c.out()).toBe(
+    "fixtures/grants/valid.json: ok (grants file, 2 grants)\n" +
+      "scenarios/seed-policy-runaway-loop.scenario.json: ok (scenario, 2 agents)\n" +
+      "fixtures/policies/valid/resources-prompts-methods.json: ok (0 tools, 3 resources, 1 prompt, 2 methods, 1 limit, 0 hidden, default deny, version sha256:594a3cacc841cf8a)\n",
+  );
+});
+
+test("a grants file is reported as a grants file, with the problems of the policies it names at their own paths", async () => {
+  const c = capture();
+  expect(await run(["fixtures/grants/invalid/policy-invalid.json", "fixtures/grants/invalid/duplicate-id.json"], c.io)).toBe(1);
+  expect(c.err()).toMatch(/window-zero\.json: tools\.t\.limits\[0\]\.window: found `0`/);
+  expect(c.err()).toContain("fixtures/grants/invalid/duplicate-id.json: grants[1].id: grant id");
+  expect(c.err()).not.toContain("version: missing");
+});
+
+test("a scenario and a recording are checked as what they are", async () => {
+  const recording = join(dir, "rec.jsonl");
+  writeFileSync(recording, '{"time":"2026-01-01T00:00:00.000Z","decisionId":"d","grant":"g","session":"s","method":"tools/call","name":"x","args":{},"decision":"allow","code":null,"rule":null,"outcome":"ok","latencyMs":1,"policyVersion":null}\n{"time":"nope","decisionId":"d2"}\n');
+  const c = capture(dir);
+  expect(await run(["rec.jsonl", join(process.cwd(), "fixtures/scenarios/invalid/missing-purpose.scenario.json")], c.io)).toBe(1);
+  expect(c.err()).toContain("rec.jsonl:2: time:");
+  expect(c.err()).toContain("missing-purpose.scenario.json: purpose: missing; expected a string");
 });
