@@ -20,6 +20,8 @@ export interface GatewayOptions {
   /** Read on every decision, so a reload needs no call into the gateway (`policy-source.ts`). */
   readonly policies: PolicySource;
   readonly grantId?: string;
+  /** The claims of the token this connection authenticated with (OAuth); policy conditions read them as `claims.…`. */
+  readonly claims?: Readonly<Record<string, unknown>>;
   /** Scope key for `scope: "session"`; default: a fresh id for this downstream connection. */
   readonly sessionKey?: string;
   readonly clock: Clock;

@@ -67,7 +67,7 @@ class GatewayConnection implements Gateway {
     const listTools = (cursor: string | undefined, meta: JsonObject | undefined): Promise<JsonObject> => this.exchange.listTools(cursor, meta);
     const { policies } = options;
     this.naming = options.naming ?? SINGLE_SERVER_NAMING;
-    this.governor = new ToolCallGovernor({ clock, store, grantId, sessionKey, storeFailMode: options.storeFailMode ?? "closed", shadow: options.shadow ?? false, policies, naming: this.naming, tools: this.tools, listTools, log: this.log, approvals });
+    this.governor = new ToolCallGovernor({ clock, store, grantId, claims: options.claims, sessionKey, storeFailMode: options.storeFailMode ?? "closed", shadow: options.shadow ?? false, policies, naming: this.naming, tools: this.tools, listTools, log: this.log, approvals });
     this.calls = new CallLifecycle({ governor: this.governor, exchange: this.exchange, admit: (request, what) => this.admit(request, what), answer: (message) => this.answer(message), audit: options.audit, record: options.record, log: this.log });
   }
 

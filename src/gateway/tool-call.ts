@@ -62,6 +62,7 @@ export interface GovernorOptions {
   readonly clock: Clock;
   readonly store: CounterStore;
   readonly grantId: string | undefined;
+  readonly claims?: Readonly<Record<string, unknown>> | undefined;
   readonly sessionKey: string;
   readonly storeFailMode: "closed" | "open";
   readonly shadow: boolean;
@@ -114,6 +115,7 @@ export class ToolCallGovernor {
         ...(target.kind === "tool" ? {} : { kind: target.kind }),
         ...(target.reach ? { reach: true } : {}),
         args,
+        ...(this.o.claims === undefined ? {} : { claims: this.o.claims }),
         grantId: this.o.grantId,
         sessionKey: this.o.sessionKey,
       },

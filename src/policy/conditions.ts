@@ -35,14 +35,17 @@ const HOLDS: ConditionOutcome = { kind: "holds" };
 const FAILS: ConditionOutcome = { kind: "fails" };
 const verdict = (b: boolean): ConditionOutcome => (b ? HOLDS : FAILS);
 
-export function testCondition(condition: CompiledCondition, args: Record<string, unknown>): ConditionOutcome {
-  const resolved = resolvePath(args, condition.segments);
+/** `claims` are those of the caller's token (none for a static bearer token or stdio). */
+export function testCondition(condition: CompiledCondition, args: Record<string, unknown>, claims?: Readonly<Record<string, unknown>>): ConditionOutcome {
+  const fromClaims = condition.root === "claims";
+  const resolved = resolvePath(fromClaims ? (claims ?? {}) : args, condition.segments);
+  const what = fromClaims ? "claim" : "argument";
   if (condition.op === "exists") return verdict(resolved.found === condition.value);
-  if (!resolved.found) return { kind: "undecidable", message: `argument path \`${condition.path}\` is missing` };
+  if (!resolved.found) return { kind: "undecidable", message: `${what} path \`${condition.path}\` is missing` };
   const actual = resolved.value;
   const wrongType = (needs: string): ConditionOutcome => ({
     kind: "undecidable",
-    message: `argument \`${condition.path}\` is ${typeName(actual)}, but op \`${condition.op}\` needs ${needs}`,
+    message: `${what} \`${condition.path}\` is ${typeName(actual)}, but op \`${condition.op}\` needs ${needs}`,
   });
   switch (condition.op) {
     case "eq":

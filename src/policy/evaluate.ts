@@ -202,7 +202,7 @@ function checkRules(tool: CompiledTool, call: CallInput, shadowDenials: Deny[]):
   const verdict = (entry: CompiledRuleEntry, code: DenyCode, fired: (holds: boolean) => boolean, fallback: () => string): Deny | undefined => {
     // Reaching a target (subscribe, completion) is refused only by a rule that holds unconditionally.
     if (call.reach === true && (code !== "denied" || entry.conditions.length > 0)) return undefined;
-    const outcome = allHold(entry.conditions, call.args);
+    const outcome = allHold(entry.conditions, call);
     let denial: Deny | undefined;
     if (outcome.undecidable !== undefined) denial = makeDeny(call, code, entry.rule, `${outcome.undecidable}; rule \`${entry.rule}\` needs it`);
     else if (fired(outcome.holds)) denial = makeDeny(call, code, entry.rule, entry.message ?? fallback());
@@ -232,17 +232,17 @@ function checkRules(tool: CompiledTool, call: CallInput, shadowDenials: Deny[]):
 /** Step 7: the tool's approval rule applies to these arguments. An undecidable condition asks a human rather than letting the call through. */
 function approvalNeed(tool: CompiledTool, call: CallInput): CallPlan["approval"] {
   if (!tool.approval) return undefined;
-  const outcome = allHold(tool.approval.conditions, call.args);
+  const outcome = allHold(tool.approval.conditions, call);
   if (!outcome.holds && outcome.undecidable === undefined) return undefined;
   const rule = tool.approval.rule;
   return { required: makeDeny(call, "approval_required", rule, `${subject(call)} requires human approval (rule \`${rule}\`)`), ttlMs: tool.approval.ttlMs };
 }
 
 /** ANDs conditions; any undecidable condition (missing path, wrong type) wins, whatever the others say. */
-function allHold(conditions: readonly CompiledCondition[], args: Record<string, unknown>): { holds: boolean; undecidable?: string } {
+function allHold(conditions: readonly CompiledCondition[], call: CallInput): { holds: boolean; undecidable?: string } {
   let holds = true;
   for (const condition of conditions) {
-    const outcome = testCondition(condition, args);
+    const outcome = testCondition(condition, call.args, call.claims);
     if (outcome.kind === "undecidable") return { holds: false, undecidable: outcome.message };
     if (outcome.kind === "fails") holds = false;
   }

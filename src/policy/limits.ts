@@ -24,6 +24,8 @@ export interface CallInput {
    */
   readonly reach?: boolean;
   readonly args: Record<string, unknown>;
+  /** The claims of the caller's token (OAuth), which conditions may read as `claims.…`. */
+  readonly claims?: Readonly<Record<string, unknown>>;
   /** Scope `grant` key. Undefined means no grant was presented: every call is denied (`no_policy`). */
   readonly grantId: string | undefined;
   /** Scope `session` key (MCP session id or downstream connection id). */

@@ -16,9 +16,11 @@ import { windowMs } from "./windows.js";
 export type { PolicyDocument } from "./policy-schema.js";
 
 export interface CompiledCondition {
-  /** As written: `args.items.0.id`. */
+  /** As written: `args.items.0.id`, `claims.groups`. */
   readonly path: string;
-  /** Segments after `args`: `["items", "0", "id"]`. */
+  /** What the path reads: the call's arguments, or the claims of the caller's token. */
+  readonly root: "args" | "claims";
+  /** Segments after the root: `["items", "0", "id"]`. */
   readonly segments: readonly string[];
   readonly op: Op;
   readonly value: unknown;
@@ -212,8 +214,8 @@ function compileTool(name: string, rule: ToolRule, section: "tools" | "resources
 }
 
 function compileCondition(condition: Condition): CompiledCondition {
-  const segments = condition.path.split(".").slice(1);
-  const base = { path: condition.path, segments, op: condition.op, value: condition.value };
+  const [root, ...segments] = condition.path.split(".");
+  const base = { path: condition.path, root: root === "claims" ? ("claims" as const) : ("args" as const), segments, op: condition.op, value: condition.value };
   return condition.op === "regex" ? { ...base, regex: new RegExp(condition.value as string) } : base;
 }
 

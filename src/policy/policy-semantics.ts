@@ -12,6 +12,8 @@ import { windowMs } from "./windows.js";
 type Path = readonly (string | number)[];
 
 export const ARGS_PATH = /^args(\.[^.]+)+$/;
+/** A condition reads the call's arguments (`args.…`) or the caller's token claims (`claims.…`). */
+export const CONDITION_PATH = /^(args|claims)(\.[^.]+)+$/;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 const isScalar = (v: unknown): boolean => v === null || ["string", "number", "boolean"].includes(typeof v);
@@ -153,8 +155,8 @@ export function rateLimitCounter(tool: string): string {
 function checkCondition(condition: unknown, at: Path, add: (path: Path, message: string) => void): void {
   if (!isRecord(condition)) return;
   const { path, op, value } = condition;
-  if (typeof path === "string" && !ARGS_PATH.test(path)) {
-    add([...at, "path"], `found ${describeValue(path)}, expected a path starting with \`args.\`, such as \`args.amount\` or \`args.items.0.id\``);
+  if (typeof path === "string" && !CONDITION_PATH.test(path)) {
+    add([...at, "path"], `found ${describeValue(path)}, expected a path starting with \`args.\` or \`claims.\`, such as \`args.amount\`, \`args.items.0.id\` or \`claims.groups\``);
   }
   if (typeof op !== "string" || !(OPS as readonly string[]).includes(op)) return;
   const valueAt = [...at, "value"];

@@ -475,3 +475,10 @@ test("list filtering by kind: what a request could reach stays, the rest goes", 
   expect(isTemplateVisible(beyondTools, "kommo://leads/{id}")).toBe(false);
   expect(["analise_pipeline", "motivos_perda"].filter((p) => isVisible(beyondTools, "prompt", p))).toEqual(["analise_pipeline"]);
 });
+
+test("conditions may read the caller's token claims with the same operators as the arguments", () => {
+  const p = policy({ tools: { stop_salesbot: { require: [{ conditions: [{ path: "claims.groups", op: "contains", value: "sales-ops" }], on_deny: "Only sales ops may stop bots." }] } } });
+  expect(precheck(p, call("stop_salesbot", {}, { claims: { groups: ["sales-ops", "eu"] } })).kind).toBe("reserve");
+  expect(denial(p, call("stop_salesbot", {}, { claims: { groups: ["support"] } })).message).toBe("Only sales ops may stop bots.");
+  expect(denial(p, call("stop_salesbot")).message).toBe("claim path `claims.groups` is missing; rule `/tools/stop_salesbot/require/0` needs it");
+});
