@@ -73,7 +73,8 @@ export class CallLifecycle {
         return this.o.answer(verdict.response);
       case "deny":
         // A tool result is where a model reads a denial; every other method gets a JSON-RPC error.
-        if ((call.input.kind ?? "tool") === "tool") this.o.answer({ jsonrpc: "2.0", id: call.request.id, result: denialResult(verdict.decision, call.decisionId, call.era) });
+        if (verdict.answer !== undefined) this.o.answer({ jsonrpc: "2.0", id: call.request.id, result: verdict.answer });
+        else if ((call.input.kind ?? "tool") === "tool") this.o.answer({ jsonrpc: "2.0", id: call.request.id, result: denialResult(verdict.decision, call.decisionId, call.era) });
         else this.o.answer(denialError(call.request.id, verdict.decision, call.decisionId));
         return this.audited(call, callAuditRecord(call, verdict, "not_forwarded", null));
       default:

@@ -40,6 +40,8 @@ export interface GatewayOptions {
   readonly storeFailMode?: "closed" | "open";
   /** Decide and audit, but forward every call and leave `tools/list` unfiltered. */
   readonly shadow?: boolean;
+  /** Ask the person at the agent's client for an approval when the client can (`approvals/client-approval.ts`). Default false. */
+  readonly approvalViaClient?: boolean;
   /** Pending approvals (step 7), shared by every connection of the process; see `approvals/approval-gate.ts`. */
   readonly approvals?: ApprovalGate;
   /** Several servers behind this connection: how exposed names map to (server, name). Default: one server, names unchanged. */

@@ -18,6 +18,7 @@ import { errorResponse, INTERNAL_ERROR, invalidParams, invalidRequest, messageTo
 import { PLAIN, type AgentRequest, type Entry } from "./agent-request.js";
 import { EraBridge, upstreamEraOf, type UpstreamEra } from "./bridge/era-bridge.js";
 import { CallLifecycle } from "./call-lifecycle.js";
+import { ClientRequests } from "./client-requests.js";
 import { newConnectionKey } from "./decision-id.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, MAX_WAIT_TIMEOUTS, type Gateway, type GatewayClosed, type GatewayOptions } from "./gateway-options.js";
 import { routeRequest } from "./governed-methods.js";
@@ -50,6 +51,9 @@ class GatewayConnection implements Gateway {
   private readonly timeoutMs: number;
   private readonly log: (line: object) => void;
   private connectionEra: Era = "2025";
+  /** What the agent's client declared in `initialize` (2025 era). */
+  private clientCapabilities: unknown;
+  private readonly clientRequests: ClientRequests;
   private closing = false;
   private finished = false;
 
@@ -66,8 +70,10 @@ class GatewayConnection implements Gateway {
     const sessionKey = options.sessionKey ?? newConnectionKey();
     const listTools = (cursor: string | undefined, meta: JsonObject | undefined): Promise<JsonObject> => this.exchange.listTools(cursor, meta);
     const { policies } = options;
+    this.clientRequests = new ClientRequests(clock, (message) => this.answer(message));
+    const viaClient = options.approvalViaClient === true ? { ask: (params: JsonObject, timeoutMs: number) => this.clientRequests.ask("elicitation/create", params, timeoutMs), initializeCapabilities: () => this.clientCapabilities } : undefined;
     this.naming = options.naming ?? SINGLE_SERVER_NAMING;
-    this.governor = new ToolCallGovernor({ clock, store, grantId, claims: options.claims, sessionKey, storeFailMode: options.storeFailMode ?? "closed", shadow: options.shadow ?? false, policies, naming: this.naming, tools: this.tools, listTools, log: this.log, approvals });
+    this.governor = new ToolCallGovernor({ clock, store, grantId, claims: options.claims, sessionKey, storeFailMode: options.storeFailMode ?? "closed", shadow: options.shadow ?? false, policies, naming: this.naming, tools: this.tools, listTools, log: this.log, approvals, viaClient });
     this.calls = new CallLifecycle({ governor: this.governor, exchange: this.exchange, admit: (request, what) => this.admit(request, what), answer: (message) => this.answer(message), audit: options.audit, record: options.record, log: this.log });
   }
 
@@ -111,6 +117,7 @@ class GatewayConnection implements Gateway {
       case "notification":
         return this.clientNotification(frame.message);
       case "response":
+        if (this.clientRequests.answered(frame.message)) return;
         if (this.exchange.answerServerRequest(frame.message.id ?? null)) return this.exchange.send(frame.message);
         this.log({ level: "warn", event: "unknown_response_id", side: "downstream", id: frame.message.id, message: "dropped a response whose id answers no open server request" });
         return;
@@ -135,6 +142,7 @@ class GatewayConnection implements Gateway {
     const era = requestEra(request.method, request.params, this.connectionEra);
     // Only the handshakes set the connection's era; a request naming its revision speaks for itself.
     if (request.method === "initialize" || request.method === "server/discover") this.connectionEra = era;
+    if (request.method === "initialize") this.clientCapabilities = request.params?.capabilities;
     if (this.exchange.isGone) return this.answer(upstreamFailure(request.id, "upstream_closed", "the upstream MCP server has gone away"));
     if (this.exchange.ofCaller(request.id) !== undefined) {
       // JSON-RPC ids must be unique among requests in flight: a second one would take over the
@@ -331,6 +339,7 @@ class GatewayConnection implements Gateway {
     this.upstreamClosed();
     // Calls still being decided never reached the upstream: their decisions see them closed.
     this.exchange.abandonDeciding();
+    this.clientRequests.close();
     this.finished = true;
     await this.options.downstream.close().catch(() => {});
     this.resolveClosed({ reason, exitCode });

@@ -17,6 +17,7 @@ import { errorResponse, INTERNAL_ERROR, invalidParams, upstreamFailure } from ".
 import type { CounterStore, Reservation } from "../stores/counter-store.js";
 import type { ApprovalGate } from "./approvals/approval-gate.js";
 import { runApprovalStep } from "./approvals/approval-step.js";
+import { clientApprovalStep, type ClientStepResult, type ViaClient } from "./approvals/client-approval-step.js";
 import type { WouldDeny } from "./audit-log.js";
 import type { GovernedTarget } from "./governed-methods.js";
 import { SINGLE_SERVER, type PolicySource } from "./policy-source.js";
@@ -28,7 +29,10 @@ import { ArgumentValidator } from "./validate-args.js";
 
 /** One `tools/call` from arrival to settlement. */
 export interface GovernedCall {
+  /** The request as it goes upstream (a 2026-07-28 retry's `inputResponses`/`requestState` are the gateway's, not the server's). */
   readonly request: JsonRpcRequest;
+  /** The params as the agent sent them. */
+  readonly originalParams: JsonObject | undefined;
   readonly era: Era;
   readonly input: CallInput;
   readonly decisionId: string;
@@ -49,7 +53,8 @@ export interface Held {
 
 export type Verdict =
   | { readonly kind: "forward"; readonly decision: Allow; readonly wouldDeny: readonly WouldDeny[]; readonly held: Held; readonly approvalId: string | undefined }
-  | { readonly kind: "deny"; readonly decision: Deny; readonly wouldDeny: readonly WouldDeny[]; readonly held: Held; readonly approvalId: string | undefined }
+  /** `answer`: the tool result to send instead of the denial (an `input_required` approval question). */
+  | { readonly kind: "deny"; readonly decision: Deny; readonly wouldDeny: readonly WouldDeny[]; readonly held: Held; readonly approvalId: string | undefined; readonly answer?: JsonObject }
   /** The gateway could not decide (schemas unavailable, an internal failure): a JSON-RPC error. */
   | { readonly kind: "refuse"; readonly response: JsonRpcErrorResponse; readonly held: Held }
   /** The agent cancelled the call (or the connection closed) before it was forwarded. */
@@ -73,6 +78,8 @@ export interface GovernorOptions {
   readonly log: (line: object) => void;
   /** Step 7 with pending approvals; without it `approval_required` is answered with no approval id. */
   readonly approvals?: ApprovalGate | undefined;
+  /** `--approval-via-client`: ask the person at the agent's client when the client can. */
+  readonly viaClient?: ViaClient | undefined;
 }
 
 export class ToolCallGovernor {
@@ -106,7 +113,8 @@ export class ToolCallGovernor {
       return invalidParams(request.id, problem.message);
     }
     return {
-      request,
+      request: withoutRetryParams(request),
+      originalParams: request.params,
       era,
       input: {
         tool: routed?.name ?? name,
@@ -142,11 +150,14 @@ export class ToolCallGovernor {
       }
       let next: Evaluation = concludeCall(plan, facts, this.mode);
       let approvalId: string | undefined;
+      /** With `--approval-via-client`, a 2026-07-28 call still waiting for a human is answered `input_required` instead of the denial. */
+      let answer: JsonObject | undefined;
       if (next.kind === "ask-approval") {
         const fact = await this.approval(call, next.required, next.ttlMs, isOpen);
         if (fact === "cancelled") return { kind: "cancelled", held };
         facts.approval = fact;
         approvalId = fact.kind === "approved" ? (held.approvalId = fact.approvalId) : fact.deny.approvalId;
+        if (fact.kind === "denied" && fact.inputRequired !== undefined) answer = fact.inputRequired;
         if (!isOpen()) return { kind: "cancelled", held };
         next = concludeCall(plan, facts, this.mode);
       }
@@ -158,7 +169,8 @@ export class ToolCallGovernor {
       if (next.kind !== "decided") throw new Error(`the evaluation stopped at \`${next.kind}\` with every fact gathered`);
       const wouldDeny = next.wouldDeny.map((d) => ({ code: d.code, rule: d.rule }));
       const decision = next.decision;
-      return decision.decision === "allow" ? { kind: "forward", decision, wouldDeny, held, approvalId } : { kind: "deny", decision, wouldDeny, held, approvalId };
+      if (decision.decision === "allow") return { kind: "forward", decision, wouldDeny, held, approvalId };
+      return answer === undefined || decision.code !== "approval_required" ? { kind: "deny", decision, wouldDeny, held, approvalId } : { kind: "deny", decision, wouldDeny, held, approvalId, answer };
     } catch (error) {
       this.o.log({ level: "error", event: "decision_failed", tool: call.input.tool, message: messageOf(error) });
       return { kind: "refuse", response: errorResponse(call.request.id, INTERNAL_ERROR, "toolgate could not decide this call"), held };
@@ -199,15 +211,17 @@ export class ToolCallGovernor {
     return this.validator.validate(lookup.inputSchema, call.input.args);
   }
 
-  private async approval(call: GovernedCall, required: Deny, ttlMs: number, isOpen: () => boolean): Promise<NonNullable<CallFacts["approval"]> | "cancelled"> {
+  private async approval(call: GovernedCall, required: Deny, ttlMs: number, isOpen: () => boolean): Promise<(NonNullable<CallFacts["approval"]> & { inputRequired?: JsonObject }) | "cancelled"> {
     const gate = this.o.approvals;
     if (gate === undefined || call.policy === undefined) return { kind: "denied", deny: required };
-    const step = await runApprovalStep(gate, call.policy, call.input, required, ttlMs, { decisionId: call.decisionId, cancelled: () => !isOpen(), log: this.o.log });
+    const context = { decisionId: call.decisionId, cancelled: () => !isOpen(), log: this.o.log };
+    const via = this.o.viaClient;
+    const step: ClientStepResult = via === undefined ? await runApprovalStep(gate, call.policy, call.input, required, ttlMs, context) : await clientApprovalStep(gate, call.policy, call.input, required, ttlMs, context, { era: call.era, params: call.originalParams }, via);
     switch (step.kind) {
       case "proceed":
         return { kind: "approved", approvalId: step.approvalId };
       case "deny":
-        return { kind: "denied", deny: step.deny };
+        return step.inputRequired !== undefined ? { kind: "denied", deny: step.deny, inputRequired: step.inputRequired } : { kind: "denied", deny: step.deny };
       case "cancelled":
         return "cancelled";
     }
@@ -243,3 +257,11 @@ export class ToolCallGovernor {
 const SKIPPED: CounterOutcome = { kind: "skipped" };
 const RESERVED: CounterOutcome = { kind: "reserved" };
 const UNAVAILABLE: CounterOutcome = { kind: "unavailable" };
+
+/** The request without the multi-round-trip retry fields (they answer the gateway's own question). */
+function withoutRetryParams(request: JsonRpcRequest): JsonRpcRequest {
+  const params = request.params;
+  if (params === undefined || (params.inputResponses === undefined && params.requestState === undefined)) return request;
+  const { inputResponses: _responses, requestState: _state, ...rest } = params;
+  return { ...request, params: rest };
+}

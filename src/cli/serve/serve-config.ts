@@ -45,6 +45,7 @@ const FLAGS: FlagSpecs = {
   "admin-token-file": { kind: "string" },
   "approval-mode": { kind: "string" },
   "approval-timeout-ms": { kind: "string" },
+  "approval-via-client": { kind: "boolean" },
 };
 
 /** The grant of a stdio gateway when `--grant` is not given (stdio names its grant at start-up). */
@@ -80,6 +81,8 @@ export interface ServeConfig {
   readonly admin: { readonly host: string; readonly port: number; readonly token: string } | undefined;
   readonly approvalMode: ApprovalMode;
   readonly approvalTimeoutMs: number | undefined;
+  /** `--approval-via-client`: ask the person at the agent's client when it can (elicitation / input_required). */
+  readonly approvalViaClient: boolean;
 }
 
 export function parseServeArgs(argv: readonly string[], cwd: string, env: Record<string, string | undefined> = process.env): ServeConfig {
@@ -167,6 +170,7 @@ export function parseServeArgs(argv: readonly string[], cwd: string, env: Record
     maxMessageBytes: positiveInt(str("max-message-bytes"), "max-message-bytes", DEFAULT_MAX_MESSAGE_BYTES),
     maxInFlight: positiveInt(str("max-in-flight"), "max-in-flight", DEFAULT_MAX_IN_FLIGHT),
     shadow: flags.shadow === true,
+    approvalViaClient: flags["approval-via-client"] === true,
     ...parseApprovalFlags(str, cwd, env),
   };
 }

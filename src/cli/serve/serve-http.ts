@@ -104,6 +104,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
         storeFailMode: config.storeFailMode,
         shadow: config.shadow,
         approvals: approvals.gate,
+        approvalViaClient: config.approvalViaClient,
         budget,
       }),
   }).catch((error: Error) => {

@@ -39,6 +39,7 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
     storeFailMode: config.storeFailMode,
     shadow: config.shadow,
     approvals: approvals.gate,
+    approvalViaClient: config.approvalViaClient,
     budget: new InFlightBudget(config.maxInFlight),
     drainOnDownstreamClose: true,
   });
