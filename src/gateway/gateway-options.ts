@@ -6,6 +6,7 @@ import type { CounterStore } from "../stores/counter-store.js";
 import type { ApprovalGate } from "./approvals/approval-gate.js";
 import type { AuditRecord } from "./audit-log.js";
 import type { RecordingInput } from "./recording.js";
+import type { CallTracer } from "./tracing/call-trace.js";
 import type { UpstreamEra } from "./bridge/era-bridge.js";
 import type { InFlightBudget } from "./in-flight-budget.js";
 import type { ServerNaming } from "./server-naming.js";
@@ -29,6 +30,8 @@ export interface GatewayOptions {
   readonly upstream: Transport;
   readonly downstream: Transport;
   readonly audit?: (record: AuditRecord) => void;
+  /** Traces of governed requests (OpenTelemetry when `OTEL_*` says so); default none, at no cost. */
+  readonly tracer?: CallTracer;
   /** `--record`: every governed request with its argument values, for replay (`recording.ts`). */
   readonly record?: (input: RecordingInput) => void;
   /** How long a forwarded request may wait for its answer, on `clock` (default 60000). */

@@ -28,6 +28,7 @@ import { failureMessage, type Ending } from "./settlement.js";
 import { ToolCallGovernor } from "./tool-call.js";
 import { UpstreamExchange } from "./upstream-exchange.js";
 import { SINGLE_SERVER_NAMING, type ServerNaming } from "./server-naming.js";
+import { NO_TRACER } from "./tracing/call-trace.js";
 import { UpstreamTools } from "./upstream-tools.js";
 
 export * from "./gateway-options.js";
@@ -74,7 +75,7 @@ class GatewayConnection implements Gateway {
     const viaClient = options.approvalViaClient === true ? { ask: (params: JsonObject, timeoutMs: number) => this.clientRequests.ask("elicitation/create", params, timeoutMs), initializeCapabilities: () => this.clientCapabilities } : undefined;
     this.naming = options.naming ?? SINGLE_SERVER_NAMING;
     this.governor = new ToolCallGovernor({ clock, store, grantId, claims: options.claims, sessionKey, storeFailMode: options.storeFailMode ?? "closed", shadow: options.shadow ?? false, policies, naming: this.naming, tools: this.tools, listTools, log: this.log, approvals, viaClient });
-    this.calls = new CallLifecycle({ governor: this.governor, exchange: this.exchange, admit: (request, what) => this.admit(request, what), answer: (message) => this.answer(message), audit: options.audit, record: options.record, log: this.log });
+    this.calls = new CallLifecycle({ governor: this.governor, exchange: this.exchange, admit: (request, what) => this.admit(request, what), answer: (message) => this.answer(message), audit: options.audit, record: options.record, log: this.log, tracer: options.tracer ?? NO_TRACER });
   }
 
   async start(): Promise<void> {

@@ -19,6 +19,7 @@ import type { ApprovalGate } from "./approvals/approval-gate.js";
 import { runApprovalStep } from "./approvals/approval-step.js";
 import { clientApprovalStep, type ClientStepResult, type ViaClient } from "./approvals/client-approval-step.js";
 import type { WouldDeny } from "./audit-log.js";
+import { NO_TRACE, type CallTrace } from "./tracing/call-trace.js";
 import type { GovernedTarget } from "./governed-methods.js";
 import { SINGLE_SERVER, type PolicySource } from "./policy-source.js";
 import { NO_SERVER, type ServerNaming } from "./server-naming.js";
@@ -42,6 +43,8 @@ export interface GovernedCall {
   startedNs: bigint;
   /** The verdict once decided; a forwarded call keeps it until its answer settles it. */
   verdict: Verdict | undefined;
+  /** Its trace (a no-op unless tracing is on). */
+  trace: CallTrace;
 }
 
 /** What a call holds that is given back only if the call provably did not run. */
@@ -132,6 +135,7 @@ export class ToolCallGovernor {
       policy,
       startedNs: 0n,
       verdict: undefined,
+      trace: NO_TRACE,
     };
   }
 
@@ -162,7 +166,8 @@ export class ToolCallGovernor {
         next = concludeCall(plan, facts, this.mode);
       }
       if (next.kind === "reserve") {
-        facts.counters = await this.reserve(call, next.enforced, next.shadow, next.shadowEvenIfRefused, held.reservations);
+        const { enforced, shadow, shadowEvenIfRefused } = next;
+        facts.counters = await call.trace.phase("reservation", () => this.reserve(call, enforced, shadow, shadowEvenIfRefused, held.reservations));
         if (!isOpen()) return { kind: "cancelled", held };
         next = concludeCall(plan, facts, this.mode);
       }

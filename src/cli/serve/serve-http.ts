@@ -9,6 +9,8 @@ import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
 import { UpstreamPool } from "../../gateway/http/upstream-pool.js";
 import { InFlightBudget } from "../../gateway/in-flight-budget.js";
 import type { Logger } from "../../gateway/logger.js";
+import { TOOLGATE_CLIENT_INFO } from "../../protocol/era-translation.js";
+import { startTelemetry } from "./telemetry.js";
 import { Metrics } from "../../gateway/metrics.js";
 import { PolicyTable } from "../../gateway/policy-source.js";
 import { reloadOnSighup, watchPolicyFiles, type WatchedPolicyFile } from "../../gateway/reload.js";
@@ -71,6 +73,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   metrics.setPendingApprovals(() => approvals.gate.pendingCount());
   const store = approvals.counters;
   const budget = new InFlightBudget(config.maxInFlight);
+  const telemetry = await startTelemetry(io.env, "tcp", String(TOOLGATE_CLIENT_INFO.version));
   const pool =
     config.upstream.kind === "cmd"
       ? new UpstreamPool({ open: () => openUpstream(config, io), alive: (t) => (t as ChildProcessTransport).exitStatus === undefined, size: 1 })
@@ -106,6 +109,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
         approvals: approvals.gate,
         approvalViaClient: config.approvalViaClient,
         budget,
+        ...(telemetry ? { tracer: telemetry.tracer } : {}),
       }),
   }).catch((error: Error) => {
     io.stderr.write(`toolgate serve: cannot listen on ${config.listen!.host}:${config.listen!.port}: ${error.message}\n`);
@@ -114,6 +118,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   if (!front) {
     await pool?.close();
     await approvals.close();
+    await telemetry?.shutdown();
     return 1;
   }
   const watcher = watchPolicyFiles(sources, {
@@ -146,6 +151,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   await approvals.close();
   await audit?.close();
   recording?.close();
+  await telemetry?.shutdown();
   logger.info("stopped", { event: "stopped", exitCode: 0 });
   releaseStdin(io);
   return 0;

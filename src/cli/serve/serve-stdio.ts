@@ -3,6 +3,8 @@ import type { Clock } from "../../core/clock.js";
 import { createGateway } from "../../gateway/gateway.js";
 import { InFlightBudget } from "../../gateway/in-flight-budget.js";
 import type { Logger } from "../../gateway/logger.js";
+import { TOOLGATE_CLIENT_INFO } from "../../protocol/era-translation.js";
+import { startTelemetry } from "./telemetry.js";
 import { SharedPolicy } from "../../gateway/policy-source.js";
 import { reloadOnSighup, watchPolicyFiles } from "../../gateway/reload.js";
 import { ChildProcessTransport, StdioTransport } from "../../transports/stdio-transport.js";
@@ -21,6 +23,7 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
     return 1;
   }
   const store = approvals.counters;
+  const telemetry = await startTelemetry(io.env, "pipe", String(TOOLGATE_CLIENT_INFO.version));
   const upstream = openUpstream(config, io);
   const downstream = new StdioTransport({ readable: io.stdin, writable: io.stdout, maxMessageBytes: config.maxMessageBytes, endWritableOnClose: false, writableOutlivesReadable: true });
   const policies = new SharedPolicy(policy);
@@ -42,6 +45,7 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
     approvalViaClient: config.approvalViaClient,
     budget: new InFlightBudget(config.maxInFlight),
     drainOnDownstreamClose: true,
+    ...(telemetry ? { tracer: telemetry.tracer } : {}),
   });
   const watcher = watchPolicyFiles([{ file: config.policyFile!, grantIds: [config.grantId], version: policy.version }], { apply: (_grants, next) => policies.set(next), log: logger.line, clock });
   const stopSighup = reloadOnSighup(watcher);
@@ -67,6 +71,7 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
   await approvals.close();
   await audit?.close();
   recording?.close();
+  await telemetry?.shutdown();
   await flush(io.stdout);
   releaseStdin(io);
   return closed.exitCode;
