@@ -41,3 +41,9 @@ export function assertNever(value: never, what = "value"): never {
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The stack of anything thrown (an `Error`'s stack trace), or the thrown value as text. */
+export function stackOf(error: unknown): string {
+  const stack = error !== null && typeof error === "object" && "stack" in error ? error.stack : undefined;
+  return typeof stack === "string" ? stack : String(error);
+}

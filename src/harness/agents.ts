@@ -6,8 +6,8 @@
  */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallOutcome, CallRecord } from "./result.js";
-import type { AgentStep, CallSpec } from "./scenario-schema.js";
-import { messageOf } from "../core/errors.js";
+import type { AgentStep, CallSpec, StepOf } from "./scenario-schema.js";
+import { assertNever, messageOf } from "../core/errors.js";
 
 export interface TimeDriver {
   /** Virtual ms since the scenario's start. */
@@ -101,57 +101,66 @@ async function one(ctx: StepContext, spec: CallSpec): Promise<CallRecord> {
 
 /** Runs one agent step from its `at`; resolves with the calls it made, in issue order. */
 export async function runAgentStep(step: AgentStep, ctx: StepContext): Promise<CallRecord[]> {
-  if ("call" in step) return [await one(ctx, step.call)];
-  if ("burst" in step) {
-    const calls: CallRecord[] = [];
-    for (let i = 0; i < step.burst.count; i++) calls.push(await one(ctx, step.burst));
-    return calls;
-  }
-  if ("concurrent" in step) {
-    return Promise.all(Array.from({ length: step.concurrent.count }, () => one(ctx, step.concurrent)));
-  }
-  if ("loop" in step) {
-    const calls: CallRecord[] = [];
-    const inFlight: Promise<void>[] = [];
-    for (let t = step.at; t < step.at + step.loop.forMs; t += step.loop.everyMs) {
-      await ctx.time.waitUntil(t);
-      // A loop fires on its schedule whether or not the previous call has come back.
-      const index = calls.length;
-      calls.push(undefined as unknown as CallRecord);
-      const call = one(ctx, step.loop).then((r) => void (calls[index] = r));
-      if (ctx.time.serialCalls) await call;
-      inFlight.push(call);
+  switch (step.kind) {
+    case "call":
+      return [await one(ctx, step.call)];
+    case "burst": {
+      const calls: CallRecord[] = [];
+      for (let i = 0; i < step.burst.count; i++) calls.push(await one(ctx, step.burst));
+      return calls;
     }
-    await Promise.all(inFlight);
-    return calls;
+    case "concurrent":
+      return Promise.all(Array.from({ length: step.concurrent.count }, () => one(ctx, step.concurrent)));
+    case "loop":
+      return runLoop(step, ctx);
+    case "retry":
+      return runRetry(step, ctx);
+    default:
+      return assertNever(step, "step");
   }
-  if ("retry" in step) {
-    const calls: CallRecord[] = [];
-    for (let attempt = 0; attempt < step.retry.maxAttempts; attempt++) {
-      const r = await one(ctx, step.retry);
-      calls.push(r);
-      if (r.outcome === "allow") break;
-      const wait = step.retry.wait;
-      if (wait === "retryAfter") await ctx.time.waitUntil(ctx.time.nowMs() + (r.retryAfterMs ?? 0));
-      else if (typeof wait === "number" && wait > 0) await ctx.time.waitUntil(ctx.time.nowMs() + wait);
-    }
-    return calls;
-  }
-  return [];
 }
 
-/** The call a step makes (every call of a step has the same tool and arguments). */
-export function stepCallSpec(step: AgentStep): CallSpec {
-  if ("call" in step) return step.call;
-  if ("burst" in step) return step.burst;
-  if ("loop" in step) return step.loop;
-  if ("concurrent" in step) return step.concurrent;
-  return step.retry;
+async function runLoop(step: StepOf<"loop">, ctx: StepContext): Promise<CallRecord[]> {
+  const calls: CallRecord[] = [];
+  const inFlight: Promise<void>[] = [];
+  for (let t = step.at; t < step.at + step.loop.forMs; t += step.loop.everyMs) {
+    await ctx.time.waitUntil(t);
+    // A loop fires on its schedule whether or not the previous call has come back.
+    const index = calls.length;
+    calls.push(undefined as unknown as CallRecord);
+    const call = one(ctx, step.loop).then((r) => void (calls[index] = r));
+    if (ctx.time.serialCalls) await call;
+    inFlight.push(call);
+  }
+  await Promise.all(inFlight);
+  return calls;
+}
+
+async function runRetry(step: StepOf<"retry">, ctx: StepContext): Promise<CallRecord[]> {
+  const calls: CallRecord[] = [];
+  for (let attempt = 0; attempt < step.retry.maxAttempts; attempt++) {
+    const r = await one(ctx, step.retry);
+    calls.push(r);
+    if (r.outcome === "allow") break;
+    const wait = step.retry.wait;
+    if (wait === "retryAfter") await ctx.time.waitUntil(ctx.time.nowMs() + (r.retryAfterMs ?? 0));
+    else if (typeof wait === "number" && wait > 0) await ctx.time.waitUntil(ctx.time.nowMs() + wait);
+  }
+  return calls;
 }
 
 /** Whether a step needs time to pass (waits, loops) — such steps cannot run on an unsteered clock. */
 export function stepNeedsTime(step: AgentStep): boolean {
-  if ("loop" in step) return true;
-  if ("retry" in step) return step.retry.wait !== "none" && step.retry.wait !== 0;
-  return false;
+  switch (step.kind) {
+    case "loop":
+      return true;
+    case "retry":
+      return step.retry.wait !== "none" && step.retry.wait !== 0;
+    case "call":
+    case "burst":
+    case "concurrent":
+      return false;
+    default:
+      return assertNever(step, "step");
+  }
 }

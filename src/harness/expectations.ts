@@ -3,7 +3,8 @@
  * A line names the call, its virtual time, what was expected, what came back and the rule.
  */
 import type { CallRecord } from "./result.js";
-import { normaliseCallExpect, type CallExpect, type CountExpect, type EndExpect, type RetryExpect } from "./scenario-schema.js";
+import { normaliseCallExpect, type AgentStep, type CallExpect, type CountExpect, type EndExpect, type RetryExpect } from "./scenario-schema.js";
+import { stepSummary } from "./summaries.js";
 
 /**
  * What `approvalId` expectations are checked against: the calls of the scenario so far (in the
@@ -150,6 +151,15 @@ export function checkCounts(calls: readonly CallRecord[], expect: CountExpect | 
     if (at !== expect.allowedAtMs) lines.push(`${what}: expected the allowed attempt at ${expect.allowedAtMs} ms, got ${at === undefined ? "no allowed attempt" : `${at} ms`} (${rules})`);
   }
   return lines;
+}
+
+/** The calls a step made against the step's expectation. */
+export function checkStep(step: AgentStep, made: readonly CallRecord[], startMs: number, ids?: ApprovalIds): string[] {
+  if (step.kind === "call") {
+    const m = checkCall(made[0]!, step.expect, startMs, "call", ids);
+    return m ? [m] : [];
+  }
+  return checkCounts(made, step.expect, startMs, stepSummary(step), ids);
 }
 
 /** What the end state looked like: effects, Kommo requests answered 2xx, audit records. */

@@ -4,16 +4,15 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { messageOf, type Issue, type Parsed } from "../core/errors.js";
+import { assertNever, messageOf, type Issue, type Parsed } from "../core/errors.js";
 import { duplicateKeyIssues } from "../core/json-text.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import { errorMap, issuesFromZod } from "../core/schema-issues.js";
 import {
   DEFAULT_START_MS,
   ScenarioSchema,
-  stepKind,
+  stepCallSpec,
   type AgentStep,
-  type CountExpect,
   type PolicySource,
   type Scenario,
 } from "./scenario-schema.js";
@@ -91,7 +90,7 @@ export function parseScenario(value: unknown, file: string): Parsed<LoadedScenar
   const policy = readPolicySource(scenario.policy, dir, "policy", issues);
   const reloadPolicies = new Map<number, PolicyInput>();
   (scenario.events ?? []).forEach((event, i) => {
-    if (!("reload" in event)) return;
+    if (event.kind !== "reload") return;
     const input = readPolicySource(event.reload.policy, dir, `events[${i}].reload.policy`, issues);
     if (input) reloadPolicies.set(i, input);
   });
@@ -137,10 +136,19 @@ function readPolicySource(source: PolicySource, dir: string, path: string, issue
 
 /** How many calls a step issues, when that is known before running it. */
 export function plannedCalls(step: AgentStep): number | undefined {
-  if ("burst" in step) return step.burst.count;
-  if ("concurrent" in step) return step.concurrent.count;
-  if ("loop" in step) return Math.ceil(step.loop.forMs / step.loop.everyMs);
-  return undefined;
+  switch (step.kind) {
+    case "burst":
+      return step.burst.count;
+    case "concurrent":
+      return step.concurrent.count;
+    case "loop":
+      return Math.ceil(step.loop.forMs / step.loop.everyMs);
+    case "call":
+    case "retry":
+      return undefined;
+    default:
+      return assertNever(step, "step");
+  }
 }
 
 function crossCheck(scenario: Scenario): Issue[] {
@@ -165,7 +173,7 @@ function crossCheck(scenario: Scenario): Issue[] {
   (scenario.events ?? []).forEach((event, e) => {
     if (event.at < lastAt) issues.push({ path: `events[${e}].at`, message: `found ${event.at}, expected ≥ ${lastAt} (events are listed in time order)` });
     lastAt = Math.max(lastAt, event.at);
-    if ("approval" in event) {
+    if (event.kind === "approval") {
       const found = findLabelledStep(scenario, event.approval.of);
       if (typeof found === "string") issues.push({ path: `events[${e}].approval.of`, message: found });
       else if (found.step.at >= event.at) {
@@ -212,20 +220,20 @@ function approvalIdRefs(step: AgentStep, base: string): { path: string; ref: str
     const id = (expect as { approvalId?: unknown }).approvalId;
     if (typeof id === "string" && id.startsWith("same-as ")) out.push({ path: `${path}.approvalId`, ref: id.slice("same-as ".length) });
   };
-  if ("call" in step) add(step.expect, `${base}.expect`);
+  if (step.kind === "call") add(step.expect, `${base}.expect`);
   else (step.expect.calls ?? []).forEach((e, i) => add(e, `${base}.expect.calls[${i}]`));
   return out;
 }
 
 function checkStep(step: AgentStep, path: string): Issue[] {
-  if ("call" in step) {
+  if (step.kind === "call") {
     const expect = step.expect;
     if (expect !== "allow" && expect.decision === "deny" && expect.code === "rate_limited" && expect.retryAfterMs === undefined) {
       return [{ path: `${path}.expect.retryAfterMs`, message: "missing; expected the exact `retryAfterMs` of a `rate_limited` denial" }];
     }
     return [];
   }
-  const expect = step.expect as CountExpect & { attempts?: number };
+  const expect = step.expect;
   const issues: Issue[] = [];
   const planned = plannedCalls(step);
   const total = expect.allow + expect.deny + (expect.error ?? 0);
@@ -242,12 +250,13 @@ function checkStep(step: AgentStep, path: string): Issue[] {
   if (expect.codes !== undefined && coded !== expect.deny) {
     issues.push({ path: `${path}.expect.codes`, message: `found ${coded} denials by code, expected ${expect.deny} (the step's \`deny\`)` });
   }
-  if ("retry" in step) {
-    if (expect.attempts !== undefined && expect.attempts > step.retry.maxAttempts) {
-      issues.push({ path: `${path}.expect.attempts`, message: `found ${expect.attempts}, expected at most ${step.retry.maxAttempts} (\`maxAttempts\`)` });
+  if (step.kind === "retry") {
+    const attempts = step.expect.attempts;
+    if (attempts !== undefined && attempts > step.retry.maxAttempts) {
+      issues.push({ path: `${path}.expect.attempts`, message: `found ${attempts}, expected at most ${step.retry.maxAttempts} (\`maxAttempts\`)` });
     }
-    if (expect.attempts !== undefined && total !== expect.attempts) {
-      issues.push({ path: `${path}.expect`, message: `found allow ${expect.allow} + deny ${expect.deny} + error ${expect.error ?? 0} = ${total}, expected ${expect.attempts} (\`attempts\`)` });
+    if (attempts !== undefined && total !== attempts) {
+      issues.push({ path: `${path}.expect`, message: `found allow ${expect.allow} + deny ${expect.deny} + error ${expect.error ?? 0} = ${total}, expected ${attempts} (\`attempts\`)` });
     }
     if (expect.allow > 1) issues.push({ path: `${path}.expect.allow`, message: `found ${expect.allow}, expected 0 or 1 (a retry stops at the first allowed call)` });
   }
@@ -273,12 +282,28 @@ function expandArgs(scenario: Scenario, issues: Issue[]): Scenario {
   const agents = scenario.agents.map((agent, a) => ({
     ...agent,
     steps: agent.steps.map((step, s) => {
-      const kind = stepKind(step);
-      const spec = (step as Record<string, unknown>)[kind] as { args?: Record<string, unknown> };
-      if (spec.args === undefined) return step;
-      const args = expand(spec.args, `agents[${a}].steps[${s}].${kind}.args`) as Record<string, unknown>;
-      return { ...step, [kind]: { ...spec, args } } as AgentStep;
+      const args = stepCallSpec(step).args;
+      if (args === undefined) return step;
+      return withArgs(step, expand(args, `agents[${a}].steps[${s}].${step.kind}.args`) as Record<string, unknown>);
     }),
   }));
   return { ...scenario, agents };
+}
+
+/** The step with its call's arguments replaced. */
+function withArgs(step: AgentStep, args: Record<string, unknown>): AgentStep {
+  switch (step.kind) {
+    case "call":
+      return { ...step, call: { ...step.call, args } };
+    case "burst":
+      return { ...step, burst: { ...step.burst, args } };
+    case "loop":
+      return { ...step, loop: { ...step.loop, args } };
+    case "concurrent":
+      return { ...step, concurrent: { ...step.concurrent, args } };
+    case "retry":
+      return { ...step, retry: { ...step.retry, args } };
+    default:
+      return assertNever(step, "step");
+  }
 }

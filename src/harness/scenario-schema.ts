@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { DENY_CODES } from "../policy/decision.js";
+import { assertNever } from "../core/errors.js";
 import { errorMap } from "../core/schema-issues.js";
 import { APPROVAL_STEPS } from "../gateway/approvals/approval-audit.js";
 import { APPROVAL_STATES } from "../stores/approval-store.js";
@@ -146,14 +147,19 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly Pro
   return out;
 }
 
+/** The parsed value of one branch of a keyed union, tagged with the key that chose it. */
+export type Keyed<K extends Record<string, z.ZodType>> = { [P in keyof K & string]: { readonly kind: P } & z.output<K[P]> }[keyof K & string];
+
 /**
  * A value that is one of several strict objects, told apart by which key it carries (`call`,
- * `burst`, …). Issues come from the branch the author meant, at their own paths.
+ * `burst`, …). Issues come from the branch the author meant, at their own paths. The parsed value
+ * carries that key as `kind`, so code downstream switches on it instead of probing keys; files
+ * never write `kind` (the strict branches reject it as an unknown key).
  */
 function keyedUnion<const K extends Record<string, z.ZodType>>(what: string, kinds: K, misplaced: Record<string, string> = {}) {
   const names = Object.keys(kinds);
   const expected = `expected ${what} with \`at\` and exactly one of ${names.map((k) => `\`${k}\``).join(", ")}`;
-  return z.unknown().transform((value, ctx): z.output<K[keyof K]> => {
+  return z.unknown().transform((value, ctx): Keyed<K> => {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       ctx.addIssue({ code: "custom", message: `found ${value === null ? "`null`" : Array.isArray(value) ? "an array" : `\`${JSON.stringify(value)}\``}, ${expected}` });
       return z.NEVER;
@@ -169,8 +175,10 @@ function keyedUnion<const K extends Record<string, z.ZodType>>(what: string, kin
       ctx.addIssue({ code: "custom", message: `found ${found}, ${expected}` });
       return z.NEVER;
     }
-    const parsed = kinds[present[0]!]!.safeParse(value, { error: errorMap, reportInput: true });
-    if (parsed.success) return parsed.data as z.output<K[keyof K]>;
+    const kind = present[0]!;
+    const parsed = kinds[kind]!.safeParse(value, { error: errorMap, reportInput: true });
+    // The generic mapped type cannot follow `kind` to its branch; each branch is a strict object.
+    if (parsed.success) return { kind, ...(parsed.data as object) } as Keyed<K>;
     for (const issue of flattenIssues(parsed.error.issues)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
     return z.NEVER;
   });
@@ -328,27 +336,37 @@ export type Fault = z.output<typeof FaultSchema>;
 export type EndExpect = z.output<typeof EndExpectSchema>;
 export type ReloadExpect = z.output<typeof ReloadExpectSchema>;
 export type PolicySource = z.output<typeof PolicySourceSchema>;
-export type ApprovalEvent = z.output<typeof ApprovalEventSchema>;
 export type ApprovalDecideExpect = z.output<typeof ApprovalDecideExpectSchema>;
 
-export type StepKind = "call" | "burst" | "loop" | "concurrent" | "retry";
+export type StepKind = AgentStep["kind"];
+export type EventKind = ScenarioEvent["kind"];
+/** One kind of step or event, e.g. `StepOf<"retry">`. */
+export type StepOf<K extends StepKind> = Extract<AgentStep, { readonly kind: K }>;
+export type EventOf<K extends EventKind> = Extract<ScenarioEvent, { readonly kind: K }>;
+export type ApprovalEvent = EventOf<"approval">;
+export type ReloadEvent = EventOf<"reload">;
 
-export function stepKind(step: AgentStep): StepKind {
-  if ("call" in step) return "call";
-  if ("burst" in step) return "burst";
-  if ("loop" in step) return "loop";
-  if ("concurrent" in step) return "concurrent";
-  return "retry";
+/** The call a step makes (every call of a step has the same tool and arguments). */
+export function stepCallSpec(step: AgentStep): CallSpec {
+  switch (step.kind) {
+    case "call":
+      return step.call;
+    case "burst":
+      return step.burst;
+    case "loop":
+      return step.loop;
+    case "concurrent":
+      return step.concurrent;
+    case "retry":
+      return step.retry;
+    default:
+      return assertNever(step, "step");
+  }
 }
 
-export type EventKind = "clock" | "reload" | "fault" | "clearFaults" | "approval";
-
-export function eventKind(event: ScenarioEvent): EventKind {
-  if ("clock" in event) return "clock";
-  if ("reload" in event) return "reload";
-  if ("fault" in event) return "fault";
-  if ("approval" in event) return "approval";
-  return "clearFaults";
+/** The per-call expectations a step states: a call step's one, or the `calls` of a counted step. */
+export function stepCallExpects(step: AgentStep): readonly CallExpect[] {
+  return step.kind === "call" ? [step.expect] : (step.expect.calls ?? []);
 }
 
 /** A normalised expectation of one call. */

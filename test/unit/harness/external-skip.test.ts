@@ -6,7 +6,8 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
-import { needsApprovals, runScenarioExternal } from "../../../src/harness/external-gateway.js";
+import { runScenarioExternal } from "../../../src/harness/external-gateway.js";
+import { needsApprovals } from "../../../src/harness/external-skips.js";
 import { loadScenarioFile } from "../../../src/harness/load-scenario.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
