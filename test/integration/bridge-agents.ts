@@ -4,7 +4,7 @@
  * message their transport receives, so the tests can check the wire shape of a denial, not just
  * what the client library makes of it.
  *
- * The scenario (seed policy: only `stop_salesbot`, 10 per minute per grant): list tools, call
+ * The scenario (seed policy: only `stop_salesbot`, 10 per minute per grant, plus one resource and one prompt): list tools, call
  * `stop_salesbot` 12 times in one minute, call a default-denied tool, read a resource, get a prompt.
  */
 import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
@@ -19,7 +19,8 @@ import { REPO_ROOT } from "../fixtures/servers/gateway-process.js";
 import { kommoSimCommand } from "../helpers/kommo-sim-process.js";
 
 export type AgentEra = "2025" | "2026-07-28";
-export const SEED_POLICY = join(REPO_ROOT, "fixtures/policies/valid/seed.json");
+/** The seed policy plus the account resource and the one prompt the agents read (default deny covers both). */
+export const SEED_POLICY = join(REPO_ROOT, "fixtures/policies/valid/seed-with-reads.json");
 export const LEGACY_KOMMO = join(REPO_ROOT, "test", "integration", "bridge-legacy-kommo-server.ts");
 /** 10 s into a minute: the whole loop falls inside it. */
 export const T0_MS = Date.UTC(2026, 2, 15, 12, 0, 10);
