@@ -6,46 +6,8 @@
 import type { Clock } from "../../core/clock.js";
 import { isClosedStatus } from "./entities.js";
 import type { Account, BotRun, Company, Contact, Lead, LossReason, Note, NoteEntityType, Pipeline, Salesbot, Status, Task, User } from "./entities.js";
+import type { BotRunFilter, LeadPatch, NewLead, NewNote, NewTask } from "./crm-inputs.js";
 import type { CrmSeed } from "./seed-schema.js";
-
-export interface NewLead {
-  name?: string;
-  price?: number;
-  status_id?: number;
-  pipeline_id?: number;
-  responsible_user_id?: number;
-  loss_reason_id?: number | null;
-  custom_fields_values?: Lead["custom_fields_values"];
-  extra?: Record<string, unknown>;
-}
-
-export type LeadPatch = NewLead;
-
-export interface NewTask {
-  text: string;
-  complete_till: number;
-  entity_id?: number | null;
-  entity_type?: string | null;
-  responsible_user_id?: number;
-  task_type_id?: number;
-  duration?: number;
-  is_completed?: boolean;
-}
-
-export interface NewNote {
-  entity_type: NoteEntityType;
-  entity_id: number;
-  note_type: string;
-  params: Record<string, unknown>;
-  responsible_user_id?: number;
-}
-
-export interface BotRunFilter {
-  botId?: number;
-  entityId?: number;
-  entityType?: string;
-  state?: BotRun["state"];
-}
 
 function clone<T>(value: T): T {
   return structuredClone(value);
@@ -55,6 +17,10 @@ function nextId(items: Iterable<{ id: number }>): number {
   let max = 0;
   for (const item of items) max = Math.max(max, item.id);
   return max + 1;
+}
+
+function indexById<T extends { id: number }>(items: readonly T[]): Map<number, T> {
+  return new Map(items.map((x) => [x.id, x]));
 }
 
 export class CrmStore {
@@ -79,11 +45,11 @@ export class CrmStore {
   reset(seed?: CrmSeed): void {
     if (seed) this.seed = clone(seed);
     this.state = clone(this.seed);
-    this.byId.leads = new Map(this.state.leads.map((x) => [x.id, x]));
-    this.byId.contacts = new Map(this.state.contacts.map((x) => [x.id, x]));
-    this.byId.companies = new Map(this.state.companies.map((x) => [x.id, x]));
-    this.byId.tasks = new Map(this.state.tasks.map((x) => [x.id, x]));
-    this.byId.notes = new Map(this.state.notes.map((x) => [x.id, x]));
+    this.byId.leads = indexById(this.state.leads);
+    this.byId.contacts = indexById(this.state.contacts);
+    this.byId.companies = indexById(this.state.companies);
+    this.byId.tasks = indexById(this.state.tasks);
+    this.byId.notes = indexById(this.state.notes);
   }
 
   /** A deep copy of the current state, in seed shape (so it can seed another store). */

@@ -12,6 +12,7 @@ import { formatIssues } from "../../core/errors.js";
 import type { BotRun, Company, Contact, CustomFieldValue, Lead, LossReason, Note, Pipeline, Salesbot, Status, Tag, Task, User } from "./entities.js";
 import { LOST_STATUS_ID, WON_STATUS_ID } from "./entities.js";
 import { parseCrmSeed } from "./seed-schema.js";
+import { CITIES, COMPANY_KINDS, COMPANY_SUFFIXES, DDD, FIRST_NAMES, LAST_NAMES, TAGS, USERS } from "./seed-names.js";
 import type { CrmSeed } from "./seed-schema.js";
 
 const PRNG_SEED = 20260101;
@@ -41,48 +42,6 @@ const END = utc(2025, 12, 31, 23);
 const REFERENCE = utc(2026, 1, 1);
 const ACCOUNT_ID = 31_415_926;
 
-const FIRST_NAMES = ["Ana", "Bruno", "Camila", "Diego", "Eduarda", "Felipe", "Gabriela", "Henrique", "Isabela", "João", "Larissa", "Marcos", "Natália", "Otávio", "Patrícia", "Rafael", "Sofia", "Thiago", "Vanessa", "Wagner", "Beatriz", "Carlos", "Fernanda", "Gustavo", "Juliana", "Lucas", "Mariana", "Pedro", "Renata", "Tiago"];
-const LAST_NAMES = ["Silva", "Santos", "Oliveira", "Souza", "Rodrigues", "Ferreira", "Alves", "Pereira", "Lima", "Gomes", "Costa", "Ribeiro", "Martins", "Carvalho", "Almeida", "Lopes", "Soares", "Fernandes", "Vieira", "Barbosa", "Rocha", "Dias", "Nascimento", "Andrade", "Moreira"];
-const COMPANY_KINDS = ["Padaria", "Transportes", "Construtora", "Clínica", "Tecnologia", "Agropecuária", "Distribuidora", "Academia", "Escola", "Restaurante", "Farmácia", "Imobiliária", "Contabilidade", "Metalúrgica", "Confecções"];
-const COMPANY_SUFFIXES = ["Ltda", "S.A.", "ME", "EIRELI", "Comércio Ltda"];
-const CITIES = ["São Paulo", "Rio de Janeiro", "Belo Horizonte", "Curitiba", "Porto Alegre", "Recife", "Salvador", "Fortaleza", "Campinas", "Florianópolis"];
-const DDD = [11, 21, 31, 41, 51, 81, 71, 85, 19, 48];
-const TAGS: Tag[] = [
-  { id: 1, name: "quente", color: null },
-  { id: 2, name: "indicação", color: null },
-  { id: 3, name: "whatsapp", color: null },
-  { id: 4, name: "instagram", color: null },
-  { id: 5, name: "site", color: null },
-  { id: 6, name: "recompra", color: null },
-];
-
-const USERS: User[] = [
-  ["Mariana Costa", "mariana.costa", true],
-  ["Rafael Almeida", "rafael.almeida", false],
-  ["Juliana Ribeiro", "juliana.ribeiro", false],
-  ["Thiago Martins", "thiago.martins", false],
-  ["Fernanda Lopes", "fernanda.lopes", false],
-  ["Carlos Nascimento", "carlos.nascimento", false],
-].map(([name, login, admin], i) => ({
-  id: 8_100_001 + i,
-  name: name as string,
-  email: `${login as string}@solnascente.com.br`,
-  lang: "pt" as const,
-  rights: {
-    leads: { view: "A", edit: "A", add: "A", delete: admin ? "A" : "D", export: admin ? "A" : "D" },
-    contacts: { view: "A", edit: "A", add: "A", delete: admin ? "A" : "D", export: admin ? "A" : "D" },
-    companies: { view: "A", edit: "A", add: "A", delete: admin ? "A" : "D", export: admin ? "A" : "D" },
-    tasks: { edit: "A", delete: "A" },
-    mail_access: true,
-    catalog_access: Boolean(admin),
-    status_rights: [],
-    is_admin: Boolean(admin),
-    is_free: false,
-    is_active: true,
-    group_id: null,
-    role_id: null,
-  },
-}));
 const userIds = USERS.map((u) => u.id);
 const ADMIN_ID = USERS[0]!.id;
 

@@ -1,5 +1,5 @@
 export { CrmStore } from "./crm-store.js";
-export type { BotRunFilter, LeadPatch, NewLead, NewNote, NewTask } from "./crm-store.js";
+export type { BotRunFilter, LeadPatch, NewLead, NewNote, NewTask } from "./crm-inputs.js";
 export { EffectLog } from "./effect-log.js";
 export type { Effect, EffectFilter, EffectKind } from "./effect-log.js";
 export * from "./entities.js";

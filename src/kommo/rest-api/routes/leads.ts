@@ -1,5 +1,6 @@
 /** `/api/v4/leads`: list (query, filters, order), get by id, create (batch), update. */
-import type { CrmStore, NewLead } from "../../crm/crm-store.js";
+import type { NewLead } from "../../crm/crm-inputs.js";
+import type { CrmStore } from "../../crm/crm-store.js";
 import type { Lead } from "../../crm/entities.js";
 import { CustomFieldValueSchema } from "../../crm/seed-schema.js";
 import { checkInt, checkString, isObject } from "../body-checks.js";

@@ -2,7 +2,7 @@
  * Notes of leads, contacts and companies: `GET|POST /api/v4/{entity}/{id}/notes`,
  * `GET|POST /api/v4/{entity}/notes`, `POST /api/v4/{entity}/notes/{id}/pin|unpin` (204).
  */
-import type { NewNote } from "../../crm/crm-store.js";
+import type { NewNote } from "../../crm/crm-inputs.js";
 import type { NoteEntityType } from "../../crm/entities.js";
 import { checkChoice, checkInt, isObject } from "../body-checks.js";
 import { applyOrder, numberListParam, rangeFilter } from "../list-filters.js";

@@ -1,5 +1,5 @@
 /** `/api/v4/tasks`: list (filters, order) and create (batch; `text` and `complete_till` required). */
-import type { NewTask } from "../../crm/crm-store.js";
+import type { NewTask } from "../../crm/crm-inputs.js";
 import { checkChoice, checkInt, checkString, isObject } from "../body-checks.js";
 import { applyCommonFilters, applyOrder, numberListParam, queryMatcher } from "../list-filters.js";
 import { pagedList, readPage } from "../pagination.js";
