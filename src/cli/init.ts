@@ -1,32 +1,45 @@
 /**
- * `toolgate init (--upstream-cmd "CMD ARGS" | --upstream-url URL) [--out FILE]`: connects to the
- * upstream with the MCP SDK 1.x client, reads its tools and writes a starter policy classified by
- * risk (read: allow; write: 30/min; execute: 10/min; destructive: hide; financial: approval).
+ * `toolgate init (--upstream-cmd "CMD ARGS" | --upstream-url URL [--upstream-header "N: v"]…)
+ * [--out FILE]`: connects to the upstream, reads its tools and writes a starter policy classified
+ * by risk (read: allow; write: 30/min; execute: 10/min; destructive: hide; financial: approval).
  * The policy goes to `--out` (or stdout); the classification table goes to stderr.
+ *
+ * It reaches every server `serve` reaches: the MCP SDK 2.x client negotiates the era itself
+ * (`server/discover` first, `initialize` for a 2025-era server), so a 2026-07-28-only server works
+ * as well as a 2025 one. A server that cannot be reached or listed is one line on stderr, exit 1.
  */
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { formatIssues } from "../core/errors.js";
+import { Client, StreamableHTTPClientTransport, type Transport } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import { formatIssues, messageOf } from "../core/errors.js";
 import { starterPolicy, type ToolInfo } from "../harness/risk-classification.js";
 import { compilePolicy } from "../policy/load-policy.js";
 import { splitCommand } from "../transports/split-command.js";
 import { parseArgs, UsageError, type CommandIo } from "./args.js";
+import { parseUpstreamHeaders } from "./upstream-headers.js";
 
-const FLAGS = { "upstream-cmd": { kind: "string" }, "upstream-url": { kind: "string" }, out: { kind: "string" } } as const;
+const FLAGS = { "upstream-cmd": { kind: "string" }, "upstream-url": { kind: "string" }, "upstream-header": { kind: "strings" }, out: { kind: "string" } } as const;
 
 export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const { flags } = parseArgs(argv, FLAGS);
   const cmd = flags["upstream-cmd"] as string | undefined;
   const url = flags["upstream-url"] as string | undefined;
   if ((cmd === undefined) === (url === undefined)) throw new UsageError("expected exactly one of `--upstream-cmd \"CMD ARGS\"` or `--upstream-url URL`");
+  const headerFlags = (flags["upstream-header"] as string[] | undefined) ?? [];
+  if (headerFlags.length > 0 && url === undefined) throw new UsageError("flag `--upstream-header` applies to `--upstream-url`");
+  const headers = parseUpstreamHeaders(headerFlags);
   const out = flags.out as string | undefined;
 
-  const tools = await listUpstreamTools(cmd !== undefined ? { cmd, cwd: io.cwd, env: io.env } : { url: url! });
   const source = cmd !== undefined ? `\`${cmd}\`` : `\`${url}\``;
+  let tools: ToolInfo[];
+  try {
+    tools = await listUpstreamTools(cmd !== undefined ? { cmd, cwd: io.cwd, env: io.env } : { url: url!, headers });
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    io.stderr.write(`toolgate init: could not list the tools of ${source}: ${firstLine(messageOf(error))}\n`);
+    return 1;
+  }
   const { policy, classes } = starterPolicy(tools, source);
   const compiled = compilePolicy(policy);
   if (!compiled.ok) {
@@ -42,9 +55,18 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   return 0;
 }
 
-export type UpstreamTarget = { readonly cmd: string; readonly cwd: string; readonly env: Record<string, string | undefined> } | { readonly url: string };
+export type UpstreamTarget =
+  | { readonly cmd: string; readonly cwd: string; readonly env: Record<string, string | undefined> }
+  | { readonly url: string; readonly headers?: Record<string, string> };
 
-/** Every tool of the upstream (following `nextCursor`), via the SDK 1.x client. */
+/** How long connecting and listing may take before init gives up. */
+const LIST_TIMEOUT_MS = 30_000;
+
+function firstLine(text: string): string {
+  return text.split("\n", 1)[0]!.trim();
+}
+
+/** Every tool of the upstream (following `nextCursor`), via the SDK 2.x client in `auto` era negotiation. */
 export async function listUpstreamTools(target: UpstreamTarget): Promise<ToolInfo[]> {
   let transport: Transport;
   if ("cmd" in target) {
@@ -59,15 +81,16 @@ export async function listUpstreamTools(target: UpstreamTarget): Promise<ToolInf
     } catch {
       throw new UsageError(`flag \`--upstream-url\`: expected an http(s) URL, found \`${target.url}\``);
     }
-    transport = new StreamableHTTPClientTransport(parsed);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new UsageError(`flag \`--upstream-url\`: expected an http(s) URL, found \`${target.url}\``);
+    transport = new StreamableHTTPClientTransport(parsed, { requestInit: { headers: target.headers ?? {} } });
   }
-  const client = new Client({ name: "toolgate-init", version: "0.1.0" });
+  const client = new Client({ name: "toolgate-init", version: "0.1.0" }, { versionNegotiation: { mode: "auto" } });
   try {
-    await client.connect(transport);
+    await client.connect(transport, { timeout: LIST_TIMEOUT_MS });
     const tools: ToolInfo[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 100; page++) {
-      const result = await client.listTools(cursor === undefined ? {} : { cursor });
+      const result = await client.listTools(cursor === undefined ? {} : { cursor }, { timeout: LIST_TIMEOUT_MS });
       for (const t of result.tools) {
         tools.push({
           name: t.name,

@@ -12,6 +12,7 @@ import { isLogLevel, type LogLevel } from "../../gateway/logger.js";
 import { DEFAULT_MAX_RECORDING_BYTES, DEFAULT_MAX_VALUE_CHARS, DEFAULT_RECORDINGS_KEPT, parseRedactList } from "../../gateway/recording.js";
 import { splitCommand } from "../../transports/split-command.js";
 import { parseArgs, parseHostPort, UsageError, type FlagSpecs } from "../args.js";
+import { parseUpstreamHeaders } from "../upstream-headers.js";
 import { messageOf } from "../../core/errors.js";
 
 const FLAGS: FlagSpecs = {
@@ -115,15 +116,8 @@ export function parseServeArgs(argv: readonly string[], cwd: string, env: Record
     if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new UsageError(`flag \`--upstream-url\`: expected an http(s) URL, found \`${url}\``);
     upstream = { kind: "url", url: parsed };
   }
-  const upstreamHeaders: Record<string, string> = {};
-  for (const h of list("upstream-header")) {
-    if (upstream.kind !== "url") throw new UsageError("flag `--upstream-header` applies to `--upstream-url`; for `--upstream-cmd` use `--upstream-env NAME=VALUE`");
-    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(h);
-    if (!m) throw new UsageError("flag `--upstream-header`: expected `Name: value` (the value is not shown here)");
-    const name = m[1]!.toLowerCase();
-    if (["mcp-session-id", "mcp-protocol-version", "content-type", "content-length", "accept", "host"].includes(name)) throw new UsageError(`flag \`--upstream-header\`: \`${m[1]}\` is set by the gateway itself`);
-    upstreamHeaders[name] = m[2]!;
-  }
+  if (list("upstream-header").length > 0 && upstream.kind !== "url") throw new UsageError("flag `--upstream-header` applies to `--upstream-url`; for `--upstream-cmd` use `--upstream-env NAME=VALUE`");
+  const upstreamHeaders = parseUpstreamHeaders(list("upstream-header"));
   const upstreamEnv: Record<string, string> = {};
   for (const e of list("upstream-env")) {
     if (upstream.kind !== "cmd") throw new UsageError("flag `--upstream-env` applies to `--upstream-cmd`; for `--upstream-url` use `--upstream-header \"Name: value\"`");
