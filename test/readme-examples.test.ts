@@ -1,13 +1,27 @@
-/** Every policy shown in the README is a valid policy: documentation that cannot rot silently. */
+/**
+ * Every policy shown in the README is a valid policy, and the gateway config it shows is the one
+ * in examples/stack/ and valid there: documentation that cannot rot silently.
+ */
 import { readFileSync } from "node:fs";
 import { expect, test } from "vitest";
 import { formatIssues } from "../src/core/errors.js";
 import { parsePolicyText } from "../src/policy/load-policy.js";
+import { formatConfigIssues, loadStackConfigText } from "../src/gateway/stack/stack-config.js";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 const policies = [...readme.matchAll(/```json\n([\s\S]*?)```/g)]
   .map((m) => m[1]!.replace(/^ {3}/gm, ""))
-  .filter((text) => /"version"\s*:\s*"1"/.test(text) && !text.includes("…"));
+  .filter((text) => /"version"\s*:\s*"1"/.test(text) && !text.includes("…") && !text.includes('"servers"'));
+const configs = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((text) => text.includes('"servers"'));
+
+test("the README's gateway config is examples/stack/stack.json, valid with the policies beside it", () => {
+  expect(configs).toHaveLength(1);
+  const file = new URL("../examples/stack/stack.json", import.meta.url).pathname;
+  const loaded = loadStackConfigText(configs[0]!, file);
+  expect(loaded.ok ? "" : formatConfigIssues(loaded.issues)).toBe("");
+  const { description: _d, ...onDisk } = JSON.parse(readFileSync(file, "utf8"));
+  expect(JSON.parse(configs[0]!)).toEqual(onDisk);
+});
 
 test("the README shows at least the seed policy and six worked examples", () => {
   expect(policies.length).toBeGreaterThanOrEqual(7);

@@ -17,6 +17,9 @@
  * `--upstream-url`) and `--upstream-env NAME=VALUE` (for `--upstream-cmd`); the agent's
  * `Authorization` header is never forwarded. Logs are JSON lines on stderr.
  *
+ * Several servers (`--config FILE`, `gateway/stack/stack-config.ts`): one gateway in front of every
+ * server of the config, each with its own policy, tools exposed as `<server>__<tool>`.
+ *
  * Stores: `--store memory` (default) or `--store redis://HOST:PORT/DB` (counters and approvals
  * shared by replicas). Approvals: `--approval-mode async|hold` (`--approval-timeout-ms` for hold),
  * decided through the loopback admin API `--admin-listen HOST:PORT`, protected by its own token
@@ -28,6 +31,7 @@ import { createJsonLogger } from "../gateway/logger.js";
 import type { CommandRun } from "./args.js";
 import { parseServeArgs } from "./serve/serve-config.js";
 import { serveHttp } from "./serve/serve-http.js";
+import { serveStack } from "./serve/serve-stack.js";
 import { serveStdio } from "./serve/serve-stdio.js";
 
 export { DEFAULT_STDIO_GRANT, parseServeArgs, type ServeConfig } from "./serve/serve-config.js";
@@ -36,7 +40,12 @@ export const run: CommandRun = async (argv, io) => {
   const config = parseServeArgs(argv, io.cwd, io.env);
   const clock = processClock(io.env);
   const logger = createJsonLogger({ write: (text, done) => void io.stderr.write(text, done), clock, level: config.logLevel, base: { source: "toolgate" } });
-  const code = config.listen ? await serveHttp(config, io, clock, logger) : await serveStdio(config, io, clock, logger);
+  const code =
+    config.upstream.kind === "stack"
+      ? await serveStack(config, config.upstream.configFile, io, clock, logger)
+      : config.listen
+        ? await serveHttp(config, io, clock, logger)
+        : await serveStdio(config, io, clock, logger);
   await logger.flush();
   return code;
 };

@@ -1,7 +1,7 @@
 /**
  * `toolgate validate FILE… [--policy FILE]`: checks every file a user writes, each recognised by its content and
  * checked with its own schema: a policy (`version` + `default`), a grants file (`grants`), a
- * scenario (`agents`), a recording (JSON lines, as `serve --record` writes them). Every problem of
+ * scenario (`agents`), a gateway config (`servers`), a recording (JSON lines, as `serve --record` writes them). Every problem of
  * every file is printed on stderr as `file: path: message`; each valid file gets `file: ok (…)` on
  * stdout. Exit 0 when all are valid, 1 when any is invalid, 2 on usage errors (no file, unreadable file).
  */
@@ -10,13 +10,14 @@ import { resolve } from "node:path";
 import { formatIssues, messageOf } from "../core/errors.js";
 import { parseJsonText } from "../core/json-text.js";
 import { formatGrantsIssues, loadGrantsText } from "../gateway/grants.js";
+import { formatConfigIssues, loadStackConfigText } from "../gateway/stack/stack-config.js";
 import { loadScenarioFile } from "../harness/load-scenario.js";
 import { readRecordedCalls } from "../harness/replay/recording-file.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import { parseArgs, UsageError, type CommandIo } from "./args.js";
 
 /** What a file is, from its content (the same guess a reader would make). */
-export type FileKind = "policy" | "grants" | "scenario" | "recording";
+export type FileKind = "policy" | "grants" | "scenario" | "recording" | "config";
 
 export function recognise(text: string): FileKind {
   const json = parseJsonText(text);
@@ -30,6 +31,7 @@ export function recognise(text: string): FileKind {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return "policy";
   const keys = new Set(Object.keys(value));
   if (keys.has("agents")) return "scenario";
+  if (keys.has("servers") && !keys.has("tools")) return "config";
   if (keys.has("grants") && !keys.has("tools")) return "grants";
   if (keys.has("decisionId") && keys.has("method")) return "recording";
   return "policy";
@@ -81,6 +83,13 @@ function check(shown: string, path: string, text: string, defaultPolicy: string 
       if (!loaded.ok) return { ok: false, text: formatIssues(shown, loaded.issues) };
       const agents = loaded.value.scenario.agents.length;
       return { ok: true, summary: `scenario, ${agents} agent${agents === 1 ? "" : "s"}` };
+    }
+    case "config": {
+      // A gateway config names each server's policy relative to itself; those are checked too.
+      const loaded = loadStackConfigText(text, path);
+      if (!loaded.ok) return { ok: false, text: formatConfigIssues(loaded.issues).replaceAll(path, shown) };
+      const servers = loaded.value.servers.length;
+      return { ok: true, summary: `gateway config, ${servers} server${servers === 1 ? "" : "s"} (${loaded.value.servers.map((s) => s.name).join(", ")}), ${loaded.value.stackLimits.length} stack limit${loaded.value.stackLimits.length === 1 ? "" : "s"}` };
     }
     case "recording": {
       const problems: string[] = [];

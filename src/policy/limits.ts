@@ -59,11 +59,18 @@ export interface LimitPlan {
 
 const NO_LIMITS: readonly CompiledLimit[] = [];
 
-/** The tool's own limits first, then `all_tools`; a counter key is reserved once per call. */
+/** The stack-wide limits whose patterns match this call's server and tool. */
+function stackLimitsFor(policy: CompiledPolicy, call: CallInput): readonly CompiledLimit[] {
+  if (policy.stackLimits === undefined || policy.stackLimits.length === 0) return NO_LIMITS;
+  return policy.stackLimits.filter((s) => s.matches(call.server ?? "", call.tool)).map((s) => s.limit);
+}
+
+/** The tool's own limits first, then `all_tools`, then the stack's; a counter key is reserved once per call. */
 export function planLimits(policy: CompiledPolicy, tool: CompiledTool | undefined, call: CallInput): LimitPlan {
   const limits: PlannedLimit[] = [];
   const shadowDenials: Deny[] = [];
-  for (const group of [tool?.limits ?? NO_LIMITS, (call.kind ?? "tool") === "tool" ? policy.allToolsLimits : NO_LIMITS]) {
+  const isTool = (call.kind ?? "tool") === "tool";
+  for (const group of [tool?.limits ?? NO_LIMITS, isTool ? policy.allToolsLimits : NO_LIMITS, isTool ? stackLimitsFor(policy, call) : NO_LIMITS]) {
     for (const limit of group) {
       const amount = limitAmount(limit, call);
       if (typeof amount !== "number") {

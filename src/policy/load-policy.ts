@@ -84,6 +84,14 @@ export interface CompiledPolicy {
   readonly resourceTemplates: readonly CompiledResourceTemplate[];
   readonly prompts: ReadonlyMap<string, CompiledTool>;
   readonly methods: ReadonlyMap<string, CompiledTool>;
+  /** Limits a gateway config puts on tools of several servers at once (`stack-limits.ts`); none in a policy file. */
+  readonly stackLimits?: readonly StackLimit[];
+}
+
+/** A stack-wide limit: one counter (no server in its key) for every `server/tool` its patterns match. */
+export interface StackLimit {
+  readonly matches: (server: string, tool: string) => boolean;
+  readonly limit: CompiledLimit;
 }
 
 export interface CompiledResourceTemplate {
@@ -219,7 +227,7 @@ function compileCondition(condition: Condition): CompiledCondition {
   return condition.op === "regex" ? { ...base, regex: new RegExp(condition.value as string) } : base;
 }
 
-function compileLimit(limit: Limit, rule: string): CompiledLimit {
+export function compileLimit(limit: Limit, rule: string): CompiledLimit {
   return {
     rule,
     counter: limit.counter,

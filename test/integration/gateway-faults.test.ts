@@ -134,7 +134,7 @@ test("an invalid policy is reported with file and JSON path, exit 1, and nothing
 test("usage errors exit 2 and say what was expected", async () => {
   const cases: Array<[string[], string]> = [
     [["serve", "--policy", allowAll], "give exactly one of `--upstream-cmd \"CMD ARGS\"` and `--upstream-url URL`"],
-    [["serve", "--upstream-cmd", "x"], "flag `--policy FILE` is required"],
+    [["serve", "--upstream-cmd", "x"], "flag `--policy FILE` (or `--config FILE`) is required"],
     [["serve", "--policy", allowAll, "--upstream-cmd", "x", "--store-fail", "sometimes"], "flag `--store-fail`: expected `closed` or `open`, found `sometimes`"],
     [["serve", "--policy", allowAll, "--upstream-url", "ftp://x"], "flag `--upstream-url`: expected an http(s) URL, found `ftp://x`"],
     [["serve", "--policy", allowAll, "--upstream-cmd", "x", "--upstream-timeout-ms", "0"], "flag `--upstream-timeout-ms`: expected a whole number ≥ 1, found `0`"],

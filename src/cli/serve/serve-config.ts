@@ -16,6 +16,7 @@ import { parseUpstreamHeaders } from "../upstream-headers.js";
 import { messageOf } from "../../core/errors.js";
 
 const FLAGS: FlagSpecs = {
+  config: { kind: "string" },
   policy: { kind: "string" },
   "upstream-cmd": { kind: "string" },
   "upstream-url": { kind: "string" },
@@ -55,7 +56,11 @@ export const DEFAULT_STDIO_GRANT = "stdio";
 export interface ServeConfig {
   /** `--policy`; optional with `--grants` when every grant names its own policy. */
   readonly policyFile: string | undefined;
-  readonly upstream: { readonly kind: "cmd"; readonly command: string; readonly args: readonly string[] } | { readonly kind: "url"; readonly url: URL };
+  /** `--upstream-cmd`, `--upstream-url`, or `--config FILE` (several servers, `gateway/stack/`). */
+  readonly upstream:
+    | { readonly kind: "cmd"; readonly command: string; readonly args: readonly string[] }
+    | { readonly kind: "url"; readonly url: URL }
+    | { readonly kind: "stack"; readonly configFile: string };
   /** `--upstream-header` (url upstream) as a header map. */
   readonly upstreamHeaders: Readonly<Record<string, string>>;
   /** `--upstream-env` (cmd upstream), added to the child's environment. */
@@ -92,12 +97,18 @@ export function parseServeArgs(argv: readonly string[], cwd: string, env: Record
   const list = (name: string): string[] => (flags[name] as string[] | undefined) ?? [];
   const policy = str("policy");
   const grants = str("grants");
-  if (policy === undefined && grants === undefined) throw new UsageError("flag `--policy FILE` is required");
+  const configFile = str("config");
   const cmd = str("upstream-cmd");
   const url = str("upstream-url");
-  if ((cmd === undefined) === (url === undefined)) throw new UsageError("give exactly one of `--upstream-cmd \"CMD ARGS\"` and `--upstream-url URL`");
+  if (configFile !== undefined) {
+    const clash = ["policy", "upstream-cmd", "upstream-url", "upstream-header", "upstream-env", "grants", "listen"].find((f) => flags[f] !== undefined);
+    if (clash === "listen" || clash === "grants") throw new UsageError(`flag \`--${clash}\` with \`--config\`: a gateway config serves agents on stdio for now; run one \`serve --listen\` per server for HTTP`);
+    if (clash !== undefined) throw new UsageError(`flag \`--${clash}\` cannot be combined with \`--config FILE\`: the config names each server and its policy`);
+  } else if (policy === undefined && grants === undefined) throw new UsageError("flag `--policy FILE` (or `--config FILE`) is required");
+  if (configFile === undefined && (cmd === undefined) === (url === undefined)) throw new UsageError("give exactly one of `--upstream-cmd \"CMD ARGS\"` and `--upstream-url URL`");
   let upstream: ServeConfig["upstream"];
-  if (cmd !== undefined) {
+  if (configFile !== undefined) upstream = { kind: "stack", configFile: resolve(cwd, configFile) };
+  else if (cmd !== undefined) {
     let words: string[];
     try {
       words = splitCommand(cmd);

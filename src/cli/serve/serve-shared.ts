@@ -58,12 +58,20 @@ export async function startApprovals(config: ServeConfig, clock: Clock, logger: 
 }
 
 export function upstreamLabel(config: ServeConfig): string {
-  return config.upstream.kind === "cmd" ? config.upstream.command : config.upstream.url.origin;
+  switch (config.upstream.kind) {
+    case "cmd":
+      return config.upstream.command;
+    case "url":
+      return config.upstream.url.origin;
+    case "stack":
+      return config.upstream.configFile;
+  }
 }
 
 export function openUpstream(config: ServeConfig, io: CommandIo): Transport {
   // Upstream answers (tool results, long lists) may legitimately exceed what an agent may send.
   const maxMessageBytes = Math.max(config.maxMessageBytes, config.maxBodyBytes) * 16;
+  if (config.upstream.kind === "stack") throw new Error("a gateway config opens its servers itself (serve-stack.ts)");
   if (config.upstream.kind === "url") return new HttpClientTransport({ url: config.upstream.url, headers: config.upstreamHeaders, maxMessageBytes });
   return new ChildProcessTransport({
     command: config.upstream.command,

@@ -1,0 +1,397 @@
+/**
+ * Several MCP servers as one upstream: a `Transport` the gateway talks to as if it were one server.
+ * Handshakes and lists fan out to every ready server and come back merged under exposed names
+ * (`stack-naming.ts`); `tools/call`, `prompts/get`, `resources/read|subscribe|unsubscribe` and
+ * `completion/complete` go to the one server the name or URI belongs to, under its own name; a
+ * server's own requests to the agent (sampling, elicitation, roots) and its notifications come back
+ * with their ids and URIs mapped. `list_changed` from any server, and a server going away or
+ * coming back, reach the agent as one `list_changed` per list.
+ *
+ * One server failing never takes the others down: its requests in flight are answered at once with
+ * `upstream_unavailable` naming the server, its tools leave the lists, it is restarted with backoff
+ * (`stack-member.ts`), and while it is down its calls get the same error, never a hang. A call
+ * answered that way was never sent or may have run: the gateway keeps its slot either way.
+ */
+import type { Clock, TimerHandle } from "../../core/clock.js";
+import { isJsonObject, type JsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from "../../protocol/messages.js";
+import type { Transport } from "../../protocol/transport.js";
+import { errorResponse, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND } from "../../protocol/wire-errors.js";
+import { StackMember, type MemberState } from "./stack-member.js";
+import type { StackNaming } from "./stack-naming.js";
+
+export interface StackServerLink {
+  readonly name: string;
+  readonly open: () => Transport;
+  /** How long a request to this server may wait before the stack answers `upstream_timeout`. */
+  readonly timeoutMs?: number;
+  readonly onStartFailure: "fail" | "serve_rest";
+}
+
+export interface StackUpstreamOptions {
+  readonly servers: readonly StackServerLink[];
+  readonly naming: StackNaming;
+  readonly clock: Clock;
+  readonly probeTimeoutMs: number;
+  readonly log: (line: object) => void;
+  readonly serverInfo: { readonly name: string; readonly version: string };
+}
+
+export interface ServerStatus {
+  readonly name: string;
+  readonly state: MemberState;
+  readonly lastError: string | undefined;
+  readonly restarts: number;
+}
+
+const LISTS = { "tools/list": "tools", "prompts/list": "prompts", "resources/list": "resources", "resources/templates/list": "resourceTemplates" } as const;
+type ListMethod = keyof typeof LISTS;
+const FAN_OUT = new Set<string>(["initialize", "server/discover", "logging/setLevel", ...Object.keys(LISTS)]);
+const LIST_CHANGED = ["notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed"];
+/** Pages read from one server for one list before the stack stops following `nextCursor`. */
+const MAX_PAGES = 100;
+
+interface Fan {
+  readonly id: JsonRpcId;
+  readonly method: string;
+  readonly params: JsonObject | undefined;
+  waiting: number;
+  readonly results: Array<{ member: StackLink; result: JsonObject }>;
+  readonly entries: Array<{ member: StackLink; entry: JsonObject }>;
+  readonly failures: Array<{ member: StackLink; reason: string }>;
+}
+
+type Pending =
+  | { readonly kind: "forward"; readonly gatewayId: JsonRpcId; readonly timer: TimerHandle | undefined }
+  | { readonly kind: "part"; readonly fan: Fan; readonly page: number }
+  | { readonly kind: "handshake" };
+
+interface StackLink {
+  readonly member: StackMember;
+  readonly spec: StackServerLink;
+  readonly pending: Map<number, Pending>;
+}
+
+export class StackUpstream implements Transport {
+  onmessage?(message: JsonRpcMessage): void;
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+
+  private readonly links = new Map<string, StackLink>();
+  private nextId = 1;
+  /** Server-to-client requests in flight: the id the agent sees → the server and its own id. */
+  private readonly serverRequests = new Map<number, { link: StackLink; id: JsonRpcId }>();
+  /** The agent's `initialize` params, replayed to a server that restarts; undefined for 2026-07-28 agents. */
+  private handshake: JsonObject | undefined;
+  private initialized = false;
+  private readonly changed = new Set<string>();
+  private closed = false;
+
+  constructor(private readonly o: StackUpstreamOptions) {
+    for (const spec of o.servers) {
+      const member = new StackMember({
+        name: spec.name,
+        open: spec.open,
+        clock: o.clock,
+        probeTimeoutMs: o.probeTimeoutMs,
+        log: o.log,
+        events: {
+          message: (_m, message) => this.fromServer(this.links.get(spec.name)!, message),
+          died: (_m, reason) => this.serverDied(this.links.get(spec.name)!, reason),
+          connected: () => this.serverConnected(this.links.get(spec.name)!),
+        },
+      });
+      this.links.set(spec.name, { member, spec, pending: new Map() });
+    }
+  }
+
+  /** Every server's state, for `/health`, `/metrics` and logs. */
+  status(): ServerStatus[] {
+    return [...this.links.values()].map(({ member }) => ({ name: member.name, state: member.state, lastError: member.lastError, restarts: member.restarts }));
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([...this.links.values()].map((link) => link.member.connect()));
+  }
+
+  async send(message: JsonRpcMessage): Promise<void> {
+    if (this.closed) throw new Error("the stack is closed");
+    if ("method" in message && "id" in message && message.id !== undefined) return this.request(message as JsonRpcRequest);
+    if ("method" in message) return this.notification(message.method, isJsonObject(message.params) ? message.params : undefined);
+    return this.response(message as JsonRpcResponse);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.links.values()].map((link) => link.member.stop()));
+    this.onclose?.();
+  }
+
+  // ── agent → servers ─────────────────────────────────────────────────────────────────────────
+
+  private request(request: JsonRpcRequest): void {
+    const params = isJsonObject(request.params) ? request.params : undefined;
+    if (request.method === "ping") return this.toGateway({ jsonrpc: "2.0", id: request.id, result: {} });
+    if (request.method === "initialize") this.handshake = params;
+    if (FAN_OUT.has(request.method)) return this.fanOut(request.id, request.method, params);
+    const target = this.target(request.method, params);
+    if ("error" in target) return this.toGateway(errorResponse(request.id, target.code, target.error));
+    const { link, routedParams } = target;
+    if (link.member.state !== "ready") return this.toGateway(this.unavailable(request.id, link));
+    const id = this.nextId++;
+    const timeoutMs = link.spec.timeoutMs;
+    const timer = timeoutMs === undefined ? undefined : this.o.clock.setTimer(() => this.timedOut(link, id, request.id, timeoutMs), timeoutMs);
+    link.pending.set(id, { kind: "forward", gatewayId: request.id, timer });
+    link.member.send({ jsonrpc: "2.0", id, method: request.method, ...(routedParams !== undefined ? { params: routedParams } : {}) });
+  }
+
+  /** The one server a request is for, and its params under that server's own names. */
+  private target(method: string, params: JsonObject | undefined): { link: StackLink; routedParams: JsonObject | undefined } | { error: string; code: number } {
+    const by = (kind: "tool" | "prompt" | "resource", exposed: unknown, rewrite: (name: string) => JsonObject) => {
+      if (typeof exposed !== "string") return { error: `\`${method}\` needs a ${kind === "resource" ? "`uri`" : "`name`"} string`, code: INVALID_PARAMS };
+      const routed = this.o.naming.split(kind, exposed);
+      const link = routed === undefined ? undefined : this.links.get(routed.server);
+      if (routed === undefined || link === undefined) return { error: `no server of this gateway has the ${kind} \`${exposed}\``, code: INVALID_PARAMS };
+      return { link, routedParams: rewrite(routed.name) };
+    };
+    switch (method) {
+      case "tools/call":
+        return by("tool", params?.name, (name) => ({ ...params, name }));
+      case "prompts/get":
+        return by("prompt", params?.name, (name) => ({ ...params, name }));
+      case "resources/read":
+      case "resources/subscribe":
+      case "resources/unsubscribe":
+        return by("resource", params?.uri, (uri) => ({ ...params, uri }));
+      case "completion/complete": {
+        const ref = isJsonObject(params?.ref) ? params.ref : undefined;
+        if (ref?.type === "ref/prompt") return by("prompt", ref.name, (name) => ({ ...params, ref: { ...ref, name } }));
+        return by("resource", ref?.uri, (uri) => ({ ...params, ref: { ...ref, uri } }));
+      }
+      default:
+        return { error: `method \`${method}\` is not routed to a server by this gateway (several servers are behind it)`, code: METHOD_NOT_FOUND };
+    }
+  }
+
+  private fanOut(id: JsonRpcId, method: string, params: JsonObject | undefined): void {
+    const fan: Fan = { id, method, params, waiting: 0, results: [], entries: [], failures: [] };
+    for (const link of this.links.values()) {
+      if (link.member.state !== "ready") {
+        if (method === "initialize" || method === "server/discover") fan.failures.push({ member: link, reason: link.member.lastError ?? link.member.state });
+        continue;
+      }
+      fan.waiting++;
+      this.sendPart(link, fan, params, 0);
+    }
+    if (fan.waiting === 0) this.finishFan(fan);
+  }
+
+  private sendPart(link: StackLink, fan: Fan, params: JsonObject | undefined, page: number): void {
+    const id = this.nextId++;
+    link.pending.set(id, { kind: "part", fan, page });
+    link.member.send({ jsonrpc: "2.0", id, method: fan.method, ...(params !== undefined ? { params } : {}) });
+  }
+
+  private notification(method: string, params: JsonObject | undefined): void {
+    if (method === "notifications/initialized") this.initialized = true;
+    if (method === "notifications/cancelled") {
+      for (const link of this.links.values()) {
+        for (const [id, pending] of link.pending) {
+          if (pending.kind === "forward" && pending.gatewayId === params?.requestId) {
+            pending.timer?.cancel();
+            link.pending.delete(id);
+            link.member.send({ jsonrpc: "2.0", method, params: { ...params, requestId: id } });
+          }
+        }
+      }
+      return;
+    }
+    for (const link of this.links.values()) if (link.member.state === "ready") link.member.send({ jsonrpc: "2.0", method, ...(params !== undefined ? { params } : {}) });
+  }
+
+  private response(response: JsonRpcResponse): void {
+    const id = typeof response.id === "number" ? response.id : Number.NaN;
+    const open = this.serverRequests.get(id);
+    if (open === undefined) return this.o.log({ level: "warn", event: "unknown_response_id", side: "downstream", id: response.id, message: "dropped an answer to no open server request" });
+    this.serverRequests.delete(id);
+    if (open.link.member.state === "ready") open.link.member.send({ ...response, id: open.id });
+  }
+
+  // ── servers → agent ─────────────────────────────────────────────────────────────────────────
+
+  private fromServer(link: StackLink, message: JsonRpcMessage): void {
+    if ("method" in message) {
+      if ("id" in message && message.id !== undefined) {
+        const id = this.nextId++;
+        this.serverRequests.set(id, { link, id: message.id });
+        return this.toGateway({ ...message, id });
+      }
+      return this.serverNotification(link, message.method, isJsonObject(message.params) ? message.params : undefined);
+    }
+    const response = message as JsonRpcResponse;
+    const id = typeof response.id === "number" ? response.id : Number.NaN;
+    const pending = link.pending.get(id);
+    if (pending === undefined) return;
+    link.pending.delete(id);
+    switch (pending.kind) {
+      case "forward":
+        pending.timer?.cancel();
+        return this.toGateway({ ...response, id: pending.gatewayId });
+      case "part":
+        return this.partAnswered(link, pending.fan, pending.page, response);
+      case "handshake":
+        if ("error" in response) return link.member.gone(`its initialize failed: ${String(response.error?.message)}`);
+        link.member.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+        link.member.markReady();
+        this.o.log({ level: "info", event: "server_ready", server: link.member.name, message: `server \`${link.member.name}\` is back` });
+        return this.listsChanged();
+    }
+  }
+
+  private serverNotification(link: StackLink, method: string, params: JsonObject | undefined): void {
+    if (LIST_CHANGED.includes(method)) return this.listChanged(method);
+    if (method === "notifications/resources/updated" && typeof params?.uri === "string") {
+      return this.toGateway({ jsonrpc: "2.0", method, params: { ...params, uri: this.o.naming.exposeUri(link.member.name, params.uri) } });
+    }
+    if (method === "notifications/cancelled") {
+      for (const [id, open] of this.serverRequests) {
+        if (open.link === link && open.id === params?.requestId) return this.toGateway({ jsonrpc: "2.0", method, params: { ...params, requestId: id } });
+      }
+      return;
+    }
+    this.toGateway({ jsonrpc: "2.0", method, ...(params !== undefined ? { params } : {}) });
+  }
+
+  private partAnswered(link: StackLink, fan: Fan, page: number, response: JsonRpcResponse): void {
+    if ("error" in response) {
+      fan.failures.push({ member: link, reason: String(response.error?.message) });
+    } else {
+      const result = isJsonObject(response.result) ? response.result : {};
+      const listKey = LISTS[fan.method as ListMethod];
+      if (listKey === undefined) fan.results.push({ member: link, result });
+      else {
+        for (const entry of Array.isArray(result[listKey]) ? result[listKey] : []) if (isJsonObject(entry)) fan.entries.push({ member: link, entry });
+        if (typeof result.nextCursor === "string" && page + 1 < MAX_PAGES) return this.sendPart(link, fan, { ...fan.params, cursor: result.nextCursor }, page + 1);
+      }
+    }
+    fan.waiting--;
+    if (fan.waiting === 0) this.finishFan(fan);
+  }
+
+  private finishFan(fan: Fan): void {
+    if (fan.method === "initialize" || fan.method === "server/discover") return this.finishHandshake(fan);
+    if (fan.method === "logging/setLevel") return this.toGateway({ jsonrpc: "2.0", id: fan.id, result: {} });
+    const listKey = LISTS[fan.method as ListMethod];
+    const entries: JsonObject[] = [];
+    for (const { member, entry } of fan.entries) {
+      const exposed = this.exposeEntry(member.member.name, listKey, entry);
+      if (exposed !== undefined) entries.push(exposed);
+    }
+    this.toGateway({ jsonrpc: "2.0", id: fan.id, result: { [listKey]: entries } });
+  }
+
+  private exposeEntry(server: string, listKey: (typeof LISTS)[ListMethod], entry: JsonObject): JsonObject | undefined {
+    const { naming } = this.o;
+    switch (listKey) {
+      case "tools":
+      case "prompts": {
+        const name = typeof entry.name === "string" ? naming.exposeName(server, entry.name) : undefined;
+        if (name === undefined) this.o.log({ level: "warn", event: "name_not_exposed", server, name: entry.name, message: `the ${listKey === "tools" ? "tool" : "prompt"} \`${String(entry.name)}\` of server \`${server}\` is left out: its exposed name would not be 1–128 characters of [A-Za-z0-9_-]` });
+        return name === undefined ? undefined : { ...entry, name };
+      }
+      case "resources":
+        return typeof entry.uri === "string" ? { ...entry, uri: naming.exposeUri(server, entry.uri) } : undefined;
+      case "resourceTemplates":
+        return typeof entry.uriTemplate === "string" ? { ...entry, uriTemplate: naming.exposeUri(server, entry.uriTemplate) } : undefined;
+    }
+  }
+
+  private finishHandshake(fan: Fan): void {
+    const fatal = fan.failures.find((f) => f.member.spec.onStartFailure === "fail");
+    for (const failure of fan.failures) this.o.log({ level: "error", event: "server_start_failed", server: failure.member.member.name, message: `server \`${failure.member.member.name}\` did not start: ${failure.reason}` });
+    if (fatal !== undefined || fan.results.length === 0) {
+      const reason = fatal ?? fan.failures[0];
+      const what = reason === undefined ? "no server is configured" : `server \`${reason.member.member.name}\` did not start (${reason.reason})`;
+      this.toGateway(errorResponse(fan.id, INTERNAL_ERROR, `the gateway cannot serve: ${what}`, { "toolgate/error": "upstream_unavailable" }));
+      if (fatal !== undefined) void this.close();
+      return;
+    }
+    const first = fan.results[0]!.result;
+    const capabilities: JsonObject = {};
+    for (const { result } of fan.results) mergeCapabilities(capabilities, isJsonObject(result.capabilities) ? result.capabilities : {});
+    const instructions = fan.results.filter((r) => typeof r.result.instructions === "string").map((r) => `## ${r.member.member.name}\n${String(r.result.instructions)}`);
+    this.toGateway({
+      jsonrpc: "2.0",
+      id: fan.id,
+      result: { ...first, capabilities, serverInfo: { ...this.o.serverInfo }, ...(instructions.length > 0 ? { instructions: instructions.join("\n\n") } : {}) },
+    });
+  }
+
+  // ── servers coming and going ────────────────────────────────────────────────────────────────
+
+  private serverConnected(link: StackLink): void {
+    if (this.handshake === undefined) return link.member.markReady();
+    const id = this.nextId++;
+    link.pending.set(id, { kind: "handshake" });
+    link.member.send({ jsonrpc: "2.0", id, method: "initialize", params: this.handshake });
+  }
+
+  private serverDied(link: StackLink, reason: string): void {
+    for (const [, pending] of link.pending) {
+      if (pending.kind === "forward") {
+        pending.timer?.cancel();
+        this.toGateway(this.unavailable(pending.gatewayId, link, reason));
+      } else if (pending.kind === "part") {
+        pending.fan.failures.push({ member: link, reason });
+        pending.fan.waiting--;
+        if (pending.fan.waiting === 0) this.finishFan(pending.fan);
+      }
+    }
+    link.pending.clear();
+    for (const [id, open] of this.serverRequests) if (open.link === link) this.serverRequests.delete(id);
+    if (this.initialized) this.listsChanged();
+  }
+
+  private timedOut(link: StackLink, id: number, gatewayId: JsonRpcId, timeoutMs: number): void {
+    if (!link.pending.delete(id)) return;
+    this.toGateway(errorResponse(gatewayId, INTERNAL_ERROR, `server \`${link.member.name}\` did not answer within ${timeoutMs} ms`, { "toolgate/error": "upstream_timeout", "toolgate/server": link.member.name }));
+  }
+
+  private unavailable(id: JsonRpcId, link: StackLink, reason?: string): JsonRpcResponse {
+    const why = reason ?? link.member.lastError;
+    return errorResponse(id, INTERNAL_ERROR, `server \`${link.member.name}\` is unavailable (${link.member.state}${why !== undefined ? `: ${why}` : ""}); retry later`, { "toolgate/error": "upstream_unavailable", "toolgate/server": link.member.name });
+  }
+
+  private listsChanged(): void {
+    for (const method of LIST_CHANGED) this.listChanged(method);
+  }
+
+  /** Coalesced: however many servers say so in one turn, the agent hears it once per list. */
+  private listChanged(method: string): void {
+    if (this.changed.size === 0) queueMicrotask(() => this.flushChanged());
+    this.changed.add(method);
+  }
+
+  private flushChanged(): void {
+    const methods = [...this.changed];
+    this.changed.clear();
+    for (const method of methods) this.toGateway({ jsonrpc: "2.0", method });
+  }
+
+  private toGateway(message: JsonRpcMessage): void {
+    if (this.closed) return;
+    queueMicrotask(() => this.onmessage?.(message));
+  }
+}
+
+/** `into` gains every capability `from` has; list capabilities say `listChanged` (the stack forwards them). */
+function mergeCapabilities(into: JsonObject, from: JsonObject): void {
+  for (const key of ["tools", "prompts", "resources", "logging", "completions"]) {
+    const value = from[key];
+    if (!isJsonObject(value)) continue;
+    const merged: JsonObject = { ...(isJsonObject(into[key]) ? into[key] : {}), ...value };
+    if (key === "tools" || key === "prompts" || key === "resources") merged.listChanged = true;
+    if (key === "resources") merged.subscribe = (isJsonObject(into.resources) && into.resources.subscribe === true) || value.subscribe === true;
+    into[key] = merged;
+  }
+}
