@@ -34,6 +34,7 @@ const EXPECTED: [string, string][] = [
   ["negative-time.scenario.json", "agents[0].steps[0].at: found `-5`, expected a number ≥ 0"],
   // JSON.parse's own wording differs between Node versions: take it from this Node.
   ["not-json.scenario.json", `(root): found text that is not JSON (${jsonParseMessage(readFileSync(join(invalidDir, "not-json.scenario.json"), "utf8"))}), expected a JSON object`],
+  ["placeholder-left-in-args.scenario.json", "agents[0].steps[0].call.args.custom_fields[0].token: found a `$placeholder` left by `toolgate scenario from-recording` (`args.custom_fields.0.token` was redacted when recorded; put a value here), expected a value: replace the placeholder object with the argument's value before running the scenario"],
   ["policy-file-missing.scenario.json", "policy: found `no-such-policy.json`, expected an existing policy file relative to the scenario"],
   ["rate-limited-without-retry-after.scenario.json", "agents[0].steps[0].expect.retryAfterMs: missing; expected the exact `retryAfterMs` of a `rate_limited` denial"],
   ["steps-out-of-order.scenario.json", "agents[0].steps[1].at: found 100, expected ≥ 500 (steps are listed in time order)"],
