@@ -69,7 +69,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   for (const note of built.notes) io.stderr.write(`note: ${note}\n`);
   const changed = built.changed === 0 ? "all as recorded" : `${built.changed} differ from the recorded decisions`;
   const todo = built.placeholders === 0 ? "" : `; ${built.placeholders} placeholder${built.placeholders === 1 ? "" : "s"} to fill in`;
-  io.stdout.write(`wrote ${out}: ${built.steps} steps for ${built.agents} agent${built.agents === 1 ? "" : "s"}, ${built.allowed} allowed and ${built.denied} denied under ${policyFile} (${changed})${todo}\n`);
+  io.stdout.write(`wrote ${out}: ${built.steps} step${built.steps === 1 ? "" : "s"} for ${built.agents} agent${built.agents === 1 ? "" : "s"}, ${built.allowed} allowed and ${built.denied} denied under ${policyFile} (${changed})${todo}\n`);
   return 0;
 }
 
