@@ -135,3 +135,23 @@ test("--window keeps the calls from FROM up to (not including) TO; offsets count
   const iso = toolgate("scenario", "from-recording", "traffic.jsonl", "--policy", "policy.json", "--window", `${new Date(START_MS).toISOString()}..+10s`, "--out", "first-ten.scenario.json");
   expect(iso.stdout).toContain("10 steps for 1 agent, 10 allowed and 0 denied");
 });
+
+test("the README's from-recording example works as written", () => {
+  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const block = /```sh\n(node bin\/toolgate\.mjs scenario from-recording[\s\S]*?)```/.exec(readme);
+  expect(block).not.toBeNull();
+  const commands = block![1]!
+    .replace(/\\\n\s*/g, " ")
+    .split("\n")
+    .map((l) => l.replace(/#.*$/, "").trim())
+    .filter((l) => l !== "")
+    .map((l) => l.split(/\s+/).slice(2)); // drop `node bin/toolgate.mjs`
+  expect(commands.map((c) => c[0])).toEqual(["scenario", "check"]);
+  const made = toolgate(...commands[0]!);
+  expect(made.status).toBe(0);
+  const out = commands[0]![commands[0]!.indexOf("--out") + 1]!;
+  fillIn(out, out);
+  const checked = toolgate(...commands[1]!);
+  expect(checked.stdout).toContain("1 passed, 0 failed");
+  expect(checked.status).toBe(0);
+});
