@@ -43,9 +43,10 @@ const COMMANDS: Record<string, Command> = {
   },
   scenario: {
     summary: "turn recorded traffic into a scenario whose expectations are what a policy decides now",
-    synopsis: `toolgate scenario from-recording RECORDING... --policy P [--grant G] [--window FROM..TO] --out FILE.scenario.json
+    synopsis: `toolgate scenario from-recording RECORDING... --policy P [--grant G] [--window FROM..TO] [--shadow] --out FILE.scenario.json
   --window: FROM and TO are ISO-8601 UTC times (2026-01-01T00:01:00Z) or offsets from the recording's
-  first call (+90s, +1m30s; units ms s m h d); either may be left out; calls at FROM are in, at TO out`,
+  first call (+90s, +1m30s; units ms s m h d); either may be left out; calls at FROM are in, at TO out
+  --shadow: decide as serve --shadow does (the scenario sets gateway.shadow)`,
     load: () => import("./scenario.js"),
   },
   init: {

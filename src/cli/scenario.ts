@@ -1,5 +1,5 @@
 /**
- * `toolgate scenario from-recording RECORDING… --policy P [--grant G] [--window FROM..TO] --out FILE`:
+ * `toolgate scenario from-recording RECORDING… --policy P [--grant G] [--window FROM..TO] [--shadow] --out FILE`:
  * turns recorded traffic (`serve --record`) into a scenario whose expectations are what the policy
  * decides now, so `toolgate check` guards them. The scenario names the policy by its path relative
  * to the scenario file: change the policy and `check` says which recorded calls it would now treat
@@ -13,11 +13,12 @@ import { parseWindow, resolveWindow, WINDOW_SYNTAX } from "../harness/from-recor
 import { SCENARIO_SUFFIX } from "../harness/load-scenario.js";
 import { readRecordedCalls, type Recorded } from "../harness/replay/recording-file.js";
 import { loadDefaultSeed } from "../kommo/crm/seed.js";
+import { kommoTools } from "../kommo/tools/catalog.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import { parseArgs, UsageError, type CommandIo } from "./args.js";
 
-const FLAGS = { policy: { kind: "string" }, grant: { kind: "string" }, window: { kind: "string" }, out: { kind: "string" } } as const;
-const SYNOPSIS = "toolgate scenario from-recording RECORDING… --policy P [--grant G] [--window FROM..TO] --out FILE.scenario.json";
+const FLAGS = { policy: { kind: "string" }, grant: { kind: "string" }, window: { kind: "string" }, shadow: { kind: "boolean" }, out: { kind: "string" } } as const;
+const SYNOPSIS = "toolgate scenario from-recording RECORDING… --policy P [--grant G] [--window FROM..TO] [--shadow] --out FILE.scenario.json";
 
 export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const [sub, ...rest] = argv;
@@ -60,6 +61,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     toMs: range.value.toMs,
     seedBots: new Set(loadDefaultSeed().salesbots.map((b) => b.id)),
     recordingName: positionals.map((p) => basename(p)).join(", "),
+    simulatorTools: new Set(kommoTools().map((t) => t.name)),
+    shadow: flags.shadow === true,
   });
   if (typeof built === "string") {
     throw new UsageError(`${built}; the recording's calls run from ${new Date(firstMs).toISOString()} to ${new Date(calls.at(-1)!.atMs).toISOString()}${windowText === undefined ? "" : ` and \`--window\` is ${WINDOW_SYNTAX}`}`);

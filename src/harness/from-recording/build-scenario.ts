@@ -30,6 +30,10 @@ export interface BuildOptions {
   readonly seedBots: ReadonlySet<number>;
   /** Shown in the purpose, e.g. `traffic.jsonl`. */
   readonly recordingName: string;
+  /** The simulator's tool names: an allowed call of another tool cannot run as recorded. */
+  readonly simulatorTools?: ReadonlySet<string>;
+  /** Decide in global shadow mode (`serve --shadow`); the scenario sets `gateway.shadow`. */
+  readonly shadow?: boolean;
 }
 
 export interface BuiltScenario {
@@ -86,7 +90,7 @@ export function buildScenario(recorded: readonly Recorded[], options: BuildOptio
   const agentIndex = new Map([...agents.values()].map((a, i) => [a, i]));
   drafts.sort((a, b) => a.call.atMs - b.call.atMs || agentIndex.get(a.agent)! - agentIndex.get(b.agent)! || a.index - b.index);
 
-  const replayer = new Replayer({ policyFor: () => options.policy });
+  const replayer = new Replayer({ policyFor: () => options.policy, shadow: options.shadow ?? false });
   const events: Json[] = [];
   const pendingStep = new Map<string, { ref: string; atMs: number }>();
   const decidedApprovals = new Set<string>();
@@ -96,6 +100,8 @@ export function buildScenario(recorded: readonly Recorded[], options: BuildOptio
   let placeholders = 0;
   let approvalsAskedAgain = 0;
   const codes: Record<string, number> = {};
+  const wouldDenyByRule: Record<string, number> = {};
+  const foreignTools = new Set<string>();
   const allowedStops: Record<string, unknown>[] = [];
   drafts.forEach(({ call, agent }, n) => {
     const at = call.atMs - startMs;
@@ -124,8 +130,10 @@ export function buildScenario(recorded: readonly Recorded[], options: BuildOptio
     placeholders += args.count;
     const step: Json = { at, label, call: { tool, args: args.value }, expect: expectation(decision) };
     agent.steps.push(step);
+    for (const w of replayed.wouldDeny) wouldDenyByRule[w.rule] = (wouldDenyByRule[w.rule] ?? 0) + 1;
     if (decision.decision === "allow") {
       allowed++;
+      if (options.simulatorTools !== undefined && !options.simulatorTools.has(tool)) foreignTools.add(tool);
       if (tool === STOP_TOOL) allowedStops.push(args.count > 0 ? { placeholder: true } : call.args);
     } else {
       denied++;
@@ -137,6 +145,9 @@ export function buildScenario(recorded: readonly Recorded[], options: BuildOptio
   }
   if (approvalsAskedAgain > 0) {
     notes.push(`${plural(approvalsAskedAgain, "call")} passed (or was refused) by a human's decision on an approval asked before the window: expected to ask for approval again`);
+  }
+  if (foreignTools.size > 0) {
+    notes.push(`allowed calls name tools the simulator does not have (${[...foreignTools].map((t) => `\`${t}\``).join(", ")}): \`check\` will not see them run as recorded`);
   }
   const effects = stopEffects(allowedStops, options.seedBots);
   if (typeof effects === "string") notes.push(`no CRM effects expected: ${effects}`);
@@ -150,11 +161,12 @@ export function buildScenario(recorded: readonly Recorded[], options: BuildOptio
     ...(grants.length > 0 ? { grants } : {}),
     // Kommo's own 7 requests/s would turn bursts into tool errors: the scenario checks the gateway.
     kommo: { rateLimitPerSecond: 1_000 },
+    ...(options.shadow ? { gateway: { shadow: true } } : {}),
     agents: used.map((a) => ({ name: a.name, ...(a.grant === null ? {} : { grant: a.grant }), ...(a.session === "" ? {} : { session: a.session }), steps: a.steps })),
     ...(events.length > 0 ? { events } : {}),
     expect: {
       ...(typeof effects === "string" ? {} : { effects }),
-      audit: { total: selected.length, byDecision: { allow: allowed, deny: denied }, byCode: codes },
+      audit: { total: selected.length, byDecision: { allow: allowed, deny: denied }, byCode: codes, ...(Object.keys(wouldDenyByRule).length > 0 ? { wouldDenyByRule } : {}) },
     },
   };
   return { scenario, steps: selected.length, agents: used.length, allowed, denied, changed, placeholders, notes };

@@ -28,7 +28,7 @@ async function scenario(...args: string[]): Promise<{ code: number; out: string;
 const ok = ["traffic.jsonl", "--policy", "policy.json", "--out", "t.scenario.json"];
 
 test.each([
-  [[], "toolgate scenario: expected a subcommand; expected: toolgate scenario from-recording RECORDING… --policy P [--grant G] [--window FROM..TO] --out FILE.scenario.json"],
+  [[], "toolgate scenario: expected a subcommand; expected: toolgate scenario from-recording RECORDING… --policy P [--grant G] [--window FROM..TO] [--shadow] --out FILE.scenario.json"],
   [["from-traffic"], "toolgate scenario: unknown subcommand `from-traffic`; expected: toolgate scenario from-recording"],
   [["from-recording", "--policy", "policy.json", "--out", "t.scenario.json"], "toolgate scenario: expected at least one recording"],
   [["from-recording", "traffic.jsonl", "--out", "t.scenario.json"], "toolgate scenario: flag `--policy P` is required: the policy whose decisions become the expectations (the scenario names it)"],
@@ -38,7 +38,8 @@ test.each([
   [["from-recording", ...ok, "--window", "+1m..+30s"], "toolgate scenario: flag `--window`: FROM (2026-01-01T00:01:00.000Z) is not before TO (2026-01-01T00:00:30.000Z)"],
   [["from-recording", ...ok, "--window", "+1m.."], "toolgate scenario: no recorded `tools/call` matches (check `--grant` and `--window`); the recording's calls run from 2026-01-01T00:00:00.000Z to 2026-01-01T00:00:30.000Z and `--window` is `FROM..TO`"],
   [["from-recording", ...ok, "--grant", "mallory"], "toolgate scenario: flag `--grant`: found `mallory`, expected a grant of the recording: `alice`"],
-  [["from-recording", ...ok, "--shadow"], "toolgate scenario: unknown flag `--shadow`; expected one of: --policy, --grant, --window, --out"],
+  [["from-recording", ...ok, "--shadows"], "toolgate scenario: unknown flag `--shadows`; expected one of: --policy, --grant, --window, --shadow, --out"],
+  [["from-recording", ...ok, "--shadow=yes"], "toolgate scenario: flag `--shadow` takes no value"],
   [["from-recording", "traffic.jsonl", "--policy", "nope.json", "--out", "t.scenario.json"], "toolgate scenario: cannot read policy file `nope.json`"],
   [["from-recording", "traffic.jsonl", "--policy", "bad-policy.json", "--out", "t.scenario.json"], "toolgate scenario: the policy is invalid:\nbad-policy.json: default: missing"],
 ])("scenario %j is a usage error: %s", async (args, message) => {

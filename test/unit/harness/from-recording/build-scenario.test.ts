@@ -135,3 +135,27 @@ test("nothing in the window is said, not written", () => {
   if (!policy.ok) throw new Error("policy");
   expect(buildScenario([rec(0)], { policy: policy.value, policyRef: "p.json", fromMs: T0 + 1, toMs: T0 + 2, seedBots: new Set(), recordingName: "r" })).toBe("no recorded `tools/call` matches (check `--grant` and `--window`)");
 });
+
+test("shadow rules' would-denials are expected exactly, per rule; --shadow decides and runs in global shadow mode", async () => {
+  const doc = { version: "1", default: "deny", tools: { stop_salesbot: { deny_if: [{ conditions: [{ path: "args.bot_id", op: "eq", value: 7 }], shadow: true }], limits: [{ counter: "c", window: "minute", max: 1 }] } } };
+  const calls = [rec(0), rec(1), rec(2, { name: "get_account", args: {} })];
+  const perRule = build(doc, calls);
+  expect((perRule.built.scenario.expect as { audit: unknown }).audit).toEqual({ total: 3, byDecision: { allow: 1, deny: 2 }, byCode: { rate_limited: 1, default_deny: 1 }, wouldDenyByRule: { "/tools/stop_salesbot/deny_if/0": 2 } });
+  expect(await run(perRule.built, perRule.dir)).toEqual([]);
+  const global = build(doc, calls, { shadow: true });
+  expect(global.built.scenario.gateway).toEqual({ shadow: true });
+  expect(global.built.allowed).toBe(3);
+  expect(await run(global.built, global.dir)).toEqual([]);
+});
+
+test("calls without a grant become an agent without one, denied no_policy; allowed tools the simulator lacks are noted", async () => {
+  const calls = [rec(0, { grant: null, session: "" }), rec(1, { name: "send_invoice", args: {} })];
+  const { built, dir } = build({ version: "1", default: "allow" }, calls, { simulatorTools: new Set(["stop_salesbot"]) });
+  const agents = built.scenario.agents as { name: string; grant?: string; session?: string; steps: { expect: unknown }[] }[];
+  expect(agents.map((a) => [a.name, a.grant, a.session])).toEqual([["no-grant", undefined, undefined], ["alice", "alice", "s1"]]);
+  expect(agents[0]!.steps[0]!.expect).toEqual({ decision: "deny", code: "no_policy" });
+  expect(built.notes).toContain("allowed calls name tools the simulator does not have (`send_invoice`): `check` will not see them run as recorded");
+  agents[1]!.steps = [];
+  built.scenario.expect = { audit: { total: 1 } };
+  expect(await run(built, dir)).toEqual([]);
+});
