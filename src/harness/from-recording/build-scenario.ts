@@ -102,7 +102,8 @@ export function buildScenario(recorded: readonly Recorded[], options: BuildOptio
   const codes: Record<string, number> = {};
   const wouldDenyByRule: Record<string, number> = {};
   const foreignTools = new Set<string>();
-  const allowedStops: Record<string, unknown>[] = [];
+  /** The arguments of each allowed stop; undefined where a placeholder stands for a value. */
+  const allowedStops: (Record<string, unknown> | undefined)[] = [];
   drafts.forEach(({ call, agent }, n) => {
     const at = call.atMs - startMs;
     const label = `call ${n + 1}, ${basename(call.source)}`;
@@ -134,7 +135,7 @@ export function buildScenario(recorded: readonly Recorded[], options: BuildOptio
     if (decision.decision === "allow") {
       allowed++;
       if (options.simulatorTools !== undefined && !options.simulatorTools.has(tool)) foreignTools.add(tool);
-      if (tool === STOP_TOOL) allowedStops.push(args.count > 0 ? { placeholder: true } : call.args);
+      if (tool === STOP_TOOL) allowedStops.push(args.count > 0 ? undefined : call.args);
     } else {
       denied++;
       codes[decision.code] = (codes[decision.code] ?? 0) + 1;
@@ -232,11 +233,11 @@ function cutLength(call: Recorded, path: string): string {
  * be said: a stop lands when its bot is in the seed and it names a lead (`entity_type: "leads"`,
  * a positive integer `entity_id`).
  */
-function stopEffects(stops: readonly Record<string, unknown>[], seedBots: ReadonlySet<number>): Json | string {
+function stopEffects(stops: readonly (Record<string, unknown> | undefined)[], seedBots: ReadonlySet<number>): Json | string {
   const byBot: Record<string, number> = {};
   const byEntity: Record<string, number> = {};
   for (const args of stops) {
-    if (args.placeholder === true) return "an allowed `stop_salesbot` call has a placeholder argument";
+    if (args === undefined) return "an allowed `stop_salesbot` call has a placeholder argument";
     const bot = args.bot_id;
     const entity = args.entity_id;
     if (typeof bot !== "number" || !seedBots.has(bot)) return `an allowed \`stop_salesbot\` call names bot \`${JSON.stringify(bot)}\`, which the simulator's seed does not have`;

@@ -128,6 +128,8 @@ test("CRM effects are expected only when the simulator's seed can take every all
   expect(unknown.built.scenario.expect).not.toHaveProperty("effects");
   expect(unknown.built.notes).toContain("no CRM effects expected: an allowed `stop_salesbot` call names bot `999`, which the simulator's seed does not have");
   expect(await run(unknown.built, unknown.dir)).toEqual([]);
+  const hidden = build(allowAll, [rec(0, { args: { ...STOP, entity_type: "[redacted]" }, redacted: ["args.entity_type"] })]);
+  expect(hidden.built.notes).toContain("no CRM effects expected: an allowed `stop_salesbot` call has a placeholder argument");
 });
 
 test("nothing in the window is said, not written", () => {
