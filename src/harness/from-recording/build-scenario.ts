@@ -16,6 +16,7 @@ import type { CompiledPolicy } from "../../policy/load-policy.js";
 import { Replayer, type ReplayedDecision } from "../replay/replay.js";
 import type { Recorded } from "../replay/recording-file.js";
 import { RULE_OF_CODE } from "../scenario-schema.js";
+import { ApprovalEvents } from "./approval-events.js";
 import { placeholder } from "./placeholder.js";
 
 export interface BuildOptions {
@@ -91,14 +92,11 @@ export function buildScenario(recorded: readonly Recorded[], options: BuildOptio
   drafts.sort((a, b) => a.call.atMs - b.call.atMs || agentIndex.get(a.agent)! - agentIndex.get(b.agent)! || a.index - b.index);
 
   const replayer = new Replayer({ policyFor: () => options.policy, shadow: options.shadow ?? false });
-  const events: Json[] = [];
-  const pendingStep = new Map<string, { ref: string; atMs: number }>();
-  const decidedApprovals = new Set<string>();
+  const approvals = new ApprovalEvents();
   let allowed = 0;
   let denied = 0;
   let changed = 0;
   let placeholders = 0;
-  let approvalsAskedAgain = 0;
   const codes: Record<string, number> = {};
   const wouldDenyByRule: Record<string, number> = {};
   const foreignTools = new Set<string>();
@@ -110,22 +108,9 @@ export function buildScenario(recorded: readonly Recorded[], options: BuildOptio
     const tool = call.nameAtServer ?? call.name;
     // Decided as the scenario will call it: the simulator's tool name, no server, the agent's session.
     const { server: _server, nameAtServer: _nameAtServer, ...plain } = call;
-    let asCalled: Recorded = { ...plain, name: tool, session: agent.session === "" ? agent.name : agent.session };
-    const pending = call.approvalId === undefined ? undefined : pendingStep.get(call.approvalId);
-    const humanDecided = call.code === "approval_denied" || (call.decision === "allow" && call.approvalId !== undefined);
-    const canDecide = pending !== undefined && pending.atMs < call.atMs && !decidedApprovals.has(call.approvalId!);
-    if (humanDecided && canDecide) {
-      events.push({ at, approval: { decide: call.decision === "allow" ? "approve" : "deny", of: pending.ref, by: "recorded" } });
-      decidedApprovals.add(call.approvalId!);
-    } else if (humanDecided) {
-      // The call that asked is not in the scenario: no human can answer it, so the call asks again.
-      asCalled = { ...asCalled, decision: "deny", code: null, approvalId: undefined };
-      approvalsAskedAgain++;
-    }
+    const asCalled = approvals.beforeDeciding({ ...plain, name: tool, session: agent.session === "" ? agent.name : agent.session }, at);
     const { replayed, decision } = replayer.decideFully(asCalled);
-    if (decision.decision === "deny" && decision.code === "approval_required" && call.approvalId !== undefined && !pendingStep.has(call.approvalId)) {
-      pendingStep.set(call.approvalId, { ref: `${agent.name}/${label}`, atMs: call.atMs });
-    }
+    approvals.afterDeciding(call, decision, `${agent.name}/${label}`);
     if (!sameDecision(replayed, call)) changed++;
     const args = withPlaceholders(call);
     placeholders += args.count;
@@ -144,8 +129,8 @@ export function buildScenario(recorded: readonly Recorded[], options: BuildOptio
   if (placeholders > 0) {
     notes.push(`${plural(placeholders, "argument")} redacted or cut when recorded became \`{"$placeholder": …}\`: put values there (\`check\` and \`validate\` refuse the file until you do); their expectations were decided on the recorded text`);
   }
-  if (approvalsAskedAgain > 0) {
-    notes.push(`${plural(approvalsAskedAgain, "call")} passed (or was refused) by a human's decision on an approval asked before the window: expected to ask for approval again`);
+  if (approvals.askedAgain > 0) {
+    notes.push(`${plural(approvals.askedAgain, "call")} passed (or was refused) by a human's decision on an approval asked before the window: expected to ask for approval again`);
   }
   if (foreignTools.size > 0) {
     notes.push(`allowed calls name tools the simulator does not have (${[...foreignTools].map((t) => `\`${t}\``).join(", ")}): \`check\` will not see them run as recorded`);
@@ -164,7 +149,7 @@ export function buildScenario(recorded: readonly Recorded[], options: BuildOptio
     kommo: { rateLimitPerSecond: 1_000 },
     ...(options.shadow ? { gateway: { shadow: true } } : {}),
     agents: used.map((a) => ({ name: a.name, ...(a.grant === null ? {} : { grant: a.grant }), ...(a.session === "" ? {} : { session: a.session }), steps: a.steps })),
-    ...(events.length > 0 ? { events } : {}),
+    ...(approvals.events.length > 0 ? { events: approvals.events } : {}),
     expect: {
       ...(typeof effects === "string" ? {} : { effects }),
       audit: { total: selected.length, byDecision: { allow: allowed, deny: denied }, byCode: codes, ...(Object.keys(wouldDenyByRule).length > 0 ? { wouldDenyByRule } : {}) },
