@@ -30,7 +30,7 @@ const COMMANDS: Record<string, Command> = {
   [--confirm-writes] [--schema v2|v3] [--protocol any|2026-07-28] [--kommo-rps N] [--effects-file FILE]`,
     load: () => import("./kommo-sim.js"),
   },
-  validate: { summary: "check policy files; print every problem with its JSON path", synopsis: "toolgate validate FILE...", load: () => import("./validate.js") },
+  validate: { summary: "check policies, grants files, scenarios and recordings; print every problem with its JSON path", synopsis: "toolgate validate FILE... [--policy FILE]", load: () => import("./validate.js") },
   check: {
     summary: "run scenarios against the gateway (or --gateway-cmd); write a report",
     synopsis: 'toolgate check [SCENARIO|DIR...] [--gateway-cmd "TEMPLATE with {policy} {upstream} {grant} {audit}"] [--report DIR]',
@@ -40,6 +40,14 @@ const COMMANDS: Record<string, Command> = {
     summary: "re-decide recorded traffic (serve --record) under a candidate policy; exit 1 when a decision changes",
     synopsis: "toolgate replay RECORDING... --policy CANDIDATE [--baseline CURRENT] [--shadow] [--json FILE] [--html FILE]",
     load: () => import("./replay.js"),
+  },
+  scenario: {
+    summary: "turn recorded traffic into a scenario whose expectations are what a policy decides now",
+    synopsis: `toolgate scenario from-recording RECORDING... --policy P [--grant G] [--window FROM..TO] [--shadow] --out FILE.scenario.json
+  --window: FROM and TO are ISO-8601 UTC times (2026-01-01T00:01:00Z) or offsets from the recording's
+  first call (+90s, +1m30s; units ms s m h d); either may be left out; calls at FROM are in, at TO out
+  --shadow: decide as serve --shadow does (the scenario sets gateway.shadow)`,
+    load: () => import("./scenario.js"),
   },
   init: {
     summary: "write a risk-classified starter policy from an upstream's tools",

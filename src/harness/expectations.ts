@@ -3,7 +3,7 @@
  * A line names the call, its virtual time, what was expected, what came back and the rule.
  */
 import type { CallRecord } from "./result.js";
-import { normaliseCallExpect, type AgentStep, type CallExpect, type CountExpect, type EndExpect, type RetryExpect } from "./scenario-schema.js";
+import { normaliseCallExpect, type AgentStep, type CallExpect, type NormalisedCallExpect, type CountExpect, type EndExpect, type RetryExpect } from "./scenario-schema.js";
 import { stepSummary } from "./summaries.js";
 
 /**
@@ -26,7 +26,7 @@ export function describeExpect(expect: CallExpect): string {
   return describeDecision(e) + (e.answeredAtMs !== undefined ? ` answered at ${e.answeredAtMs} ms` : "");
 }
 
-function describeDecision(e: Exclude<CallExpect, "allow">): string {
+function describeDecision(e: NormalisedCallExpect): string {
   switch (e.decision) {
     case "allow":
       return `allow${e.isError === true ? " (tool error)" : e.isError === false ? " (no tool error)" : ""}${e.textIncludes ? ` with text containing \`${e.textIncludes}\`` : ""}`;

@@ -8,6 +8,7 @@ import { assertNever, messageOf, type Issue, type Parsed } from "../core/errors.
 import { duplicateKeyIssues } from "../core/json-text.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import { errorMap, issuesFromZod } from "../core/schema-issues.js";
+import { isPlaceholder, placeholderMessage } from "./from-recording/placeholder.js";
 import {
   DEFAULT_START_MS,
   ScenarioSchema,
@@ -263,11 +264,15 @@ function checkStep(step: AgentStep, path: string): Issue[] {
   return issues;
 }
 
-/** Expands `{"$repeat": "A", "times": N}` inside call arguments into long strings. */
+/** Expands `{"$repeat": "A", "times": N}` inside call arguments into long strings; refuses placeholders. */
 function expandArgs(scenario: Scenario, issues: Issue[]): Scenario {
   const expand = (value: unknown, path: string): unknown => {
     if (Array.isArray(value)) return value.map((v, i) => expand(v, `${path}[${i}]`));
     if (value === null || typeof value !== "object") return value;
+    if (isPlaceholder(value)) {
+      issues.push({ path, message: placeholderMessage(value) });
+      return value;
+    }
     const record = value as Record<string, unknown>;
     if (Object.hasOwn(record, "$repeat")) {
       const keys = Object.keys(record).sort().join(",");

@@ -5,7 +5,7 @@
  * errors, reported with their JSON path. Cross-field rules live in `superRefine` below.
  */
 import { z } from "zod";
-import { DENY_CODES } from "../policy/decision.js";
+import { DENY_CODES, RULE_DEFAULT_DENY, RULE_HIDDEN, RULE_INPUT_SCHEMA, RULE_NO_POLICY, type DenyCode } from "../policy/decision.js";
 import { assertNever } from "../core/errors.js";
 import { errorMap } from "../core/schema-issues.js";
 import { APPROVAL_STEPS } from "../gateway/approvals/approval-audit.js";
@@ -52,15 +52,36 @@ export const ApprovalIdExpectSchema = z.string().regex(/^(new|same-as ([A-Za-z0-
   error: (issue) => `found \`${JSON.stringify(issue.input)}\`, expected \`"new"\` or \`"same-as LABEL"\` (a step label, or \`AGENT/LABEL\`)`,
 });
 
+/**
+ * The codes whose rule is fixed, so a deny expectation may leave `rule` out. `invalid_arguments`
+ * means the input schema here; the one an `increment_from` limit gives names its limit, so state it.
+ */
+export const RULE_OF_CODE: Readonly<Partial<Record<DenyCode, string>>> = {
+  no_policy: RULE_NO_POLICY,
+  hidden: RULE_HIDDEN,
+  default_deny: RULE_DEFAULT_DENY,
+  invalid_arguments: RULE_INPUT_SCHEMA,
+};
+
+const RULE_OPTIONAL_FOR = Object.keys(RULE_OF_CODE).map((c) => `\`${c}\``).join(", ");
+
 export const DenyExpectSchema = strictObject({
   decision: z.literal("deny"),
   code: z.enum(DENY_CODES),
-  rule: z.string(),
+  /** Optional only for the codes of `RULE_OF_CODE`. */
+  rule: z.string().optional(),
   retryAfterMs: timeMs.optional(),
   remaining: count.optional(),
   textIncludes: z.string().optional(),
   approvalId: ApprovalIdExpectSchema.optional(),
   answeredAtMs: timeMs.optional(),
+}).superRefine((expect, ctx) => {
+  if (expect.rule !== undefined || RULE_OF_CODE[expect.code] !== undefined) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["rule"],
+    message: `missing; expected the rule that denies with \`${expect.code}\` (a JSON pointer such as \`/tools/stop_salesbot/limits/0\`); only ${RULE_OPTIONAL_FOR} determine their rule`,
+  });
 });
 
 /** The gateway answered with a JSON-RPC error (e.g. the upstream timed out). */
@@ -369,9 +390,16 @@ export function stepCallExpects(step: AgentStep): readonly CallExpect[] {
   return step.kind === "call" ? [step.expect] : (step.expect.calls ?? []);
 }
 
-/** A normalised expectation of one call. */
-export function normaliseCallExpect(expect: CallExpect): Exclude<CallExpect, "allow"> {
-  return expect === "allow" ? { decision: "allow" } : expect;
+type DenyExpect = z.output<typeof DenyExpectSchema>;
+/** One call's expectation as an object, a deny with its rule filled in. */
+export type NormalisedCallExpect = Exclude<CallExpect, "allow" | DenyExpect> | (DenyExpect & { readonly rule: string });
+
+/** A normalised expectation of one call: `"allow"` as an object, an omitted rule as the code's own. */
+export function normaliseCallExpect(expect: CallExpect): NormalisedCallExpect {
+  if (expect === "allow") return { decision: "allow" };
+  if (expect.decision !== "deny" || expect.rule !== undefined) return expect as NormalisedCallExpect;
+  // The schema admits no omitted rule outside `RULE_OF_CODE`.
+  return { ...expect, rule: RULE_OF_CODE[expect.code] ?? "(rule missing)" };
 }
 
 export const DEFAULT_START_MS = Date.UTC(2026, 0, 1, 0, 0, 0);

@@ -8,7 +8,7 @@
  * decides exactly as the gateway would.
  */
 import type { Clock } from "../../core/clock.js";
-import type { Deny, DenyCode, TargetKind } from "../../policy/decision.js";
+import type { Decision, Deny, DenyCode, TargetKind } from "../../policy/decision.js";
 import { concludeCall, planCall, type CallFacts, type CallInput, type CounterOutcome, type Evaluation } from "../../policy/evaluate.js";
 import type { CompiledPolicy } from "../../policy/load-policy.js";
 import type { Reservation } from "../../stores/counter-store.js";
@@ -51,6 +51,11 @@ export class Replayer {
   }
 
   decide(call: Recorded): ReplayedDecision {
+    return this.decideFully(call).replayed;
+  }
+
+  /** The replayed decision and the evaluator's own (with its limit facts, e.g. `retryAfterMs`). */
+  decideFully(call: Recorded): { readonly replayed: ReplayedDecision; readonly decision: Decision } {
     if (call.atMs > this.nowMs) this.nowMs = call.atMs;
     const { store, mode } = this;
     const plan = planCall(this.options.policyFor(call.grant, call.server), inputOf(call));
@@ -73,7 +78,8 @@ export class Replayer {
     const d = next.decision;
     // A slot goes back only for a call that did not run: denied now, or recorded as never sent.
     if (d.decision === "deny" || call.outcome === "not_sent") for (const r of held) store.rollbackNow(r);
-    return { decision: d.decision, code: d.decision === "deny" ? d.code : null, rule: d.decision === "deny" ? d.rule : null, wouldDeny: next.wouldDeny.length === 0 ? NONE : next.wouldDeny.map((w) => ({ code: w.code, rule: w.rule })) };
+    const replayed: ReplayedDecision = { decision: d.decision, code: d.decision === "deny" ? d.code : null, rule: d.decision === "deny" ? d.rule : null, wouldDeny: next.wouldDeny.length === 0 ? NONE : next.wouldDeny.map((w) => ({ code: w.code, rule: w.rule })) };
+    return { replayed, decision: d };
   }
 }
 

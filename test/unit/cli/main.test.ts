@@ -12,7 +12,7 @@ function io() {
   return { io: { stdout, stderr, stdin: new PassThrough(), env: {}, cwd: process.cwd() }, out: () => out, err: () => err };
 }
 
-const COMMANDS = ["serve", "approvals", "kommo-sim", "validate", "check", "init", "bench"];
+const COMMANDS = ["serve", "approvals", "kommo-sim", "validate", "check", "replay", "scenario", "init", "bench"];
 
 test("toolgate --help lists every command and exits 0", async () => {
   const c = io();

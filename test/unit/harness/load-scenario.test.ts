@@ -25,7 +25,7 @@ const EXPECTED: [string, string][] = [
   ["approval-timeout-without-hold.scenario.json", "gateway.approvalTimeoutMs: found a hold timeout without `\"approvalMode\": \"hold\"`, expected it only in hold mode (async mode answers at once)"],
   ["bad-fault-route.scenario.json", "kommo.faults[0].route: found `\"stop the bots\"`, expected `METHOD /path` such as `POST /api/v4/bots/:id/stop`"],
   ["burst-counts-do-not-add-up.scenario.json", "agents[0].steps[0].expect: found allow 10 + deny 30 + error 0 = 40, expected 50 (the calls this step issues)"],
-  ["deny-without-rule.scenario.json", "agents[0].steps[0].expect.rule: missing; expected a string"],
+  ["deny-without-rule.scenario.json", "agents[0].steps[0].expect.rule: missing; expected the rule that denies with `denied` (a JSON pointer such as `/tools/stop_salesbot/limits/0`); only `no_policy`, `hidden`, `default_deny`, `invalid_arguments` determine their rule"],
   ["duplicate-agent-names.scenario.json", "agents[1].name: found `a` twice, expected unique agent names"],
   ["grant-not-declared.scenario.json", "agents[0].grant: found `mallory`, expected one of the scenario's grants: `alice`"],
   ["invalid-inline-policy.scenario.json", "policy.tools.stop_salesbot.limits[0].window: found `\"fortnight\"`, expected `\"second\"`, `\"minute\"`, `\"hour\"`, `\"day\"` or a whole number of seconds ≥ 1"],
@@ -34,6 +34,7 @@ const EXPECTED: [string, string][] = [
   ["negative-time.scenario.json", "agents[0].steps[0].at: found `-5`, expected a number ≥ 0"],
   // JSON.parse's own wording differs between Node versions: take it from this Node.
   ["not-json.scenario.json", `(root): found text that is not JSON (${jsonParseMessage(readFileSync(join(invalidDir, "not-json.scenario.json"), "utf8"))}), expected a JSON object`],
+  ["placeholder-left-in-args.scenario.json", "agents[0].steps[0].call.args.custom_fields[0].token: found a `$placeholder` left by `toolgate scenario from-recording` (`args.custom_fields.0.token` was redacted when recorded; put a value here), expected a value: replace the placeholder object with the argument's value before running the scenario"],
   ["policy-file-missing.scenario.json", "policy: found `no-such-policy.json`, expected an existing policy file relative to the scenario"],
   ["rate-limited-without-retry-after.scenario.json", "agents[0].steps[0].expect.retryAfterMs: missing; expected the exact `retryAfterMs` of a `rate_limited` denial"],
   ["steps-out-of-order.scenario.json", "agents[0].steps[1].at: found 100, expected ≥ 500 (steps are listed in time order)"],
