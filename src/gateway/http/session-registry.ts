@@ -3,8 +3,7 @@
  * that opened it (another grant's session id is as unknown as a made-up one) and only while it
  * is live; at most `maxSessions` are open, and at most `maxPerGrant` of one grant (so one grant
  * cannot take every slot); a sweep on the injected clock closes sessions idle for `idleMs` (no
- * request, no GET stream, nothing in flight), and runs too before a new session is refused for
- * want of room; a session leaves when its gateway closes; `closeAll()` closes every one (the
+ * request, no GET stream, nothing in flight), and runs too before each new session is admitted; a session leaves when its gateway closes; `closeAll()` closes every one (the
  * front's drain).
  */
 import type { Clock, TimerHandle } from "../../core/clock.js";
@@ -61,10 +60,11 @@ export class SessionRegistry<S extends RegisteredSession> {
 
   /**
    * Why `grantId` may not open a session now (`full`: every slot is taken; `grant_full`: the grant
-   * holds its share), or undefined. Idle sessions are swept first, so expired ones make room.
+   * holds its share), or undefined. Idle sessions are swept first, so expired ones make room (and
+   * expire on the clock's time even when the sweep's timer has not come round).
    */
   refusalFor(grantId: string): "full" | "grant_full" | undefined {
-    if (this.isFull || this.countOf(grantId) >= this.maxPerGrant) this.sweepIdle();
+    this.sweepIdle();
     if (this.isFull) return "full";
     return this.countOf(grantId) >= this.maxPerGrant ? "grant_full" : undefined;
   }
