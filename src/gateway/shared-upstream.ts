@@ -102,7 +102,11 @@ export class SharedUpstream {
       upstream.onmessage = (message) => this.fromUpstream(message as AnyMessage);
       upstream.onerror = (error) => this.o.log({ level: "warn", event: "upstream_frame_error", shared: true, message: error.message });
       upstream.onclose = () => this.upstreamClosed();
-      this.starting = upstream.start();
+      // A connection that could not start takes no more lanes: the owner opens a new one.
+      this.starting = upstream.start().catch((error: unknown) => {
+        this.upstreamClosed();
+        throw error;
+      });
     }
     return this.starting;
   }
