@@ -1,7 +1,8 @@
 /**
  * Bounded cost per agent, over real loopback sockets in front of the fixture server as a real
  * child: HTTP sessions of one grant share one upstream child (counted from /proc and by the pid
- * each session's call reports), answers never cross sessions, a grant at its session cap is
+ * each session's call reports), sessionless 2026-07-28 calls join the same child, a child that
+ * dies ends the sessions on it and the next one gets a new child, answers never cross sessions, a grant at its session cap is
  * refused while another grant still gets in, idle sessions expire on the gateway's clock
  * (TOOLGATE_CLOCK_FILE, no sleeping), and the per-grant in-flight cap answers a clear JSON-RPC
  * error with nothing past the cap reaching the upstream (HTTP and stdio).
@@ -13,7 +14,7 @@ import { fixtureUpstreamCmd, INITIALIZE, readJsonLines, serveArgs, startRawGatew
 import { clockFile } from "../helpers/kommo-sim-process.js";
 import { startHttpGateway, type HttpGateway } from "./gateway-http-process.js";
 
-const GRANTS = ["alice", "bob", "dave", "carol"] as const;
+const GRANTS = ["alice", "bob", "dave", "carol", "erin", "frank"] as const;
 const tokenOf = (grant: string): string => `token-of-${grant}-0123456789`;
 const HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
 const START_MS = Date.UTC(2026, 2, 2, 9, 0, 0);
@@ -134,6 +135,59 @@ describe("sessions of a grant share one upstream child", () => {
     }
     await Promise.all(calls);
     expect(readJsonLines(s.callLog).filter((l) => l.tool === "slow_echo")).toHaveLength(80);
+  }, 60_000);
+});
+
+/** A sessionless 2026-07-28 `tools/call`. */
+async function statelessCall(gateway: HttpGateway, grant: string, id: number, name: string, args: object = {}): Promise<Answer> {
+  const res = await fetch(gateway.url, {
+    method: "POST",
+    headers: { ...HEADERS, authorization: `Bearer ${tokenOf(grant)}`, "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": name },
+    body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args, _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": { name: grant, version: "1" } } } }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: JSON.parse(text) as Record<string, unknown>, sessionId: null };
+}
+
+describe("a shared child, stateless callers and a child that dies", () => {
+  const s = setup("toolgate-share-dies-");
+  let gateway: HttpGateway;
+
+  beforeAll(async () => {
+    gateway = await startHttpGateway(["--grants", s.grants, "--upstream-cmd", fixtureUpstreamCmd()], { FIXTURE_CALL_LOG: s.callLog, TOOLGATE_CLOCK_FILE: s.clock.path });
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  test("sessionless 2026-07-28 calls of a grant go to the same child as its sessions, each answered under its own id", async () => {
+    const sid = await openSession(gateway, "frank");
+    const sessionPid = textOf(await call(gateway, "frank", sid, 1, "pid"));
+    const answers = await Promise.all([11, 12, 13].map((id) => statelessCall(gateway, "frank", id, "echo", { text: `stateless ${id}` })));
+    answers.forEach((a, n) => {
+      expect(a.status).toBe(200);
+      expect(a.body).toMatchObject({ id: 11 + n, result: { resultType: "complete" } });
+      expect(textOf(a)).toBe(`stateless ${11 + n}`);
+    });
+    expect(textOf(await statelessCall(gateway, "frank", 14, "pid"))).toBe(sessionPid);
+  }, 60_000);
+
+  test("when the shared child dies, each session on it gets an error for what was in flight, and the next session gets a new child", async () => {
+    const [a, b] = [await openSession(gateway, "erin"), await openSession(gateway, "erin")];
+    const firstPid = textOf(await call(gateway, "erin", a, 1, "pid"));
+    const waiting = call(gateway, "erin", b, 1, "hang");
+    await expect.poll(() => readJsonLines(s.callLog).filter((l) => l.tool === "hang").length, { timeout: 15_000 }).toBe(1);
+    const crashed = await call(gateway, "erin", a, 2, "crash");
+    expect(crashed.body).toMatchObject({ id: 2, error: { data: { "toolgate/error": "upstream_closed" } } });
+    expect((await waiting).body).toMatchObject({ id: 1, error: { data: { "toolgate/error": "upstream_closed" } } });
+    // Both sessions ended with their connection; their ids are unknown now.
+    await expect.poll(async () => (await call(gateway, "erin", b, 3, "pid")).status, { timeout: 10_000 }).toBe(404);
+    const fresh = await openSession(gateway, "erin");
+    const secondPid = textOf(await call(gateway, "erin", fresh, 1, "pid"));
+    expect(secondPid).not.toBe(firstPid);
+    expect(upstreamChildren(gateway)).toContain(Number(secondPid));
+    expect(upstreamChildren(gateway)).not.toContain(Number(firstPid));
   }, 60_000);
 });
 
