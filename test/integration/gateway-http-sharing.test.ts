@@ -265,3 +265,31 @@ test("stdio: past --max-in-flight a call gets too_many_in_flight and nothing pas
     await g.stop();
   }
 }, 60_000);
+
+test("--upstream-sharing shared: a client that can be asked shares too, and the server's request to it is refused, not sent to a stranger", async () => {
+  const s = setup("toolgate-share-forced-");
+  const gateway = await startHttpGateway(["--grants", s.grants, "--upstream-cmd", fixtureUpstreamCmd(), "--upstream-sharing", "shared"], { FIXTURE_CALL_LOG: s.callLog });
+  try {
+    const plain = await openSession(gateway, "alice");
+    const asker = await openSession(gateway, "alice", { sampling: {}, elicitation: {} });
+    expect(textOf(await call(gateway, "alice", asker, 1, "pid"))).toBe(textOf(await call(gateway, "alice", plain, 1, "pid")));
+    const asked = await call(gateway, "alice", asker, 2, "ask_client");
+    expect(JSON.stringify(asked.body)).toContain("routes no server-to-client requests");
+    await expect.poll(() => gateway.stderr(), { timeout: 5_000 }).toContain('"event":"shared_server_request_refused"');
+    expect(upstreamChildren(gateway)).toHaveLength(1);
+  } finally {
+    await gateway.stop();
+  }
+}, 60_000);
+
+test("--upstream-sharing per-session: every session gets a child of its own", async () => {
+  const s = setup("toolgate-share-off-");
+  const gateway = await startHttpGateway(["--grants", s.grants, "--upstream-cmd", fixtureUpstreamCmd(), "--upstream-sharing", "per-session"], { FIXTURE_CALL_LOG: s.callLog });
+  try {
+    const sids = [await openSession(gateway, "alice"), await openSession(gateway, "alice"), await openSession(gateway, "alice")];
+    const pids = await Promise.all(sids.map(async (sid) => textOf(await call(gateway, "alice", sid, 1, "pid"))));
+    expect(new Set(pids).size).toBe(3);
+  } finally {
+    await gateway.stop();
+  }
+}, 60_000);
