@@ -1,8 +1,9 @@
 /**
  * One bench run: every selected path, interleaved and repeated (round r starts at path r, so no
  * path always runs first or last), each after a bounded wait for the machine to be quiet; then the
- * evaluator (plain JS and through tsx), the counter stores and the soak. Every child is stopped
- * and checked for leftovers; every phase is bounded in time and in count.
+ * evaluator (plain JS and through tsx), the counter stores, the soak and the cost of a session
+ * (`session-memory.ts`). Every child is stopped and checked for leftovers; every phase is bounded
+ * in time and in count.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,11 +15,12 @@ import { BENCH_POLICY, PATHS, type PathContext, type PathSpec } from "./paths.js
 import { machineBusyUs } from "./procfs.js";
 import { runToResult } from "./processes.js";
 import type { SoakReport } from "./soak.js";
+import { runSessionMemoryBench, SESSION_MEMORY_FULL, SESSION_MEMORY_QUICK, type SessionMemoryPlan, type SessionMemoryReport } from "./session-memory.js";
 import type { StoreReport } from "./store-bench.js";
 import { leftoverProcesses } from "./leftovers.js";
 import { messageOf } from "../core/errors.js";
 
-export const SECTIONS = ["evaluator", "stores", "soak"] as const;
+export const SECTIONS = ["evaluator", "stores", "soak", "sessions"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchSettings {
@@ -36,6 +38,8 @@ export interface BenchSettings {
   readonly storeIterations: number;
   readonly soakCalls: number;
   readonly soakCheckpoint: number;
+  /** The `sessions` section: how many sessions and pending calls. */
+  readonly sessionMemory: SessionMemoryPlan;
   readonly redisUrl: string | undefined;
   readonly paths: readonly string[];
   readonly sections: readonly Section[];
@@ -58,6 +62,7 @@ export const FULL_SETTINGS: Omit<BenchSettings, "redisUrl" | "paths" | "sections
   storeIterations: 2_000,
   soakCalls: 1_000_000,
   soakCheckpoint: 100_000,
+  sessionMemory: SESSION_MEMORY_FULL,
 };
 
 export const QUICK_SETTINGS: typeof FULL_SETTINGS = {
@@ -75,6 +80,7 @@ export const QUICK_SETTINGS: typeof FULL_SETTINGS = {
   storeIterations: 300,
   soakCalls: 60_000,
   soakCheckpoint: 20_000,
+  sessionMemory: SESSION_MEMORY_QUICK,
 };
 
 export interface PathRun {
@@ -100,6 +106,8 @@ export interface BenchResult {
   readonly storesError?: string;
   readonly soak: SoakReport | undefined;
   readonly soakError?: string;
+  readonly sessions?: SessionMemoryReport;
+  readonly sessionsError?: string;
   readonly durationS: number;
 }
 
@@ -193,6 +201,17 @@ async function runBenchHeld(root: string, settings: BenchSettings, machine: Mach
       }
     }
 
+    let sessions: SessionMemoryReport | undefined;
+    let sessionsError: string | undefined;
+    if (settings.sections.includes("sessions")) {
+      progress("sessions: RSS per idle session and per pending call (shared upstream, then one per session)…");
+      try {
+        sessions = await runSessionMemoryBench(root, build.workerJs, build.dir, settings.sessionMemory);
+      } catch (error) {
+        sessionsError = message(error);
+      }
+    }
+
     return {
       startedAt,
       machine,
@@ -204,6 +223,8 @@ async function runBenchHeld(root: string, settings: BenchSettings, machine: Mach
       ...(storesError ? { storesError } : {}),
       soak,
       ...(soakError ? { soakError } : {}),
+      ...(sessions ? { sessions } : {}),
+      ...(sessionsError ? { sessionsError } : {}),
       durationS: Number(monotonicNs() - t0) / 1e9,
     };
   } finally {

@@ -5,6 +5,7 @@
  */
 import type { BenchResult, PathRun } from "./orchestrator.js";
 import { PATHS } from "./paths.js";
+import { renderSessionMemory } from "./session-memory.js";
 import { spreadOf, type Spread } from "./stats.js";
 
 export interface PathSummary {
@@ -155,6 +156,12 @@ export function checkTargets(result: BenchResult): TargetCheck[] {
     measured: soak ? `${(soak.rssGrowth * 100).toFixed(1)} % (${fmt(soak.checkpoint.rssBytes / 1_048_576)} → ${fmt(soak.end.rssBytes / 1_048_576)} MiB, ${soak.calls.toLocaleString("en")} calls)` : "n/a",
     met: soak ? Math.abs(soak.rssGrowth) <= 0.1 && soak.errors === 0 : undefined,
   });
+  const shared = result.sessions?.cases.find((c) => c.sharing === "auto");
+  checks.push({
+    target: "≤ 1 MiB RSS per idle session with a shared upstream",
+    measured: shared ? `${fmt(shared.treeBytesPerIdleSession / 1024)} KiB (tree), ${shared.sessions} sessions` : "n/a",
+    met: shared ? shared.treeBytesPerIdleSession <= 1_048_576 : undefined,
+  });
   return checks;
 }
 
@@ -250,6 +257,11 @@ export function renderMarkdown(result: BenchResult): string {
       const p = (x: { calls: number; rssBytes: number; heapUsedBytes: number; liveSlots: number }): string => `${x.calls.toLocaleString("en")} calls: RSS ${fmt(x.rssBytes / 1_048_576)} MiB, heap ${fmt(x.heapUsedBytes / 1_048_576)} MiB, ${x.liveSlots} live counter slots`;
       out.push(`soak (${soak.gcForced ? "after a forced GC" : "no forced GC"}): ${p(soak.start)} → ${p(soak.checkpoint)} → ${p(soak.end)}; RSS ${(soak.rssGrowth * 100).toFixed(1)} %, heap ${(soak.heapGrowth * 100).toFixed(1)} % from checkpoint to end; ${fmt(soak.virtualSpanMs / 1000)} virtual s (${soak.secondWindowsCrossed.toLocaleString("en")} one-second windows); ${fmt(soak.usPerCall)} µs per call in process; ${soak.errors} errors${soak.boundHit ? "; STOPPED AT ITS TIME BOUND" : ""}`);
     }
+  }
+  if (result.sessions || result.sessionsError) {
+    out.push("");
+    if (result.sessionsError) out.push(`sessions failed: ${result.sessionsError}`);
+    if (result.sessions) out.push(...renderSessionMemory(result.sessions, fmt));
   }
   out.push("");
   out.push(table(["target", "measured (median, spread)", "met"], checkTargets(result).map((t) => [t.target, t.measured, t.met === undefined ? "not measured" : t.met ? "yes" : "NO"])));

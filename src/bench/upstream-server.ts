@@ -23,6 +23,8 @@ export function createBenchServer(): McpServer {
     { description: "Stops a salesbot (bench: answers at once, no I/O).", inputSchema: { bot_id: z.number().int() } },
     async ({ bot_id }) => ({ content: [{ type: "text", text: `stopped ${bot_id}` }] }),
   );
+  // The `sessions` section leaves calls pending (`session-memory.ts`): a tool that never answers.
+  if (process.env.BENCH_UPSTREAM_HOLD === "1") server.registerTool("hold", { description: "Never answers (bench: a pending call).", inputSchema: {} }, () => new Promise(() => {}));
   return server;
 }
 

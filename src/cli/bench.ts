@@ -1,7 +1,7 @@
 /**
  * `toolgate bench [--json FILE] [--rounds N] [--quick] [--only PATHS] [--cpu-prof DIR]`: the
  * overhead benchmark (issue 8). Paths: direct stdio and HTTP, toolgate stdio→stdio (through tsx
- * and as plain JS) and HTTP→stdio, mcp-proxy and supergateway; sections: evaluator, stores, soak.
+ * and as plain JS) and HTTP→stdio, mcp-proxy and supergateway; sections: evaluator, stores, soak, sessions.
  * `--only` takes a comma list of path ids and section names. Prints a Markdown report; exit 0
  * when every path ran without errors (targets missed are reported, not failed).
  */
@@ -88,6 +88,6 @@ export const run: CommandRun = async (argv, io) => {
     writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
     io.stderr.write(`wrote ${jsonFile}\n`);
   }
-  const failed = result.runs.some((r) => r.error !== undefined || !r.client) || result.storesError !== undefined || result.soakError !== undefined || result.evaluator?.error !== undefined;
+  const failed = result.runs.some((r) => r.error !== undefined || !r.client) || result.storesError !== undefined || result.soakError !== undefined || result.sessionsError !== undefined || result.evaluator?.error !== undefined;
   return failed ? 1 : 0;
 };

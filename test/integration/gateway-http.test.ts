@@ -126,7 +126,8 @@ createInterface({ input: process.stdin }).on("line", (line) => {
 });
 `,
   );
-  const late = await startHttpGateway(["--policy", policy, "--upstream-cmd", `"${process.execPath}" "${script}"`]);
+  // A message that names no request is delivered only on a connection of the session's own.
+  const late = await startHttpGateway(["--policy", policy, "--upstream-cmd", `"${process.execPath}" "${script}"`, "--upstream-sharing", "per-session"]);
   try {
     const { client } = await connectClient(late.url, undefined);
     const messages: unknown[] = [];

@@ -5,7 +5,8 @@ import { readAdminToken } from "../../gateway/approvals/admin-token.js";
 import type { ApprovalMode } from "../../gateway/approvals/approval-gate.js";
 import { DEFAULT_STORE_TIMEOUT_MS, type StoreSpec } from "../../gateway/approvals/serve-approvals.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from "../../gateway/gateway.js";
-import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_SESSIONS } from "../../gateway/http/http-front.js";
+import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_GRANT, DEFAULT_SESSION_IDLE_MS } from "../../gateway/http/http-front.js";
+import { DEFAULT_UPSTREAM_SHARING, UPSTREAM_SHARING_MODES, type UpstreamSharing } from "../../gateway/http/upstream-sharing.js";
 import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "../../gateway/in-flight-budget.js";
 import { isLogLevel, type LogLevel } from "../../gateway/logger.js";
@@ -28,6 +29,9 @@ const FLAGS: FlagSpecs = {
   "allowed-origins": { kind: "string" },
   "max-body-bytes": { kind: "string" },
   "max-sessions": { kind: "string" },
+  "max-sessions-per-grant": { kind: "string" },
+  "session-idle-ms": { kind: "string" },
+  "upstream-sharing": { kind: "string" },
   "drain-timeout-ms": { kind: "string" },
   "log-level": { kind: "string" },
   audit: { kind: "string" },
@@ -71,6 +75,12 @@ export interface ServeConfig {
   readonly allowedOrigins: readonly string[];
   readonly maxBodyBytes: number;
   readonly maxSessions: number;
+  /** `--max-sessions-per-grant`: sessions one grant may hold (at most `maxSessions`). */
+  readonly maxSessionsPerGrant: number;
+  /** `--session-idle-ms`: a session with no request, stream or call in flight this long is closed. */
+  readonly sessionIdleMs: number;
+  /** `--upstream-sharing`: which HTTP sessions share their grant's upstream connection. */
+  readonly upstreamSharing: UpstreamSharing;
   readonly drainTimeoutMs: number;
   readonly logLevel: LogLevel;
   readonly auditFile: string | undefined;
@@ -147,7 +157,7 @@ export function parseServeArgs(argv: readonly string[], cwd: string, env: Record
   if (listen !== undefined && grants === undefined && !isLoopbackHostname(listen.host)) {
     throw new UsageError(`flag \`--listen\`: refusing to listen on \`${listen.host}\` without \`--grants FILE\`; anyone who can reach it could call the upstream. Use a loopback address or give grants`);
   }
-  const httpOnly = ["allowed-origins", "max-body-bytes", "max-sessions", "drain-timeout-ms"].filter((f) => flags[f] !== undefined);
+  const httpOnly = ["allowed-origins", "max-body-bytes", "max-sessions", "max-sessions-per-grant", "session-idle-ms", "upstream-sharing", "drain-timeout-ms"].filter((f) => flags[f] !== undefined);
   if (listen === undefined && httpOnly.length > 0) throw new UsageError(`flag \`--${httpOnly[0]}\` needs \`--listen HOST:PORT\``);
   const logLevel = str("log-level") ?? "info";
   if (!isLogLevel(logLevel)) throw new UsageError(`flag \`--log-level\`: expected debug, info, warn or error, found \`${logLevel}\``);
@@ -155,6 +165,12 @@ export function parseServeArgs(argv: readonly string[], cwd: string, env: Record
   for (const o of origins) {
     if (o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`flag \`--allowed-origins\`: expected origins like \`https://app.example.com\` (scheme and host, no path), found \`${o}\``);
   }
+  const maxSessions = positiveInt(str("max-sessions"), "max-sessions", DEFAULT_MAX_SESSIONS);
+  const perGrantText = str("max-sessions-per-grant");
+  const maxSessionsPerGrant = positiveInt(perGrantText, "max-sessions-per-grant", Math.min(DEFAULT_MAX_SESSIONS_PER_GRANT, maxSessions));
+  if (maxSessionsPerGrant > maxSessions) throw new UsageError(`flag \`--max-sessions-per-grant\`: found \`${perGrantText}\`, more than \`--max-sessions\` (${maxSessions}); expected at most ${maxSessions}`);
+  const sharing = str("upstream-sharing") ?? DEFAULT_UPSTREAM_SHARING;
+  if (!(UPSTREAM_SHARING_MODES as readonly string[]).includes(sharing)) throw new UsageError(`flag \`--upstream-sharing\`: expected ${UPSTREAM_SHARING_MODES.map((m) => `\`${m}\``).join(", ")}, found \`${sharing}\``);
   return {
     policyFile: policy === undefined ? undefined : resolve(cwd, policy),
     upstream,
@@ -165,7 +181,10 @@ export function parseServeArgs(argv: readonly string[], cwd: string, env: Record
     listen,
     allowedOrigins: origins,
     maxBodyBytes: positiveInt(str("max-body-bytes"), "max-body-bytes", DEFAULT_MAX_BODY_BYTES),
-    maxSessions: positiveInt(str("max-sessions"), "max-sessions", DEFAULT_MAX_SESSIONS),
+    maxSessions,
+    maxSessionsPerGrant,
+    sessionIdleMs: positiveInt(str("session-idle-ms"), "session-idle-ms", DEFAULT_SESSION_IDLE_MS),
+    upstreamSharing: sharing as UpstreamSharing,
     drainTimeoutMs: positiveInt(str("drain-timeout-ms"), "drain-timeout-ms", DEFAULT_DRAIN_TIMEOUT_MS),
     logLevel,
     auditFile: str("audit") === undefined ? undefined : resolve(cwd, str("audit")!),

@@ -1,4 +1,7 @@
-/** `toolgate serve --listen`: Streamable HTTP downstream, grants, metrics; a gateway per session. */
+/**
+ * `toolgate serve --listen`: Streamable HTTP downstream, grants, metrics; a gateway per session,
+ * on its grant's shared upstream connection or one of its own (`--upstream-sharing`).
+ */
 import { readFileSync } from "node:fs";
 import type { Clock } from "../../core/clock.js";
 import type { AuditRecord } from "../../gateway/audit-log.js";
@@ -7,6 +10,8 @@ import { formatGrantsIssues, GrantTable, loadGrantsText } from "../../gateway/gr
 import { startHttpFront, type AuthOutcome } from "../../gateway/http/http-front.js";
 import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
 import { UpstreamPool } from "../../gateway/http/upstream-pool.js";
+import { SharedUpstreams, sharesUpstream } from "../../gateway/http/upstream-sharing.js";
+import type { Transport } from "../../protocol/transport.js";
 import { InFlightBudget } from "../../gateway/in-flight-budget.js";
 import type { Logger } from "../../gateway/logger.js";
 import { TOOLGATE_CLIENT_INFO } from "../../protocol/era-translation.js";
@@ -74,10 +79,17 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   const store = approvals.counters;
   const budget = new InFlightBudget(config.maxInFlight);
   const telemetry = await startTelemetry(io.env, "tcp", String(TOOLGATE_CLIENT_INFO.version));
-  const pool =
-    config.upstream.kind === "cmd"
-      ? new UpstreamPool({ open: () => openUpstream(config, io), alive: (t) => (t as ChildProcessTransport).exitStatus === undefined, size: 1 })
-      : undefined;
+  // A connection of its own for a session that does not share: for a child, from a pool kept one
+  // ahead, made when the first such session comes (never with `--upstream-sharing shared`).
+  let pool: UpstreamPool | undefined;
+  const makePool = (): UpstreamPool => new UpstreamPool({ open: () => openUpstream(config, io), alive: (t) => (t as ChildProcessTransport).exitStatus === undefined, size: 1 });
+  if (config.upstream.kind === "cmd" && config.upstreamSharing === "per-session") pool = makePool();
+  const ownUpstream = (): Transport => {
+    if (config.upstream.kind !== "cmd") return openUpstream(config, io);
+    pool ??= makePool();
+    return pool.take();
+  };
+  const shared = new SharedUpstreams({ open: () => openUpstream(config, io), log: logger.line });
   const front = await startHttpFront({
     host: config.listen!.host,
     port: config.listen!.port,
@@ -89,15 +101,17 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     log: logger,
     clock,
     maxSessions: config.maxSessions,
+    maxSessionsPerGrant: config.maxSessionsPerGrant,
+    sessionIdleMs: config.sessionIdleMs,
     drainTimeoutMs: config.drainTimeoutMs,
-    openGateway: ({ grantId, sessionKey, downstream }) =>
+    openGateway: ({ grantId, sessionKey, downstream, stateless, initialize }) =>
       createGateway({
         policies,
         grantId,
         sessionKey,
         clock,
         store,
-        upstream: pool ? pool.take() : openUpstream(config, io),
+        upstream: sharesUpstream(config.upstreamSharing, initialize, stateless) ? shared.laneFor(grantId) : ownUpstream(),
         downstream,
         audit: onAudit,
         ...(recording ? { record: recording.write } : {}),
@@ -117,6 +131,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   });
   if (!front) {
     await pool?.close();
+    await shared.closeAll();
     await approvals.close();
     await telemetry?.shutdown();
     return 1;
@@ -129,7 +144,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     clock,
   });
   const stopSighup = reloadOnSighup(watcher);
-  logger.info(`listening on ${front.url}`, { event: "listening", url: front.url, grants: policies.grants().length, upstream: upstreamLabel(config) });
+  logger.info(`listening on ${front.url}`, { event: "listening", url: front.url, grants: policies.grants().length, upstream: upstreamLabel(config), upstreamSharing: config.upstreamSharing });
 
   const signal = await new Promise<string>((resolveSignal) => {
     const on = (name: string) => (): void => {
@@ -148,6 +163,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   approvals.gate.close(); // held calls are answered before the front drains
   await front.close();
   await pool?.close();
+  await shared.closeAll();
   await approvals.close();
   await audit?.close();
   recording?.close();

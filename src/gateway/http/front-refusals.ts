@@ -1,7 +1,7 @@
 /**
  * What the front answers when a request gets past the guards but cannot be served: an unknown
  * path or method, a session id that names no live session of this grant, a request that needs a
- * session and has none, the session cap, an upstream that would not open, a GET stream that
+ * session and has none, the session caps (all grants, one grant), an upstream that would not open, a GET stream that
  * cannot be offered, and shutting down.
  */
 import { SERVER_ERROR, SESSION_NOT_FOUND } from "../../protocol/wire-errors.js";
@@ -35,6 +35,15 @@ export const RESPONSE_WITHOUT_SESSION: HttpRefusal = {
 
 export function tooManySessions(open: number): HttpRefusal {
   return { status: 503, code: SERVER_ERROR, message: `service unavailable: ${open} sessions are open, the most this gateway allows (--max-sessions)` };
+}
+
+/** One grant holds its share of the sessions; other grants still get in. */
+export function tooManySessionsForGrant(grantId: string, max: number): HttpRefusal {
+  return {
+    status: 429,
+    code: SERVER_ERROR,
+    message: `too many sessions: grant \`${grantId}\` has ${max} sessions open, the most one grant may hold (--max-sessions-per-grant); end one with DELETE or let idle ones expire (--session-idle-ms)`,
+  };
 }
 
 export function upstreamNotOpened(reason: string): HttpRefusal {

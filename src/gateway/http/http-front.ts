@@ -8,10 +8,10 @@
  * a grant's stateless channel (`stateless-channel.ts`); the request reaches that downstream as an
  * exchange (`exchange.ts`). Every refusal is a value written by `http-refusal.ts`.
  *
- * Each 2025-era MCP session gets its own gateway with its own upstream connection, so
- * server-to-client requests reach the right agent and `scope: "session"` means that MCP session;
- * stateless requests share one gateway per grant. Every gateway shares the one counter store, so
- * `grant` and `global` counters span sessions.
+ * Each 2025-era MCP session gets its own gateway, so `scope: "session"` means that MCP session;
+ * stateless requests share one gateway per grant. Which upstream connection a gateway gets (its
+ * grant's shared one, or its own) is the host's choice (`upstream-sharing.ts`). Every gateway
+ * shares the one counter store, so `grant` and `global` counters span sessions.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -49,6 +49,8 @@ export interface HttpFrontOptions {
   readonly log: Logger;
   readonly clock: Clock;
   readonly maxSessions?: number;
+  /** Sessions one grant may hold (default `DEFAULT_MAX_SESSIONS_PER_GRANT`, never more than `maxSessions`). */
+  readonly maxSessionsPerGrant?: number;
   /** Sessions idle this long (no request, no GET stream, nothing in flight) are closed. */
   readonly sessionIdleMs?: number;
   /** How long `close()` waits for calls in flight before closing anyway (real time). */
@@ -66,6 +68,7 @@ export interface HttpFront {
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_SESSIONS = 1000;
+export const DEFAULT_MAX_SESSIONS_PER_GRANT = 100;
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
@@ -84,7 +87,7 @@ class Front {
 
   constructor(private readonly o: HttpFrontOptions) {
     this.allowedOrigins = new Set(o.allowedOrigins);
-    this.sessions = new SessionRegistry({ clock: o.clock, maxSessions: o.maxSessions ?? DEFAULT_MAX_SESSIONS, idleMs: o.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS, log: o.log });
+    this.sessions = new SessionRegistry({ clock: o.clock, maxSessions: o.maxSessions ?? DEFAULT_MAX_SESSIONS, maxPerGrant: o.maxSessionsPerGrant ?? DEFAULT_MAX_SESSIONS_PER_GRANT, idleMs: o.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS, log: o.log });
     this.endpoints = new SessionEndpoints({ sessions: this.sessions, openGateway: o.openGateway, newDownstream: (id, grantId) => this.downstream(id, grantId), log: o.log, draining: () => this.draining });
     this.channels = new StatelessChannels({ openGateway: o.openGateway, newDownstream: (grantId) => this.downstream(undefined, grantId), log: o.log });
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));

@@ -1,6 +1,7 @@
 /**
  * The 2025-era Streamable HTTP transport on the front: `initialize` opens a session (its own
- * gateway and upstream connection; `Mcp-Session-Id` on the answer), a POST with that id reaches
+ * gateway, on a shared or its own upstream connection as the host decides from the handshake;
+ * `Mcp-Session-Id` on the answer) when the session caps leave room, a POST with that id reaches
  * it, GET opens its event stream, DELETE ends it. An id is found only for the grant that opened
  * the session (`session-registry.ts`); each miss answers 404 `SESSION_NOT_FOUND`.
  */
@@ -46,11 +47,16 @@ export class SessionEndpoints {
 
   async initialize(request: JsonRpcRequest, req: IncomingMessage, res: ServerResponse, grantId: string): Promise<void> {
     const { sessions, log } = this.o;
-    if (sessions.isFull) return writeRefusal(res, refuse.tooManySessions(sessions.size));
+    const full = sessions.refusalFor(grantId);
+    if (full === "full") return writeRefusal(res, refuse.tooManySessions(sessions.size));
+    if (full === "grant_full") {
+      log.warn("refused a session: the grant holds its share of the sessions", { event: "grant_sessions_full", grant: grantId, max: sessions.maxPerGrant });
+      return writeRefusal(res, refuse.tooManySessionsForGrant(grantId, sessions.maxPerGrant));
+    }
     const id = randomHex(16);
     const session = this.o.newDownstream(id, grantId);
     try {
-      const gateway = this.o.openGateway({ grantId, sessionKey: id, downstream: session });
+      const gateway = this.o.openGateway({ grantId, sessionKey: id, downstream: session, stateless: false, ...(request.params ? { initialize: request.params } : {}) });
       session.gateway = gateway;
       sessions.add(id, session);
       await gateway.start();

@@ -83,7 +83,7 @@ export class StatelessChannels {
     channel.ready = (async (): Promise<ChannelRefusal | undefined> => {
       let gateway: Gateway;
       try {
-        gateway = this.o.openGateway({ grantId, sessionKey: `stateless:${grantId}`, downstream: session });
+        gateway = this.o.openGateway({ grantId, sessionKey: `stateless:${grantId}`, downstream: session, stateless: true });
         session.gateway = gateway;
         void gateway.closed.then(() => this.drop(grantId, channel));
         await gateway.start();

@@ -31,10 +31,10 @@ function fakeSession(clock: VirtualClock, grantId = "g"): RegisteredSession & { 
   return session;
 }
 
-function setup(options: { maxSessions?: number; idleMs?: number } = {}) {
+function setup(options: { maxSessions?: number; maxPerGrant?: number; idleMs?: number } = {}) {
   const clock = new VirtualClock(Date.UTC(2026, 0, 1));
   const { log, lines } = recordingLogger(clock);
-  const registry = new SessionRegistry<ReturnType<typeof fakeSession>>({ clock, maxSessions: options.maxSessions ?? 10, idleMs: options.idleMs ?? 30 * MINUTE, log });
+  const registry = new SessionRegistry<ReturnType<typeof fakeSession>>({ clock, maxSessions: options.maxSessions ?? 10, ...(options.maxPerGrant === undefined ? {} : { maxPerGrant: options.maxPerGrant }), idleMs: options.idleMs ?? 30 * MINUTE, log });
   return { clock, registry, log, lines };
 }
 
@@ -151,4 +151,43 @@ test("closeAll closes every session's gateway and forgets them; inFlight sums th
   expect([a.closes, b.closes]).toEqual([1, 1]);
   expect(registry.size).toBe(0);
   expect(registry.inFlight()).toBe(0);
+});
+
+test("one grant at its share is refused while another grant still gets in; a slot it gives back is its own again", () => {
+  const { clock, registry } = setup({ maxSessions: 10, maxPerGrant: 2 });
+  registry.add("a1", fakeSession(clock, "alice"));
+  expect(registry.refusalFor("alice")).toBeUndefined();
+  registry.add("a2", fakeSession(clock, "alice"));
+  expect(registry.refusalFor("alice")).toBe("grant_full");
+  expect(registry.refusalFor("bob")).toBeUndefined();
+  registry.add("b1", fakeSession(clock, "bob"));
+  expect(registry.countOf("alice")).toBe(2);
+  expect(registry.countOf("bob")).toBe(1);
+  registry.remove("a1");
+  registry.remove("a1"); // twice: counted once
+  expect(registry.countOf("alice")).toBe(1);
+  expect(registry.refusalFor("alice")).toBeUndefined();
+});
+
+test("the share never exceeds the whole: a full registry refuses every grant with `full`", () => {
+  const { clock, registry } = setup({ maxSessions: 2, maxPerGrant: 5 });
+  expect(registry.maxPerGrant).toBe(2);
+  registry.add("a", fakeSession(clock, "alice"));
+  registry.add("b", fakeSession(clock, "bob"));
+  expect(registry.refusalFor("carol")).toBe("full");
+  expect(registry.refusalFor("alice")).toBe("full");
+});
+
+test("before a new session is admitted, idle sessions expire on the clock's time, without waiting for the sweep's timer", async () => {
+  const { clock, registry } = setup({ maxSessions: 10, maxPerGrant: 1, idleMs: 5 * MINUTE });
+  const idle = fakeSession(clock, "alice");
+  registry.add("idle", idle);
+  await clock.advanceBy(5 * MINUTE); // no sweep was started: no timer fires
+  expect(registry.refusalFor("alice")).toBeUndefined();
+  expect(idle.closes).toBe(1);
+  expect(registry.countOf("alice")).toBe(0);
+  // A session its gateway closes later is not counted twice.
+  idle.gone("closed by the host");
+  await settle();
+  expect(registry.countOf("alice")).toBe(0);
 });
