@@ -1,6 +1,6 @@
 /**
  * `toolgate init (--upstream-cmd "CMD ARGS" | --upstream-url URL [--upstream-header "N: v"]…)
- * [--out FILE]`: connects to the upstream, reads its tools and writes a starter policy classified
+ * [--out FILE]`, or `toolgate init --config FILE` for every server of a gateway config: connects to the upstream, reads its tools and writes a starter policy classified
  * by risk (read: allow; write: 30/min; execute: 10/min; destructive: hide; financial: approval).
  * The policy goes to `--out` (or stdout); the classification table goes to stderr.
  *
@@ -8,21 +8,30 @@
  * (`server/discover` first, `initialize` for a 2025-era server), so a 2026-07-28-only server works
  * as well as a 2025 one. A server that cannot be reached or listed is one line on stderr, exit 1.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { Client, StreamableHTTPClientTransport, type Transport } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { formatIssues, messageOf } from "../core/errors.js";
+import { parseJsonText } from "../core/json-text.js";
+import { errorMap, issuesFromZod } from "../core/schema-issues.js";
+import { StackConfigSchema, type StackConfigDocument } from "../gateway/stack/stack-config.js";
 import { starterPolicy, type ToolInfo } from "../harness/risk-classification.js";
 import { compilePolicy } from "../policy/load-policy.js";
 import { splitCommand } from "../transports/split-command.js";
 import { parseArgs, UsageError, type CommandIo } from "./args.js";
 import { parseUpstreamHeaders } from "./upstream-headers.js";
 
-const FLAGS = { "upstream-cmd": { kind: "string" }, "upstream-url": { kind: "string" }, "upstream-header": { kind: "strings" }, out: { kind: "string" } } as const;
+const FLAGS = { "upstream-cmd": { kind: "string" }, "upstream-url": { kind: "string" }, "upstream-header": { kind: "strings" }, out: { kind: "string" }, config: { kind: "string" } } as const;
 
 export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const { flags } = parseArgs(argv, FLAGS);
+  if (flags.config !== undefined) {
+    const clash = ["upstream-cmd", "upstream-url", "upstream-header", "out"].find((f) => flags[f] !== undefined);
+    if (clash !== undefined) throw new UsageError(`flag \`--${clash}\` cannot be combined with \`--config FILE\`: the config names each server and where its policy goes`);
+    return initStack(resolve(io.cwd, flags.config as string), io);
+  }
   const cmd = flags["upstream-cmd"] as string | undefined;
   const url = flags["upstream-url"] as string | undefined;
   if ((cmd === undefined) === (url === undefined)) throw new UsageError("expected exactly one of `--upstream-cmd \"CMD ARGS\"` or `--upstream-url URL`");
@@ -57,10 +66,54 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
 
 export type UpstreamTarget =
   | { readonly cmd: string; readonly cwd: string; readonly env: Record<string, string | undefined> }
+  | { readonly command: string; readonly args: readonly string[]; readonly cwd: string; readonly env: Record<string, string | undefined> }
   | { readonly url: string; readonly headers?: Record<string, string> };
 
 /** How long connecting and listing may take before init gives up. */
 const LIST_TIMEOUT_MS = 30_000;
+
+/**
+ * `init --config FILE`: a starter policy for every server of a gateway config, written where the
+ * config says the server's policy lives. A policy file that already exists is left as it is.
+ */
+async function initStack(configFile: string, io: CommandIo): Promise<number> {
+  let doc: StackConfigDocument;
+  try {
+    const json = parseJsonText(readFileSync(configFile, "utf8"));
+    const shape = json.ok ? StackConfigSchema.safeParse(json.value, { error: errorMap, reportInput: true }) : undefined;
+    if (!json.ok || !shape?.success) {
+      const issues = !json.ok ? json.issues : issuesFromZod(shape!.error!.issues);
+      io.stderr.write(`${formatIssues(configFile, issues)}\n`);
+      return 1;
+    }
+    doc = shape.data;
+  } catch (error) {
+    io.stderr.write(`${configFile}: (root): cannot read the config file: ${messageOf(error)}\n`);
+    return 1;
+  }
+  const base = dirname(configFile);
+  let failed = 0;
+  for (const [name, spec] of Object.entries(doc.servers)) {
+    const policyFile = resolve(base, spec.policy);
+    if (existsSync(policyFile)) {
+      io.stderr.write(`${name}: ${spec.policy} exists, left as it is\n`);
+      continue;
+    }
+    const target: UpstreamTarget = "command" in spec ? { command: spec.command, args: spec.args ?? [], cwd: resolve(base, spec.cwd ?? "."), env: { ...io.env, ...spec.env } } : { url: spec.url, headers: spec.headers ?? {} };
+    let tools: ToolInfo[];
+    try {
+      tools = await listUpstreamTools(target);
+    } catch (error) {
+      io.stderr.write(`${name}: could not list its tools: ${firstLine(messageOf(error))}\n`);
+      failed++;
+      continue;
+    }
+    const { policy, classes } = starterPolicy(tools, `server \`${name}\` of ${configFile}`);
+    await writeFile(policyFile, `${JSON.stringify(policy, null, 2)}\n`);
+    io.stderr.write(`${name}: ${classes.length} tools classified; wrote ${spec.policy}\n`);
+  }
+  return failed === 0 ? 0 : 1;
+}
 
 function firstLine(text: string): string {
   return text.split("\n", 1)[0]!.trim();
@@ -69,8 +122,8 @@ function firstLine(text: string): string {
 /** Every tool of the upstream (following `nextCursor`), via the SDK 2.x client in `auto` era negotiation. */
 export async function listUpstreamTools(target: UpstreamTarget): Promise<ToolInfo[]> {
   let transport: Transport;
-  if ("cmd" in target) {
-    const [command, ...args] = splitCommand(target.cmd);
+  if ("cmd" in target || "command" in target) {
+    const [command, ...args] = "cmd" in target ? splitCommand(target.cmd) : [target.command, ...target.args];
     if (command === undefined) throw new UsageError("flag `--upstream-cmd`: expected a command line, found nothing");
     const env = Object.fromEntries(Object.entries(target.env).filter((e): e is [string, string] => e[1] !== undefined));
     transport = new StdioClientTransport({ command, args, cwd: target.cwd, env, stderr: "pipe" });

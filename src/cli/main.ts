@@ -51,7 +51,7 @@ const COMMANDS: Record<string, Command> = {
   },
   init: {
     summary: "write a risk-classified starter policy from an upstream's tools",
-    synopsis: 'toolgate init (--upstream-cmd "CMD ARGS" | --upstream-url URL [--upstream-header "Name: value"]...) [--out FILE]',
+    synopsis: 'toolgate init (--upstream-cmd "CMD ARGS" | --upstream-url URL [--upstream-header "Name: value"]...) [--out FILE] | toolgate init --config FILE',
     load: () => import("./init.js"),
   },
   bench: {

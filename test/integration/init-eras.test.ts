@@ -102,3 +102,30 @@ test("bad header flags are usage errors naming the flag", async () => {
   await expect(init(["--upstream-url", "http://127.0.0.1:1/mcp", "--upstream-header", "Mcp-Session-Id: x"], io().io)).rejects.toThrow(/set by the gateway itself/);
   await expect(init(["--upstream-url", "ftp://example/mcp"], io().io)).rejects.toThrow(/expected an http\(s\) URL/);
 });
+
+test("init --config writes a starter policy for every server of a gateway config, leaving existing policies alone", async () => {
+  const stack = tempDir("toolgate-init-stack-");
+  const { writeFileSync: write } = await import("node:fs");
+  write(join(stack, "memory.json"), '{"version":"1","default":"allow"}\n');
+  write(
+    join(stack, "stack.json"),
+    JSON.stringify({
+      version: "1",
+      servers: {
+        kommo: { command: process.execPath, args: [TOOLGATE_BIN, "kommo-sim", "--protocol", "2026-07-28"], policy: "kommo.json" },
+        memory: { command: process.execPath, args: ["node_modules/@modelcontextprotocol/server-memory/dist/index.js"], cwd: join(TOOLGATE_BIN, "../.."), policy: "memory.json" },
+      },
+    }),
+  );
+  const t = io();
+  expect(await init(["--config", join(stack, "stack.json")], t.io)).toBe(0);
+  expect(toolsIn(join(stack, "kommo.json"))).toHaveLength(23);
+  expect(readFileSync(join(stack, "memory.json"), "utf8")).toBe('{"version":"1","default":"allow"}\n');
+  expect(t.err()).toBe("kommo: 23 tools classified; wrote kommo.json\nmemory: memory.json exists, left as it is\n");
+  await expect(init(["--config", join(stack, "stack.json"), "--out", "x.json"], io().io)).rejects.toThrow("flag `--out` cannot be combined with `--config FILE`");
+  const bad = io();
+  write(join(stack, "bad.json"), JSON.stringify({ version: "1", servers: { kommo: { policy: "k.json" } } }));
+  expect(await init(["--config", join(stack, "bad.json")], bad.io)).toBe(1);
+  expect(bad.err()).toContain(`${join(stack, "bad.json")}: servers.kommo: found an object, expected a server with \`command\``);
+  rmSync(stack, { recursive: true, force: true });
+}, 60_000);
