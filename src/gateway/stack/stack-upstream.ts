@@ -61,7 +61,7 @@ interface Fan {
 }
 
 type Pending =
-  | { readonly kind: "forward"; readonly gatewayId: JsonRpcId; readonly timer: TimerHandle | undefined }
+  | { readonly kind: "forward"; readonly gatewayId: JsonRpcId; readonly method: string; readonly timer: TimerHandle | undefined }
   | { readonly kind: "part"; readonly fan: Fan; readonly page: number }
   | { readonly kind: "handshake" };
 
@@ -141,7 +141,7 @@ export class StackUpstream implements Transport {
     const id = this.nextId++;
     const timeoutMs = link.spec.timeoutMs;
     const timer = timeoutMs === undefined ? undefined : this.o.clock.setTimer(() => this.timedOut(link, id, request.id, timeoutMs), timeoutMs);
-    link.pending.set(id, { kind: "forward", gatewayId: request.id, timer });
+    link.pending.set(id, { kind: "forward", gatewayId: request.id, method: request.method, timer });
     link.member.send({ jsonrpc: "2.0", id, method: request.method, ...(routedParams !== undefined ? { params: routedParams } : {}) });
   }
 
@@ -236,6 +236,7 @@ export class StackUpstream implements Transport {
     switch (pending.kind) {
       case "forward":
         pending.timer?.cancel();
+        if (pending.method === "resources/read" && "result" in response && isJsonObject(response.result)) return this.toGateway({ ...response, id: pending.gatewayId, result: { ...response.result, ...this.cacheHints() } });
         return this.toGateway({ ...response, id: pending.gatewayId });
       case "part":
         return this.partAnswered(link, pending.fan, pending.page, response);
@@ -287,7 +288,7 @@ export class StackUpstream implements Transport {
       const exposed = this.exposeEntry(member.member.name, listKey, entry);
       if (exposed !== undefined) entries.push(exposed);
     }
-    this.toGateway({ jsonrpc: "2.0", id: fan.id, result: { [listKey]: entries } });
+    this.toGateway({ jsonrpc: "2.0", id: fan.id, result: { [listKey]: entries, ...this.cacheHints() } });
   }
 
   private exposeEntry(server: string, listKey: (typeof LISTS)[ListMethod], entry: JsonObject): JsonObject | undefined {
@@ -323,7 +324,7 @@ export class StackUpstream implements Transport {
     this.toGateway({
       jsonrpc: "2.0",
       id: fan.id,
-      result: { ...first, capabilities, serverInfo: { ...this.o.serverInfo }, ...(instructions.length > 0 ? { instructions: instructions.join("\n\n") } : {}) },
+      result: { ...first, capabilities, serverInfo: { ...this.o.serverInfo }, ...(instructions.length > 0 ? { instructions: instructions.join("\n\n") } : {}), ...(fan.method === "server/discover" ? this.cacheHints() : {}) },
     });
   }
 
@@ -360,6 +361,15 @@ export class StackUpstream implements Transport {
   private unavailable(id: JsonRpcId, link: StackLink, reason?: string): JsonRpcResponse {
     const why = reason ?? link.member.lastError;
     return errorResponse(id, INTERNAL_ERROR, `server \`${link.member.name}\` is unavailable (${link.member.state}${why !== undefined ? `: ${why}` : ""}); retry later`, { "toolgate/error": "upstream_unavailable", "toolgate/server": link.member.name });
+  }
+
+  /**
+   * 2026-07-28 cache hints on what the stack merges or rewrites: `ttlMs: 0`, `cacheScope: "private"`,
+   * so no client (or shared cache) reuses a list that depends on servers' states and this grant's
+   * policy. A 2025-era agent gets none (its revision has no such fields).
+   */
+  private cacheHints(): JsonObject {
+    return this.handshake === undefined ? { ttlMs: 0, cacheScope: "private" } : {};
   }
 
   private listsChanged(): void {
