@@ -54,6 +54,7 @@ function makeProvider(issuer: string, resources: readonly string[], keys: JWK[])
     cookies: { keys: ["toolgate-test-cookie-key"] },
     clientDefaults: { id_token_signed_response_alg: "ES256" },
     scopes: ["openid", "mcp"],
+    ttl: { ClientCredentials: 3600, AccessToken: 3600, AuthorizationCode: 60, Grant: 3600, Interaction: 600, Session: 3600 },
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
     extraTokenClaims: (_ctx, token) => {
       const account = (token as { accountId?: string }).accountId;
@@ -61,7 +62,7 @@ function makeProvider(issuer: string, resources: readonly string[], keys: JWK[])
     },
     features: {
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: () => true },
       devInteractions: { enabled: true },
       resourceIndicators: {
         enabled: true,
