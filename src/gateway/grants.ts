@@ -95,7 +95,7 @@ export function loadGrantsText(
   const file = shape.data;
   const staticGrants = file.grants ?? [];
   const claimGrants = file.claimGrants ?? [];
-  if (staticGrants.length === 0 && claimGrants.length === 0) issues.push({ file: grantsFile, path: "grants", message: "expected at least one grant" });
+  if (staticGrants.length === 0 && claimGrants.length === 0 && file.oauth === undefined) issues.push({ file: grantsFile, path: "grants", message: "expected at least one grant" });
   if (file.claimGrants !== undefined && file.oauth === undefined) issues.push({ file: grantsFile, path: "oauth", message: "missing; `claimGrants` read the claims of validated tokens, expected `oauth` naming the resource and the issuers" });
   if (file.oauth !== undefined && file.claimGrants === undefined) issues.push({ file: grantsFile, path: "claimGrants", message: "missing; with `oauth` a token needs a rule that gives it a grant, expected `claimGrants`" });
   const seenIds = new Map<string, number>();

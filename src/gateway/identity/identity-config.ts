@@ -103,7 +103,7 @@ const ID_TEMPLATE = /^([A-Za-z0-9._:@-]|\{(sub|client_id)\})+$/;
 const ClaimGrantSchema = z.strictObject({
   match: ClaimMatchSchema,
   /** The grant id: fixed (`sales-bots`) or from the token (`user:{sub}`, `{client_id}`). */
-  id: z.string().max(128).regex(ID_TEMPLATE, "expected a grant id of letters, digits or `._:@-`, optionally with `{sub}` or `{client_id}`"),
+  id: z.string().refine((id) => id.length <= 128 && ID_TEMPLATE.test(id), { message: "expected a grant id of at most 128 letters, digits or `._:@-`, optionally with `{sub}` or `{client_id}`" }),
   policy: z.string().min(1, "expected a policy file path").optional(),
   description: z.string().optional(),
 });

@@ -66,12 +66,15 @@ export class TokenVerifier {
     const introspecting = [...this.issuers.values()].filter((i) => i.introspection !== undefined);
     if (introspecting.length === 0) return { kind: "invalid", reason: "the token is not a JWT and no issuer has introspection configured" };
     let unavailable: TokenCheck | undefined;
+    let invalid: TokenCheck | undefined;
     for (const issuer of introspecting) {
       const check = await issuer.introspection!.check(token);
       if (check.kind === "valid") return check;
       if (check.kind === "unavailable") unavailable ??= check;
+      else invalid ??= check;
     }
-    return unavailable ?? { kind: "invalid", reason: "the token is not active" };
+    // An issuer that could not answer might have known the token: say so rather than "invalid".
+    return unavailable ?? invalid!;
   }
 
   private async verifyJwt(token: string): Promise<TokenCheck> {
