@@ -5,7 +5,7 @@
  * discovery order and issuer check, JWKS cache age and the cooldown on unknown key ids.
  */
 import { createPublicKey } from "node:crypto";
-import { base64url, exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
+import { base64url, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import { beforeAll, expect, test } from "vitest";
 import { VirtualClock } from "../../../../src/core/virtual-clock.js";
 import type { OAuthConfig } from "../../../../src/gateway/identity/identity-config.js";
