@@ -6,7 +6,9 @@
  *    "grants": [{"id": "sales-agent", "tokenSha256": "<64 hex digits>", "policy": "policies/sales.json"}]}
  *
  * `policy` is a path relative to the grants file; without it the grant uses `--policy`. Ids and
- * digests are unique. A digest is made with `printf %s TOKEN | sha256sum`.
+ * digests are unique. A digest is made with `printf %s TOKEN | sha256sum`. Beside them, `oauth` and
+ * `claimGrants` give grants to access tokens from identity providers (`identity/identity-config.ts`);
+ * their policies load here too, each keyed in the policy table by `claimPolicyKey(file)`.
  *
  * Lookup hashes the presented token and compares the digest with every grant's digest with
  * `crypto.timingSafeEqual`, never stopping early, so the time taken does not depend on which

@@ -147,3 +147,17 @@ test("a user whose groups match no grant rule gets 403 insufficient_scope before
   expect(res.headers.get("www-authenticate")).toBe(`Bearer realm="toolgate", resource_metadata="${new URL(resource).origin}/.well-known/oauth-protected-resource/mcp", error="insufficient_scope", error_description="no grant rule matches the token"`);
   expect(upstream.seen.some((h) => JSON.stringify(h).includes(token))).toBe(false);
 }, 60_000);
+
+test("serve refuses to start when an issuer's introspection secret is not in the environment, naming the file and the variable", async () => {
+  const file = writeJson(dir, "needs-secret.json", {
+    version: "1",
+    oauth: { resource, issuers: [{ issuer: provider.issuer, introspection: { clientId: "toolgate", clientSecretEnv: "TOOLGATE_TEST_UNSET_SECRET" } }] },
+    claimGrants: [{ match: { sub: "x" }, id: "x", policy: join(dir, "sales-ops.json") }],
+  });
+  const failed = await startHttpGateway(["--grants", file, "--upstream-url", upstream.url], { TOOLGATE_TEST_UNSET_SECRET: "" }).then(
+    () => "started",
+    (error: Error) => error.message,
+  );
+  expect(failed).toContain("exited with code 1 before listening");
+  expect(failed).toContain(`${file}: oauth.issuers[0].introspection.clientSecretEnv: the introspection client secret of \`${provider.issuer}\` is not set; expected it in the environment variable \`TOOLGATE_TEST_UNSET_SECRET\``);
+}, 30_000);

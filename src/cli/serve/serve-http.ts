@@ -64,10 +64,10 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
         return result.kind === "ok" ? { kind: "ok", grantId: result.grant.id } : result;
       };
     } else {
-      for (const issuer of identity.oauth.issuers) {
+      for (const [i, issuer] of identity.oauth.issuers.entries()) {
         const name = issuer.introspection?.clientSecretEnv;
         if (name !== undefined && !io.env[name]) {
-          io.stderr.write(`${config.grantsFile}: oauth.issuers: the introspection client secret of \`${issuer.issuer}\` is not set; expected it in the environment variable \`${name}\`\n`);
+          io.stderr.write(`${config.grantsFile}: oauth.issuers[${i}].introspection.clientSecretEnv: the introspection client secret of \`${issuer.issuer}\` is not set; expected it in the environment variable \`${name}\`\n`);
           return 1;
         }
       }

@@ -1,8 +1,10 @@
 /**
  * The Streamable HTTP front (`toolgate serve --listen`): a lean node:http server for `/mcp`,
- * `/metrics` and `/health`, composed of its parts. Per request, in order: the guards
+ * `/metrics` and `/health` (and, as an OAuth resource server, the protected resource metadata at
+ * its well-known paths), composed of its parts. Per request, in order: the guards
  * (`request-guards.ts`: Origin and, on a loopback listener without grants, Host → 403; bearer
- * token → grant, else 401 before any MCP handling; media type, body size, protocol version); the
+ * token → grant and caller, else 401/403 with a challenge before any MCP handling — every request,
+ * stateless ones too; media type, body size, protocol version); the
  * body as one JSON-RPC frame (`read-body.ts`, `body-frame.ts`); then the MCP transport of
  * 2025-11-25, sessions (`session-endpoints.ts` over `session-registry.ts`), or of 2026-07-28,
  * a grant's stateless channel (`stateless-channel.ts`); the request reaches that downstream as an

@@ -2,7 +2,8 @@
  * The checks a request passes before the front handles it as MCP, each a pure function over
  * header values (and, for the 2026-07-28 header check, the parsed message) that returns
  * `undefined` to let it pass or the `HttpRefusal` to answer with: Origin and Host (DNS rebinding)
- * → 403, a bearer token that names no grant → 401 with `WWW-Authenticate`, `Content-Type` → 415, a
+ * → 403, a bearer token that names no grant → 401 with `WWW-Authenticate` (403 `insufficient_scope`,
+ * 503 when it cannot be checked now), `Content-Type` → 415, a
  * declared or read body over the limit → 413, `MCP-Protocol-Version` → 400, `Accept` → 406, and
  * `Mcp-Method`/`Mcp-Name`/`MCP-Protocol-Version` against the body → 400 `HEADER_MISMATCH`.
  */

@@ -1,5 +1,6 @@
 /**
- * The front's 2025-era MCP sessions by `Mcp-Session-Id`. A session is found only by the grant
+ * The front's 2025-era MCP sessions by `Mcp-Session-Id`. A session is found only by the grant (for a
+ * claim grant: the grant and its policy, `owner`)
  * that opened it (another grant's session id is as unknown as a made-up one) and only while it
  * is live; at most `maxSessions` are open, and at most `maxPerGrant` of one grant (so one grant
  * cannot take every slot); a sweep on the injected clock closes sessions idle for `idleMs` (no
