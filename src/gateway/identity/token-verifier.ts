@@ -5,13 +5,18 @@
  * the gateway's clock, only the allowed asymmetric algorithms; any other token goes to RFC 7662
  * introspection when an issuer has it configured. The outcome is a value: the claims, or why not
  * (a reason for the `WWW-Authenticate` description and the log, never the token).
+ *
+ * A JWT that verified is remembered under its SHA-256 for up to `VERIFIED_CACHE_MS` (a signature
+ * check costs far more than a hash, and a 2026-07-28 client sends its token with every request);
+ * a remembered token is still judged against `exp` and `nbf` on the clock at every use.
  */
+import { createHash } from "node:crypto";
 import { decodeJwt, errors, jwtVerify } from "jose";
 import type { Clock } from "../../core/clock.js";
 import { messageOf } from "../../core/errors.js";
 import { ASYMMETRIC_ALGORITHMS, DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_INTROSPECTION_CACHE_SECONDS, DEFAULT_JWKS_COOLDOWN_SECONDS, DEFAULT_JWKS_MAX_AGE_SECONDS, type IssuerConfig, type OAuthConfig } from "./identity-config.js";
 import { IssuerKeys, KeysUnavailable, type FetchJson } from "./issuer-keys.js";
-import type { TokenCheck } from "./token-check.js";
+import type { Claims, TokenCheck } from "./token-check.js";
 import { Introspection } from "./token-introspection.js";
 
 
@@ -30,11 +35,16 @@ interface IssuerEntry {
   readonly introspection: Introspection | undefined;
 }
 
+/** How long a verified JWT is remembered, and how many at most (the oldest go first). */
+export const VERIFIED_CACHE_MS = 60_000;
+export const MAX_VERIFIED_CACHE = 10_000;
+
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
 export class TokenVerifier {
   private readonly issuers = new Map<string, IssuerEntry>();
   private readonly skewSeconds: number;
+  private readonly verified = new Map<string, { readonly claims: Claims; readonly untilMs: number }>();
 
   constructor(private readonly o: TokenVerifierOptions) {
     const { oauth } = o;
@@ -78,6 +88,27 @@ export class TokenVerifier {
   }
 
   private async verifyJwt(token: string): Promise<TokenCheck> {
+    const key = createHash("sha256").update(token, "utf8").digest("base64url");
+    const nowMs = this.o.clock.nowMs();
+    const remembered = this.verified.get(key);
+    if (remembered !== undefined && nowMs < remembered.untilMs) return this.stillValid(remembered.claims, nowMs);
+    const check = await this.verifySignedJwt(token);
+    if (check.kind === "valid") {
+      if (this.verified.size >= MAX_VERIFIED_CACHE) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(key, { claims: check.claims, untilMs: nowMs + VERIFIED_CACHE_MS });
+    }
+    return check;
+  }
+
+  /** `exp` and `nbf` of a remembered token, on the clock now (with the skew, as jose judges them). */
+  private stillValid(claims: Claims, nowMs: number): TokenCheck {
+    const now = Math.floor(nowMs / 1000);
+    if (typeof claims.exp === "number" && claims.exp <= now - this.skewSeconds) return { kind: "invalid", reason: "the token has expired" };
+    if (typeof claims.nbf === "number" && claims.nbf > now + this.skewSeconds) return { kind: "invalid", reason: "the token is not valid yet (nbf)" };
+    return { kind: "valid", claims };
+  }
+
+  private async verifySignedJwt(token: string): Promise<TokenCheck> {
     let iss: unknown;
     try {
       iss = decodeJwt(token).iss;

@@ -146,3 +146,17 @@ test("an issuer that cannot be reached makes tokens unverifiable (503), and is a
   await v.verify(token);
   expect(calls).toBeGreaterThan(afterFirst);
 });
+
+test("a verified JWT is remembered, yet judged against exp on the clock at every use", async () => {
+  const clock = new VirtualClock(T0_MS);
+  const { fetchJson } = issuer(() => [publicJwk]);
+  const v = verifier(clock, fetchJson, { clockSkewSeconds: 0 });
+  const token = await sign({ exp: T0_MS / 1000 + 20 });
+  const first = await v.verify(token);
+  const second = await v.verify(token);
+  expect(second.kind === "valid" && first.kind === "valid" && second.claims).toBe(first.kind === "valid" && first.claims); // the same claims object: not verified again
+  await clock.advanceBy(19_000);
+  expect((await v.verify(token)).kind).toBe("valid");
+  await clock.advanceBy(1_000); // exp, still within the remembering time
+  expect(await v.verify(token)).toEqual({ kind: "invalid", reason: "the token has expired" });
+});
