@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { decodeJwt } from "jose";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import { readJsonLines, tempDir, writeJson } from "../fixtures/servers/gateway-process.js";
 import { recordingUpstream } from "../fixtures/servers/recording-upstream.js";
 import { CLIENTS, startTestProvider, type TestProvider } from "../helpers/oidc-test-provider.js";
@@ -127,13 +127,8 @@ test("authorization code + PKCE for a user in sales-ops ends in an MCP session w
   expect(posts.length).toBeGreaterThanOrEqual(3);
   for (const h of posts) expect(h.authorization).toBe("Bearer upstream-secret");
   expect(JSON.stringify(upstream.seen)).not.toContain(token);
-  let audit: Record<string, unknown>[] = [];
-  for (let i = 0; i < 50 && audit.length === 0; i++) {
-    audit = readJsonLines(auditFile).filter((l) => l.tool === "whoami");
-    if (audit.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  expect(audit).toMatchObject([{ grant: "user:alice", subject: "alice", clientId: CLIENTS.desk.id, decision: "allow" }]);
-  expect(JSON.stringify(audit)).not.toContain(token);
+  await vi.waitFor(() => expect(readJsonLines(auditFile).filter((l) => l.tool === "whoami")).toMatchObject([{ grant: "user:alice", subject: "alice", clientId: CLIENTS.desk.id, decision: "allow" }]), { timeout: 5_000, interval: 20 });
+  expect(JSON.stringify(readJsonLines(auditFile))).not.toContain(token);
 }, 60_000);
 
 test("a user whose groups match no grant rule gets 403 insufficient_scope before any MCP handling", async () => {
