@@ -1,6 +1,7 @@
 /**
  * `toolgate validate FILE… [--policy FILE]`: checks every file a user writes, each recognised by its content and
- * checked with its own schema: a policy (`version` + `default`), a grants file (`grants`), a
+ * checked with its own schema: a policy (`version` + `default`), a grants file (`grants`, or `oauth` with
+ * `claimGrants`), a
  * scenario (`agents`), a gateway config (`servers`), a recording (JSON lines, as `serve --record` writes them). Every problem of
  * every file is printed on stderr as `file: path: message`; each valid file gets `file: ok (…)` on
  * stdout. Exit 0 when all are valid, 1 when any is invalid, 2 on usage errors (no file, unreadable file).
@@ -32,7 +33,7 @@ export function recognise(text: string): FileKind {
   const keys = new Set(Object.keys(value));
   if (keys.has("agents")) return "scenario";
   if (keys.has("servers") && !keys.has("tools")) return "config";
-  if (keys.has("grants") && !keys.has("tools")) return "grants";
+  if ((keys.has("grants") || keys.has("claimGrants") || keys.has("oauth")) && !keys.has("tools")) return "grants";
   if (keys.has("decisionId") && keys.has("method")) return "recording";
   return "policy";
 }
@@ -76,7 +77,9 @@ function check(shown: string, path: string, text: string, defaultPolicy: string 
       // Policy paths in a grants file are relative to it; the named policies are checked too.
       const loaded = loadGrantsText(text, path, defaultPolicy);
       if (!loaded.ok) return { ok: false, text: formatGrantsIssues(loaded.issues).replaceAll(path, shown) };
-      return { ok: true, summary: `grants file, ${loaded.value.length} grant${loaded.value.length === 1 ? "" : "s"}` };
+      const rules = loaded.identity?.rules.length ?? 0;
+      const claimRules = loaded.identity === undefined ? "" : `, ${rules} claim grant rule${rules === 1 ? "" : "s"}, ${loaded.identity.oauth.issuers.length} issuer${loaded.identity.oauth.issuers.length === 1 ? "" : "s"}`;
+      return { ok: true, summary: `grants file, ${loaded.value.length} grant${loaded.value.length === 1 ? "" : "s"}${claimRules}` };
     }
     case "scenario": {
       const loaded = loadScenarioFile(path);

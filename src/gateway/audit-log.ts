@@ -26,6 +26,9 @@ export interface AuditRecord {
   readonly time: string;
   readonly decisionId: string;
   readonly grant: string | null;
+  /** The caller's token `sub` and `client_id` (OAuth callers only; never the token). */
+  readonly subject?: string;
+  readonly clientId?: string;
   readonly session: string;
   /** The tool; with `kind`, the resource URI, prompt name or method. */
   readonly tool: string;

@@ -19,6 +19,8 @@ export function callAuditRecord(call: GovernedCall, verdict: Decided, outcome: A
     time: new Date(call.decidedAtMs).toISOString(),
     decisionId: call.decisionId,
     grant: call.input.grantId ?? null,
+    ...(call.subject === undefined ? {} : { subject: call.subject }),
+    ...(call.clientId === undefined ? {} : { clientId: call.clientId }),
     session: call.input.sessionKey,
     tool: call.input.tool,
     ...(call.input.kind === undefined || call.input.kind === "tool" ? {} : { kind: call.input.kind }),

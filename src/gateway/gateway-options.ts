@@ -2,6 +2,7 @@
 import type { Clock } from "../core/clock.js";
 import type { JsonObject } from "../protocol/messages.js";
 import type { Transport } from "../protocol/transport.js";
+import type { CallerOf } from "./caller.js";
 import type { CounterStore } from "../stores/counter-store.js";
 import type { ApprovalGate } from "./approvals/approval-gate.js";
 import type { AuditRecord } from "./audit-log.js";
@@ -23,6 +24,12 @@ export interface GatewayOptions {
   readonly grantId?: string;
   /** The claims of the token this connection authenticated with (OAuth); policy conditions read them as `claims.…`. */
   readonly claims?: Readonly<Record<string, unknown>>;
+  /**
+   * The caller of the request now arriving (HTTP with OAuth: each request's own token), read once
+   * per request; its claims win over `claims`, its policy key over the grant id, and the audit line
+   * names its `sub` and `client_id`.
+   */
+  readonly callerOf?: CallerOf;
   /** Scope key for `scope: "session"`; default: a fresh id for this downstream connection. */
   readonly sessionKey?: string;
   readonly clock: Clock;

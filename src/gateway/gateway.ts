@@ -74,7 +74,7 @@ class GatewayConnection implements Gateway {
     this.clientRequests = new ClientRequests(clock, (message) => this.answer(message));
     const viaClient = options.approvalViaClient === true ? { ask: (params: JsonObject, timeoutMs: number) => this.clientRequests.ask("elicitation/create", params, timeoutMs), initializeCapabilities: () => this.clientCapabilities } : undefined;
     this.naming = options.naming ?? SINGLE_SERVER_NAMING;
-    this.governor = new ToolCallGovernor({ clock, store, grantId, claims: options.claims, sessionKey, storeFailMode: options.storeFailMode ?? "closed", shadow: options.shadow ?? false, policies, naming: this.naming, tools: this.tools, listTools, log: this.log, approvals, viaClient });
+    this.governor = new ToolCallGovernor({ clock, store, grantId, claims: options.claims, callerOf: options.callerOf, sessionKey, storeFailMode: options.storeFailMode ?? "closed", shadow: options.shadow ?? false, policies, naming: this.naming, tools: this.tools, listTools, log: this.log, approvals, viaClient });
     this.calls = new CallLifecycle({ governor: this.governor, exchange: this.exchange, admit: (request, what) => this.admit(request, what), answer: (message) => this.answer(message), audit: options.audit, record: options.record, log: this.log, tracer: options.tracer ?? NO_TRACER });
   }
 
@@ -104,7 +104,7 @@ class GatewayConnection implements Gateway {
   private visible(kind: Exclude<TargetKind, "method">, exposed: string, template = false): boolean {
     const routed = this.naming.split(kind, exposed);
     if (routed === undefined) return false;
-    const policy = this.options.policies.get(this.options.grantId, routed.server);
+    const policy = this.options.policies.get(this.options.callerOf?.()?.policyKey ?? this.options.grantId, routed.server);
     return template ? isTemplateVisible(policy, routed.name) : isVisible(policy, kind, routed.name);
   }
 

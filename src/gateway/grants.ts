@@ -6,7 +6,9 @@
  *    "grants": [{"id": "sales-agent", "tokenSha256": "<64 hex digits>", "policy": "policies/sales.json"}]}
  *
  * `policy` is a path relative to the grants file; without it the grant uses `--policy`. Ids and
- * digests are unique. A digest is made with `printf %s TOKEN | sha256sum`.
+ * digests are unique. A digest is made with `printf %s TOKEN | sha256sum`. Beside them, `oauth` and
+ * `claimGrants` give grants to access tokens from identity providers (`identity/identity-config.ts`);
+ * their policies load here too, each keyed in the policy table by `claimPolicyKey(file)`.
  *
  * Lookup hashes the presented token and compares the digest with every grant's digest with
  * `crypto.timingSafeEqual`, never stopping early, so the time taken does not depend on which
@@ -20,6 +22,7 @@ import { messageOf, type Issue, type Parsed } from "../core/errors.js";
 import { parseJsonText } from "../core/json-text.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import { errorMap, issuesFromZod } from "../core/schema-issues.js";
+import { ClaimGrantsSchema, isIdTemplate, OAuthSchema, type ClaimGrantEntry, type OAuthConfig } from "./identity/identity-config.js";
 
 const GrantEntrySchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, "expected a grant id of 1–128 letters, digits or `._:@-`"),
@@ -30,7 +33,12 @@ const GrantEntrySchema = z.strictObject({
 
 export const GrantsFileSchema = z.strictObject({
   version: z.literal("1"),
-  grants: z.array(GrantEntrySchema).min(1, "expected at least one grant"),
+  /** Static bearer grants; may be empty (or absent) when `claimGrants` give grants from tokens. */
+  grants: z.array(GrantEntrySchema).optional(),
+  /** toolgate as an OAuth 2.1 resource server (`identity/identity-config.ts`). */
+  oauth: OAuthSchema.optional(),
+  /** Claims of a validated token → a grant id and its policy; the first rule that matches wins. */
+  claimGrants: ClaimGrantsSchema.optional(),
 });
 
 export type GrantsFile = z.output<typeof GrantsFileSchema>;
@@ -42,6 +50,28 @@ export interface Grant {
   readonly policy: CompiledPolicy;
   /** The 32-byte digest of the grant's token. */
   readonly digest: Buffer;
+}
+
+/** A claim grant rule with its policy loaded (`identity/claim-grants.ts` matches it). */
+export interface ClaimGrantRule {
+  /** Its index in `claimGrants`, for messages. */
+  readonly index: number;
+  readonly entry: ClaimGrantEntry;
+  readonly policyFile: string;
+  readonly policy: CompiledPolicy;
+  /** The key of its policy in the policy table: one per policy file. */
+  readonly policyKey: string;
+}
+
+/** What the grants file says about tokens from an identity provider. */
+export interface IdentityGrants {
+  readonly oauth: OAuthConfig;
+  readonly rules: readonly ClaimGrantRule[];
+}
+
+/** The policy-table key of claim grants using `policyFile`. */
+export function claimPolicyKey(policyFile: string): string {
+  return `claims:${policyFile}`;
 }
 
 /** A problem in the grants file or in a policy it names: the file it is in, its JSON path. */
@@ -58,15 +88,21 @@ export function loadGrantsText(
   grantsFile: string,
   defaultPolicyFile: string | undefined,
   readText: (path: string) => string = (path) => readFileSync(path, "utf8"),
-): { ok: true; value: Grant[] } | { ok: false; issues: GrantsIssue[] } {
+): { ok: true; value: Grant[]; identity?: IdentityGrants } | { ok: false; issues: GrantsIssue[] } {
   const issues: GrantsIssue[] = [];
   const json = parseJsonText(text);
   if (!json.ok) return { ok: false, issues: json.issues.map((i) => ({ ...i, file: grantsFile })) };
   const shape = GrantsFileSchema.safeParse(json.value, { error: errorMap, reportInput: true });
   if (!shape.success) return { ok: false, issues: issuesFromZod(shape.error.issues).map((i) => ({ ...i, file: grantsFile })) };
+  const file = shape.data;
+  const staticGrants = file.grants ?? [];
+  const claimGrants = file.claimGrants ?? [];
+  if (staticGrants.length === 0 && claimGrants.length === 0 && file.oauth === undefined) issues.push({ file: grantsFile, path: "grants", message: "expected at least one grant" });
+  if (file.claimGrants !== undefined && file.oauth === undefined) issues.push({ file: grantsFile, path: "oauth", message: "missing; `claimGrants` read the claims of validated tokens, expected `oauth` naming the resource and the issuers" });
+  if (file.oauth !== undefined && file.claimGrants === undefined) issues.push({ file: grantsFile, path: "claimGrants", message: "missing; with `oauth` a token needs a rule that gives it a grant, expected `claimGrants`" });
   const seenIds = new Map<string, number>();
   const seenDigests = new Map<string, number>();
-  shape.data.grants.forEach((g, index) => {
+  staticGrants.forEach((g, index) => {
     const firstId = seenIds.get(g.id);
     if (firstId !== undefined) issues.push({ file: grantsFile, path: `grants[${index}].id`, message: `grant id \`${g.id}\` is already used by grants[${firstId}]; expected unique ids` });
     else seenIds.set(g.id, index);
@@ -78,12 +114,20 @@ export function loadGrantsText(
       issues.push({ file: grantsFile, path: `grants[${index}].policy`, message: "no policy: expected a policy file path here or `--policy FILE`" });
     }
   });
+  const fixedIds = new Map<string, { index: number; policy: string | undefined }>();
+  claimGrants.forEach((rule, index) => {
+    const at = `claimGrants[${index}]`;
+    if (rule.policy === undefined && defaultPolicyFile === undefined) issues.push({ file: grantsFile, path: `${at}.policy`, message: "no policy: expected a policy file path here or `--policy FILE`" });
+    if (isIdTemplate(rule.id)) return;
+    const staticIndex = seenIds.get(rule.id);
+    if (staticIndex !== undefined) issues.push({ file: grantsFile, path: `${at}.id`, message: `grant id \`${rule.id}\` is already used by grants[${staticIndex}]; expected claim grants and static grants to have different ids` });
+    const first = fixedIds.get(rule.id);
+    if (first !== undefined && first.policy !== rule.policy) issues.push({ file: grantsFile, path: `${at}.policy`, message: `grant id \`${rule.id}\` is also given by claimGrants[${first.index}] with another policy; expected one policy per grant id` });
+    else if (first === undefined) fixedIds.set(rule.id, { index, policy: rule.policy });
+  });
   const base = dirname(grantsFile);
   const policies = new Map<string, Parsed<CompiledPolicy> | { ok: false; unreadable: string }>();
-  const grants: Grant[] = [];
-  shape.data.grants.forEach((g, index) => {
-    const policyFile = g.policy !== undefined ? resolve(base, g.policy) : defaultPolicyFile;
-    if (policyFile === undefined) return;
+  const load = (policyFile: string, at: string): CompiledPolicy | undefined => {
     let loaded = policies.get(policyFile);
     if (loaded === undefined) {
       let policyText: string | undefined;
@@ -95,14 +139,28 @@ export function loadGrantsText(
       if (policyText !== undefined) loaded = parsePolicyText(policyText);
       policies.set(policyFile, loaded!);
       if (loaded && !loaded.ok) {
-        if ("unreadable" in loaded) issues.push({ file: grantsFile, path: `grants[${index}].policy`, message: `cannot read the policy file \`${policyFile}\`: ${loaded.unreadable}` });
+        if ("unreadable" in loaded) issues.push({ file: grantsFile, path: at, message: `cannot read the policy file \`${policyFile}\`: ${loaded.unreadable}` });
         else for (const issue of loaded.issues) issues.push({ ...issue, file: policyFile });
       }
     }
-    if (loaded && loaded.ok) grants.push({ id: g.id, policyFile, policy: loaded.value, digest: Buffer.from(g.tokenSha256, "hex") });
+    return loaded && loaded.ok ? loaded.value : undefined;
+  };
+  const grants: Grant[] = [];
+  staticGrants.forEach((g, index) => {
+    const policyFile = g.policy !== undefined ? resolve(base, g.policy) : defaultPolicyFile;
+    if (policyFile === undefined) return;
+    const policy = load(policyFile, `grants[${index}].policy`);
+    if (policy) grants.push({ id: g.id, policyFile, policy, digest: Buffer.from(g.tokenSha256, "hex") });
+  });
+  const rules: ClaimGrantRule[] = [];
+  claimGrants.forEach((entry, index) => {
+    const policyFile = entry.policy !== undefined ? resolve(base, entry.policy) : defaultPolicyFile;
+    if (policyFile === undefined) return;
+    const policy = load(policyFile, `claimGrants[${index}].policy`);
+    if (policy) rules.push({ index, entry, policyFile, policy, policyKey: claimPolicyKey(policyFile) });
   });
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, value: grants };
+  return { ok: true, value: grants, ...(file.oauth !== undefined ? { identity: { oauth: file.oauth, rules } } : {}) };
 }
 
 export function formatGrantsIssues(issues: readonly GrantsIssue[]): string {

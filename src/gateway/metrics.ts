@@ -1,7 +1,9 @@
 /**
  * Prometheus text exposition (format 0.0.4) for `/metrics`: decisions by tool, decision and code,
  * the upstream latency of forwarded calls as a histogram in seconds, calls in flight, open
- * sessions and pending approvals (a gauge read from a callback the approvals code sets).
+ * sessions and pending approvals (a gauge read from a callback the approvals code sets),
+ * decisions by grant and OAuth client (never a token, never a `sub`: users are too many labels),
+ * and refused bearer tokens by reason.
  * Recording is a few map/array updates; rendering happens only when scraped.
  */
 import type { AuditRecord } from "./audit-log.js";
@@ -12,9 +14,14 @@ export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.0005, 0.001, 0.0025
 /** Distinct tool label values kept; further names count under `(other)` (agents choose names). */
 export const MAX_TOOL_LABELS = 500;
 
+/** Distinct (grant, client) label pairs kept; further pairs count under `(other)` (grant ids may come from tokens). */
+export const MAX_GRANT_LABELS = 1000;
+
 export class Metrics {
   private readonly decisions = new Map<string, number>();
   private readonly tools = new Set<string>();
+  private readonly byGrant = new Map<string, number>();
+  private readonly authRefusals = new Map<string, number>();
   private readonly bucketCounts = new Array<number>(LATENCY_BUCKETS_SECONDS.length).fill(0);
   private latencyCount = 0;
   private latencySum = 0;
@@ -52,9 +59,22 @@ export class Metrics {
     }
   }
 
+  /** A request refused before MCP handling for its bearer token: `missing`, `invalid`, `forbidden`, … */
+  authRefused(reason: string): void {
+    this.authRefusals.set(reason, (this.authRefusals.get(reason) ?? 0) + 1);
+  }
+
+  recordGrantDecision(grant: string | null, clientId: string | undefined, decision: "allow" | "deny"): void {
+    let key = `${grant ?? "(none)"}\u0000${clientId ?? ""}`;
+    if (!this.byGrant.has(`${key}\u0000allow`) && !this.byGrant.has(`${key}\u0000deny`) && this.byGrant.size >= MAX_GRANT_LABELS * 2) key = "(other)\u0000(other)";
+    const full = `${key}\u0000${decision}`;
+    this.byGrant.set(full, (this.byGrant.get(full) ?? 0) + 1);
+  }
+
   /** One audit record = one decision; forwarded calls also carry their upstream latency. */
   observeAudit(record: AuditRecord): void {
     this.recordDecision(record.tool, record.decision, record.code);
+    this.recordGrantDecision(record.grant, record.clientId, record.decision);
     if (record.latencyMs !== null) this.observeUpstreamSeconds(record.latencyMs / 1000);
   }
 
@@ -79,6 +99,15 @@ export class Metrics {
       const [tool, decision, code] = key.split("\u0000") as [string, string, string];
       out.push(`toolgate_decisions_total{tool="${escapeLabel(tool)}",decision="${decision}",code="${code}"} ${this.decisions.get(key)}`);
     }
+    out.push("# HELP toolgate_grant_decisions_total Policy decisions by grant and OAuth client (client_id empty for static grants).");
+    out.push("# TYPE toolgate_grant_decisions_total counter");
+    for (const key of [...this.byGrant.keys()].sort()) {
+      const [grant, client, decision] = key.split("\u0000") as [string, string, string];
+      out.push(`toolgate_grant_decisions_total{grant="${escapeLabel(grant)}",client_id="${escapeLabel(client)}",decision="${decision}"} ${this.byGrant.get(key)}`);
+    }
+    out.push("# HELP toolgate_auth_refusals_total HTTP requests refused for their bearer token, by reason.");
+    out.push("# TYPE toolgate_auth_refusals_total counter");
+    for (const key of [...this.authRefusals.keys()].sort()) out.push(`toolgate_auth_refusals_total{reason="${escapeLabel(key)}"} ${this.authRefusals.get(key)}`);
     out.push("# HELP toolgate_upstream_latency_seconds Upstream round trip of forwarded tools/call requests.");
     out.push("# TYPE toolgate_upstream_latency_seconds histogram");
     let cumulative = 0;

@@ -6,6 +6,7 @@
  * throws; what a call holds (reserved counters, a consumed approval) travels in the verdict, so the
  * gateway's one settlement can give it back when the call provably did not run.
  */
+import type { CallerOf } from "./caller.js";
 import type { Clock } from "../core/clock.js";
 import { messageOf } from "../core/errors.js";
 import type { Allow, Deny } from "../policy/decision.js";
@@ -39,6 +40,9 @@ export interface GovernedCall {
   readonly decisionId: string;
   readonly decidedAtMs: number;
   readonly policy: CompiledPolicy | undefined;
+  /** The caller's token `sub` and `client_id`, for the audit line (OAuth callers only). */
+  readonly subject?: string;
+  readonly clientId?: string;
   /** Set when the call is forwarded (monotonic ns), for the audit line's upstream latency. */
   startedNs: bigint;
   /** The verdict once decided; a forwarded call keeps it until its answer settles it. */
@@ -71,6 +75,8 @@ export interface GovernorOptions {
   readonly store: CounterStore;
   readonly grantId: string | undefined;
   readonly claims?: Readonly<Record<string, unknown>> | undefined;
+  /** The caller of the request being prepared (per request over HTTP); its claims win over `claims`. */
+  readonly callerOf?: CallerOf | undefined;
   readonly sessionKey: string;
   readonly storeFailMode: "closed" | "open";
   readonly shadow: boolean;
@@ -109,7 +115,9 @@ export class ToolCallGovernor {
     const { naming } = this.o;
     // Which server the name belongs to, and its name there; methods and unknown names go to the stack's own policy.
     const routed = target.kind === "method" ? (naming.several ? undefined : { server: SINGLE_SERVER, name }) : naming.split(target.kind, name);
-    const policy = this.o.policies.get(this.o.grantId, routed?.server ?? NO_SERVER);
+    const caller = this.o.callerOf?.();
+    const claims = caller?.claims ?? this.o.claims;
+    const policy = this.o.policies.get(caller?.policyKey ?? this.o.grantId, routed?.server ?? NO_SERVER);
     const problem = findArgumentProblem(args);
     if (problem !== undefined) {
       this.o.log({ level: "warn", event: "unsafe_arguments", tool: name, path: problem.path, message: problem.message });
@@ -126,13 +134,15 @@ export class ToolCallGovernor {
         ...(target.kind === "tool" ? {} : { kind: target.kind }),
         ...(target.reach ? { reach: true } : {}),
         args,
-        ...(this.o.claims === undefined ? {} : { claims: this.o.claims }),
+        ...(claims === undefined ? {} : { claims }),
         grantId: this.o.grantId,
         sessionKey: this.o.sessionKey,
       },
       decisionId: newDecisionId(),
       decidedAtMs: this.o.clock.nowMs(),
       policy,
+      ...(caller?.subject === undefined ? {} : { subject: caller.subject }),
+      ...(caller?.clientId === undefined ? {} : { clientId: caller.clientId }),
       startedNs: 0n,
       verdict: undefined,
       trace: NO_TRACE,

@@ -4,13 +4,12 @@
  * `Authorization` header (its grant token) never leaves the gateway.
  */
 import { writeFileSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, expect, test } from "vitest";
 import { tokenSha256 } from "../../src/gateway/grants.js";
 import { tempDir, writeJson } from "../fixtures/servers/gateway-process.js";
+import { recordingUpstream } from "../fixtures/servers/recording-upstream.js";
 import { connectClient, startHttpGateway, type HttpGateway } from "./gateway-http-process.js";
 
 const dir = tempDir("toolgate-http-cred-");
@@ -22,37 +21,6 @@ const started: Array<{ stop(): Promise<void> }> = [];
 afterAll(async () => {
   for (const s of started) await s.stop();
 });
-
-/** A minimal Streamable HTTP MCP server (JSON answers) that records the headers it receives. */
-async function recordingUpstream(): Promise<{ url: string; seen: IncomingHttpHeaders[]; stop(): Promise<void> }> {
-  const seen: IncomingHttpHeaders[] = [];
-  const server: Server = createServer((req, res) => {
-    seen.push(req.headers);
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c));
-    req.on("end", () => {
-      if (req.method !== "POST") {
-        res.writeHead(405).end();
-        return;
-      }
-      const m = JSON.parse(body) as { id?: number; method: string; params?: { protocolVersion?: string } };
-      if (m.id === undefined) {
-        res.writeHead(202).end();
-        return;
-      }
-      const result =
-        m.method === "initialize"
-          ? { protocolVersion: m.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: "recorder", version: "1" } }
-          : m.method === "tools/list"
-            ? { tools: [{ name: "whoami", inputSchema: { type: "object" } }] }
-            : { content: [{ type: "text", text: "ok" }] };
-      res.writeHead(200, { "content-type": "application/json", "mcp-session-id": "up-1" }).end(JSON.stringify({ jsonrpc: "2.0", id: m.id, result }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/mcp`, seen, stop: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
-}
 
 test("--upstream-header reaches the HTTP upstream on every request; the agent's bearer token does not", async () => {
   const upstream = await recordingUpstream();

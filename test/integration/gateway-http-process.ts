@@ -17,8 +17,8 @@ export interface HttpGateway {
   stop(): Promise<void>;
 }
 
-export async function startHttpGateway(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<HttpGateway> {
-  const child = spawn(process.execPath, [TOOLGATE_BIN, "serve", "--listen", "127.0.0.1:0", ...args], {
+export async function startHttpGateway(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 20_000, port = 0): Promise<HttpGateway> {
+  const child = spawn(process.execPath, [TOOLGATE_BIN, "serve", "--listen", `127.0.0.1:${port}`, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],

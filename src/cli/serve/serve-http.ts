@@ -8,6 +8,9 @@ import type { AuditRecord } from "../../gateway/audit-log.js";
 import { createGateway } from "../../gateway/gateway.js";
 import { formatGrantsIssues, GrantTable, loadGrantsText } from "../../gateway/grants.js";
 import { startHttpFront, type AuthOutcome } from "../../gateway/http/http-front.js";
+import { Authenticator } from "../../gateway/identity/authenticator.js";
+import { protectedResource, type ProtectedResource } from "../../gateway/identity/protected-resource.js";
+import { TokenVerifier } from "../../gateway/identity/token-verifier.js";
 import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
 import { UpstreamPool } from "../../gateway/http/upstream-pool.js";
 import { SharedUpstreams, sharesUpstream } from "../../gateway/http/upstream-sharing.js";
@@ -29,7 +32,8 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   // Grants: token digest → grant id and policy; without --grants one grant for every request.
   const policies = new PolicyTable();
   const sources: WatchedPolicyFile[] = [];
-  let authenticate: (authorization: string | undefined) => AuthOutcome;
+  let authenticate: (authorization: string | undefined) => AuthOutcome | Promise<AuthOutcome>;
+  let resource: ProtectedResource | undefined;
   if (config.grantsFile !== undefined) {
     let text: string;
     try {
@@ -43,17 +47,35 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
       io.stderr.write(`${formatGrantsIssues(loaded.issues)}\n`);
       return 1;
     }
-    for (const g of loaded.value) policies.set(g.id, g.policy);
-    for (const g of loaded.value) {
-      const source = sources.find((s) => s.file === g.policyFile);
-      if (source) (source.grantIds as string[]).push(g.id);
-      else sources.push({ file: g.policyFile, grantIds: [g.id], version: g.policy.version });
+    // Static grants by grant id; claim grants by their policy's key (`claims:<file>`).
+    const keyed = [...loaded.value.map((g) => ({ key: g.id, file: g.policyFile, policy: g.policy })), ...(loaded.identity?.rules ?? []).map((r) => ({ key: r.policyKey, file: r.policyFile, policy: r.policy }))];
+    for (const k of keyed) {
+      if (policies.get(k.key) !== undefined) continue;
+      policies.set(k.key, k.policy);
+      const source = sources.find((s) => s.file === k.file);
+      if (source) (source.grantIds as string[]).push(k.key);
+      else sources.push({ file: k.file, grantIds: [k.key], version: k.policy.version });
     }
     const table = new GrantTable(loaded.value);
-    authenticate = (authorization) => {
-      const result = table.authenticate(authorization);
-      return result.kind === "ok" ? { kind: "ok", grantId: result.grant.id } : result;
-    };
+    const identity = loaded.identity;
+    if (identity === undefined) {
+      authenticate = (authorization) => {
+        const result = table.authenticate(authorization);
+        return result.kind === "ok" ? { kind: "ok", grantId: result.grant.id } : result;
+      };
+    } else {
+      for (const [i, issuer] of identity.oauth.issuers.entries()) {
+        const name = issuer.introspection?.clientSecretEnv;
+        if (name !== undefined && !io.env[name]) {
+          io.stderr.write(`${config.grantsFile}: oauth.issuers[${i}].introspection.clientSecretEnv: the introspection client secret of \`${issuer.issuer}\` is not set; expected it in the environment variable \`${name}\`\n`);
+          return 1;
+        }
+      }
+      const verifier = new TokenVerifier({ oauth: identity.oauth, clock, env: io.env, log: logger.line });
+      const authenticator = new Authenticator({ table, identity, verifier, log: logger.line });
+      authenticate = (authorization) => authenticator.authenticate(authorization);
+      resource = protectedResource(identity.oauth, identity.rules.flatMap((r) => r.entry.match.scope ?? []));
+    }
   } else {
     const policy = readPolicy(config.policyFile!, io);
     if (!policy) return 1;
@@ -97,6 +119,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     allowedOrigins: config.allowedOrigins,
     checkHost: config.grantsFile === undefined && isLoopbackHostname(config.listen!.host),
     authenticate,
+    ...(resource ? { protectedResource: resource } : {}),
     metrics,
     log: logger,
     clock,
@@ -104,10 +127,11 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     maxSessionsPerGrant: config.maxSessionsPerGrant,
     sessionIdleMs: config.sessionIdleMs,
     drainTimeoutMs: config.drainTimeoutMs,
-    openGateway: ({ grantId, sessionKey, downstream, stateless, initialize }) =>
+    openGateway: ({ grantId, sessionKey, downstream, stateless, initialize, callerOf }) =>
       createGateway({
         policies,
         grantId,
+        ...(callerOf ? { callerOf } : {}),
         sessionKey,
         clock,
         store,

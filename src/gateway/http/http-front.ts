@@ -1,8 +1,10 @@
 /**
  * The Streamable HTTP front (`toolgate serve --listen`): a lean node:http server for `/mcp`,
- * `/metrics` and `/health`, composed of its parts. Per request, in order: the guards
+ * `/metrics` and `/health` (and, as an OAuth resource server, the protected resource metadata at
+ * its well-known paths), composed of its parts. Per request, in order: the guards
  * (`request-guards.ts`: Origin and, on a loopback listener without grants, Host → 403; bearer
- * token → grant, else 401 before any MCP handling; media type, body size, protocol version); the
+ * token → grant and caller, else 401/403 with a challenge before any MCP handling — every request,
+ * stateless ones too; media type, body size, protocol version); the
  * body as one JSON-RPC frame (`read-body.ts`, `body-frame.ts`); then the MCP transport of
  * 2025-11-25, sessions (`session-endpoints.ts` over `session-registry.ts`), or of 2026-07-28,
  * a grant's stateless channel (`stateless-channel.ts`); the request reaches that downstream as an
@@ -25,15 +27,16 @@ import { startExchange } from "./exchange.js";
 import * as refuse from "./front-refusals.js";
 import { writeAccepted, writeRefusal } from "./http-refusal.js";
 import { HttpSession } from "./http-session.js";
-import type { OpenGateway } from "./open-gateway.js";
+import type { ProtectedResource } from "../identity/protected-resource.js";
+import type { OpenGateway, Principal } from "./open-gateway.js";
 import { readBody } from "./read-body.js";
-import { bodyTooLarge, contentTypeGuard, declaredLengthGuard, headerMismatchGuard, hostGuard, originGuard, protocolVersionGuard, unauthorized, type AuthOutcome } from "./request-guards.js";
+import { bodyTooLarge, contentTypeGuard, declaredLengthGuard, headerMismatchGuard, hostGuard, originGuard, protocolVersionGuard, unauthorized, type AuthOutcome, type ChallengeContext } from "./request-guards.js";
 import { SessionEndpoints } from "./session-endpoints.js";
 import { SessionRegistry } from "./session-registry.js";
 import { isStatelessRequest, StatelessChannels } from "./stateless-channel.js";
 
 export type { AuthOutcome } from "./request-guards.js";
-export type { OpenGatewayRequest } from "./open-gateway.js";
+export type { OpenGatewayRequest, Principal } from "./open-gateway.js";
 
 export interface HttpFrontOptions {
   readonly host: string;
@@ -43,7 +46,10 @@ export interface HttpFrontOptions {
   readonly allowedOrigins: readonly string[];
   /** Reject a non-loopback `Host` (a loopback listener without grants). */
   readonly checkHost: boolean;
-  readonly authenticate: (authorization: string | undefined) => AuthOutcome;
+  /** May answer later: an OAuth token is checked against its issuer's keys (or introspected). */
+  readonly authenticate: (authorization: string | undefined) => AuthOutcome | Promise<AuthOutcome>;
+  /** toolgate as an OAuth resource server: its metadata document (RFC 9728), named by every challenge. */
+  readonly protectedResource?: ProtectedResource;
   readonly openGateway: OpenGateway;
   readonly metrics: Metrics;
   readonly log: Logger;
@@ -81,6 +87,7 @@ class Front {
   private readonly endpoints: SessionEndpoints;
   private readonly channels: StatelessChannels;
   private readonly allowedOrigins: ReadonlySet<string>;
+  private readonly challenge: ChallengeContext | undefined;
   private readonly server: Server;
   private draining = false;
   private closing: Promise<void> | undefined;
@@ -88,8 +95,10 @@ class Front {
   constructor(private readonly o: HttpFrontOptions) {
     this.allowedOrigins = new Set(o.allowedOrigins);
     this.sessions = new SessionRegistry({ clock: o.clock, maxSessions: o.maxSessions ?? DEFAULT_MAX_SESSIONS, maxPerGrant: o.maxSessionsPerGrant ?? DEFAULT_MAX_SESSIONS_PER_GRANT, idleMs: o.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS, log: o.log });
-    this.endpoints = new SessionEndpoints({ sessions: this.sessions, openGateway: o.openGateway, newDownstream: (id, grantId) => this.downstream(id, grantId), log: o.log, draining: () => this.draining });
-    this.channels = new StatelessChannels({ openGateway: o.openGateway, newDownstream: (grantId) => this.downstream(undefined, grantId), log: o.log });
+    this.endpoints = new SessionEndpoints({ sessions: this.sessions, openGateway: o.openGateway, newDownstream: (id, who) => this.downstream(id, who.grantId, who.owner), log: o.log, draining: () => this.draining });
+    this.channels = new StatelessChannels({ openGateway: o.openGateway, newDownstream: (grantId, owner) => this.downstream(undefined, grantId, owner), log: o.log });
+    const resource = o.protectedResource;
+    this.challenge = resource === undefined ? undefined : { resourceMetadata: resource.metadataUrl, requiredScopes: resource.requiredScopes };
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
     o.metrics.setSessions(() => this.sessions.size);
   }
@@ -123,7 +132,12 @@ class Front {
       this.o.log.warn("rejected a request for a non-loopback Host", { event: "host_rejected", host: h.host });
       return writeRefusal(res, host);
     }
-    if (path === "/mcp") return this.mcp(req, res);
+    if (path === "/mcp") return void this.mcp(req, res);
+    if (this.o.protectedResource?.paths.includes(path) && req.method === "GET") {
+      res.writeHead(200, { "content-type": "application/json", "cache-control": "max-age=300" });
+      res.end(JSON.stringify(this.o.protectedResource.document));
+      return;
+    }
     if (path === "/metrics" && req.method === "GET") {
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
       res.end(this.o.metrics.render());
@@ -138,19 +152,28 @@ class Front {
     writeRefusal(res, refuse.pathNotFound(path));
   }
 
-  private mcp(req: IncomingMessage, res: ServerResponse): void {
-    const auth = this.o.authenticate(req.headers.authorization);
-    if (auth.kind !== "ok") {
-      this.o.log.warn("rejected a request without a valid bearer token", { event: "unauthorized", reason: auth.kind, remote: req.socket.remoteAddress });
-      return writeRefusal(res, unauthorized(auth.kind));
+  private async mcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let auth: AuthOutcome;
+    try {
+      auth = await this.o.authenticate(req.headers.authorization);
+    } catch (error) {
+      this.o.log.error("could not check a bearer token", { event: "auth_failed", message: error instanceof Error ? error.message : String(error) });
+      auth = { kind: "unavailable", description: "the token cannot be checked now" };
     }
-    if (req.method === "POST") return void this.post(req, res, auth.grantId);
-    if (req.method === "GET") return this.endpoints.get(req, res, auth.grantId);
-    if (req.method === "DELETE") return void this.endpoints.remove(req, res, auth.grantId);
+    if (auth.kind !== "ok") {
+      this.o.metrics.authRefused(auth.kind);
+      this.o.log.warn("rejected a request without a valid bearer token", { event: "unauthorized", reason: auth.kind, ...("description" in auth && auth.description !== undefined ? { description: auth.description } : {}), remote: req.socket.remoteAddress });
+      req.resume(); // the body is not read
+      return writeRefusal(res, unauthorized(auth, this.challenge));
+    }
+    const who: Principal = { grantId: auth.grantId, owner: auth.owner ?? auth.grantId, ...(auth.caller ? { caller: auth.caller } : {}) };
+    if (req.method === "POST") return void this.post(req, res, who);
+    if (req.method === "GET") return this.endpoints.get(req, res, who);
+    if (req.method === "DELETE") return void this.endpoints.remove(req, res, who);
     writeRefusal(res, refuse.methodNotAllowed(req.method));
   }
 
-  private async post(req: IncomingMessage, res: ServerResponse, grantId: string): Promise<void> {
+  private async post(req: IncomingMessage, res: ServerResponse, who: Principal): Promise<void> {
     const h = req.headers;
     const before = contentTypeGuard(h["content-type"]) ?? declaredLengthGuard(h["content-length"], this.o.maxBodyBytes);
     if (before) {
@@ -166,19 +189,21 @@ class Front {
     const refusal = protocolVersionGuard(version) ?? (frame.kind === "request" && this.draining ? refuse.shuttingDown(true) : undefined);
     if (refusal) return writeRefusal(res, refusal);
     const sid = h["mcp-session-id"];
-    if (typeof sid === "string") return this.endpoints.post(frame, sid, req, res, grantId);
-    if (frame.kind === "request" && frame.message.method === "initialize") return this.endpoints.initialize(frame.message, req, res, grantId);
-    if (isStatelessRequest(version, frame.message)) return this.stateless(frame.message, req, res, grantId);
+    if (typeof sid === "string") return this.endpoints.post(frame, sid, req, res, who);
+    if (frame.kind === "request" && frame.message.method === "initialize") return this.endpoints.initialize(frame.message, req, res, who);
+    if (isStatelessRequest(version, frame.message)) return this.stateless(frame.message, req, res, who);
     writeRefusal(res, refuse.SESSION_REQUIRED);
   }
 
-  private async stateless(message: JsonRpcMessage, req: IncomingMessage, res: ServerResponse, grantId: string): Promise<void> {
+  /** Every stateless request has authenticated on its own; its caller is handed over with it. */
+  private async stateless(message: JsonRpcMessage, req: IncomingMessage, res: ServerResponse, who: Principal): Promise<void> {
     if (!("method" in message)) return writeRefusal(res, refuse.RESPONSE_WITHOUT_SESSION);
     const mismatch = headerMismatchGuard(req.headers, message);
     if (mismatch) return writeRefusal(res, mismatch);
     const id = "id" in message ? message.id : null;
-    const channel = await this.channels.channelFor(grantId, id, message.params);
+    const channel = await this.channels.channelFor(who.grantId, id, message.params, who.owner);
     if ("refusal" in channel) return writeRefusal(res, channel.refusal);
+    channel.session.caller = who.caller;
     if (!("id" in message)) {
       channel.session.deliver(message);
       return writeAccepted(res);
@@ -187,8 +212,8 @@ class Front {
   }
 
   /** A session's downstream (`id`), or a stateless channel's (`undefined`). */
-  private downstream(id: string | undefined, grantId: string): HttpSession {
-    return new HttpSession({ id, grantId, metrics: this.o.metrics, log: this.o.log, nowMs: () => this.o.clock.nowMs() });
+  private downstream(id: string | undefined, grantId: string, owner: string): HttpSession {
+    return new HttpSession({ id, grantId, owner, metrics: this.o.metrics, log: this.o.log, nowMs: () => this.o.clock.nowMs() });
   }
 
   private close(): Promise<void> {

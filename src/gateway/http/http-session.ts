@@ -20,6 +20,7 @@ import type { OutgoingHttpHeaders } from "node:http";
 import { isJsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest } from "../../protocol/messages.js";
 import type { Transport } from "../../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR, INVALID_REQUEST } from "../../protocol/wire-errors.js";
+import type { Caller } from "../caller.js";
 import type { Gateway } from "../gateway.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
@@ -37,6 +38,8 @@ export interface HttpSessionOptions {
   /** The MCP session id (2025 era); undefined for a stateless channel. */
   readonly id: string | undefined;
   readonly grantId: string;
+  /** Who may use this downstream when that is more than the grant (`session-registry.ts`). */
+  readonly owner?: string;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly nowMs: () => number;
@@ -48,6 +51,12 @@ export class HttpSession implements Transport {
   onerror?: ((error: Error) => void) | undefined;
 
   gateway: Gateway | undefined;
+  /**
+   * The caller of the message being handed to the gateway: the front sets it just before
+   * `request`/`deliver`, which hand the message over synchronously, so the gateway reads each
+   * request's own caller even when several share this downstream.
+   */
+  caller: Caller | undefined;
   lastUsedMs: number;
   private readonly pending = new Map<JsonRpcId, Exchange>();
   private readonly progress = new Map<string | number, Exchange>();
@@ -68,6 +77,10 @@ export class HttpSession implements Transport {
 
   get grantId(): string {
     return this.options.grantId;
+  }
+
+  get owner(): string {
+    return this.options.owner ?? this.options.grantId;
   }
 
   get isClosed(): boolean {

@@ -2,18 +2,39 @@
  * The checks a request passes before the front handles it as MCP, each a pure function over
  * header values (and, for the 2026-07-28 header check, the parsed message) that returns
  * `undefined` to let it pass or the `HttpRefusal` to answer with: Origin and Host (DNS rebinding)
- * → 403, a bearer token that names no grant → 401 with `WWW-Authenticate`, `Content-Type` → 415, a
+ * → 403, a bearer token that names no grant → 401 with `WWW-Authenticate` (403 `insufficient_scope`,
+ * 503 when it cannot be checked now), `Content-Type` → 415, a
  * declared or read body over the limit → 413, `MCP-Protocol-Version` → 400, `Accept` → 406, and
  * `Mcp-Method`/`Mcp-Name`/`MCP-Protocol-Version` against the body → 400 `HEADER_MISMATCH`.
  */
 import { metaRevision } from "../../protocol/eras.js";
 import type { JsonObject, JsonRpcId } from "../../protocol/messages.js";
 import { HEADER_MISMATCH, INVALID_REQUEST, SERVER_ERROR } from "../../protocol/wire-errors.js";
+import type { Caller } from "../caller.js";
+import { challengeHeader, type Challenge } from "../identity/protected-resource.js";
 import type { HttpRefusal } from "./http-refusal.js";
 import { hostnameOfHost, isLoopbackHostname, KNOWN_REVISIONS, originAllowed, type AcceptInfo } from "./request-checks.js";
 
-/** What the host's `authenticate` made of the `Authorization` header. */
-export type AuthOutcome = { readonly kind: "ok"; readonly grantId: string } | { readonly kind: "missing" | "malformed" | "invalid" };
+/**
+ * What the host's `authenticate` made of the `Authorization` header: a grant (with the caller of
+ * an OAuth token, and the `owner` that may reuse its sessions when that is more than the grant),
+ * or why not: no, a malformed or an invalid token (401), a valid token without the scope or rule
+ * a grant needs (403 `insufficient_scope`), or a token toolgate cannot check now (503).
+ */
+export type AuthOutcome =
+  | { readonly kind: "ok"; readonly grantId: string; readonly owner?: string; readonly caller?: Caller }
+  | { readonly kind: "missing" | "malformed" | "invalid"; readonly description?: string }
+  | { readonly kind: "forbidden"; readonly description: string; readonly scope?: readonly string[] }
+  | { readonly kind: "unavailable"; readonly description: string };
+
+export type AuthRefusal = Exclude<AuthOutcome, { kind: "ok" }>;
+
+/** Where the challenges point when toolgate is an OAuth resource server (RFC 9728). */
+export interface ChallengeContext {
+  readonly resourceMetadata: string;
+  /** Scopes every token needs: named on a 401 without a token. */
+  readonly requiredScopes: readonly string[];
+}
 
 /** A header as node:http gives it: one value, several, or none. */
 export type HeaderValue = string | string[] | undefined;
@@ -29,16 +50,24 @@ export function hostGuard(host: string | undefined): HttpRefusal | undefined {
   return { status: 403, code: SERVER_ERROR, message: `forbidden: Host \`${host ?? ""}\` is not a loopback name; this gateway listens on loopback only` };
 }
 
-/** 401 for a request without a valid bearer token, with the challenge that says why. */
-export function unauthorized(reason: Exclude<AuthOutcome["kind"], "ok">): HttpRefusal {
-  const challenge = reason === "missing" ? 'Bearer realm="toolgate"' : 'Bearer realm="toolgate", error="invalid_token"';
-  const message =
-    reason === "missing"
-      ? "unauthorized: send `Authorization: Bearer <token>`"
-      : reason === "malformed"
-        ? "unauthorized: the Authorization header is not `Bearer <token>`"
-        : "unauthorized: the bearer token matches no grant";
-  return { status: 401, code: SERVER_ERROR, message, headers: { "www-authenticate": challenge } };
+/** 401 (403, 503) for a request without a usable bearer token, with the challenge that says why. */
+export function unauthorized(outcome: AuthRefusal | AuthRefusal["kind"], context?: ChallengeContext): HttpRefusal {
+  const refusal: AuthRefusal = typeof outcome === "string" ? ({ kind: outcome } as AuthRefusal) : outcome;
+  const meta = context === undefined ? {} : { resourceMetadata: context.resourceMetadata };
+  const description = "description" in refusal ? refusal.description : undefined;
+  const header = (challenge: Challenge) => ({ "www-authenticate": challengeHeader({ ...meta, ...challenge }) });
+  switch (refusal.kind) {
+    case "missing":
+      return { status: 401, code: SERVER_ERROR, message: "unauthorized: send `Authorization: Bearer <token>`", headers: header(context && context.requiredScopes.length > 0 ? { scope: context.requiredScopes } : {}) };
+    case "malformed":
+      return { status: 401, code: SERVER_ERROR, message: "unauthorized: the Authorization header is not `Bearer <token>`", headers: header({ error: "invalid_token" }) };
+    case "invalid":
+      return { status: 401, code: SERVER_ERROR, message: `unauthorized: ${description ?? "the bearer token matches no grant"}`, headers: header({ error: "invalid_token", ...(description === undefined ? {} : { description }) }) };
+    case "forbidden":
+      return { status: 403, code: SERVER_ERROR, message: `forbidden: ${refusal.description}`, headers: header({ error: "insufficient_scope", description: refusal.description, ...(refusal.scope ? { scope: refusal.scope } : {}) }) };
+    case "unavailable":
+      return { status: 503, code: SERVER_ERROR, message: `service unavailable: ${refusal.description}`, headers: { "retry-after": "30" } };
+  }
 }
 
 export function contentTypeGuard(type: string | undefined): HttpRefusal | undefined {

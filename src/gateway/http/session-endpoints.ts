@@ -15,7 +15,7 @@ import { startExchange } from "./exchange.js";
 import * as refuse from "./front-refusals.js";
 import { writeAccepted, writeRefusal } from "./http-refusal.js";
 import type { HttpSession } from "./http-session.js";
-import type { OpenGateway } from "./open-gateway.js";
+import type { OpenGateway, Principal } from "./open-gateway.js";
 import { parseAccept } from "./request-checks.js";
 import { streamAcceptGuard } from "./request-guards.js";
 import type { SessionRegistry } from "./session-registry.js";
@@ -24,7 +24,7 @@ export interface SessionEndpointsOptions {
   readonly sessions: SessionRegistry<HttpSession>;
   readonly openGateway: OpenGateway;
   /** The downstream of a new session. */
-  readonly newDownstream: (id: string, grantId: string) => HttpSession;
+  readonly newDownstream: (id: string, who: Principal) => HttpSession;
   readonly log: Logger;
   /** True once the front is shutting down (no new GET streams). */
   readonly draining: () => boolean;
@@ -34,10 +34,11 @@ export class SessionEndpoints {
   constructor(private readonly o: SessionEndpointsOptions) {}
 
   /** A POST that names its session: a request is answered on `res`, anything else is taken with 202. */
-  post(frame: ValidFrame, sid: string, req: IncomingMessage, res: ServerResponse, grantId: string): void {
-    const session = this.o.sessions.find(sid, grantId);
+  post(frame: ValidFrame, sid: string, req: IncomingMessage, res: ServerResponse, who: Principal): void {
+    const session = this.o.sessions.find(sid, who.owner);
     if (session === undefined) return writeRefusal(res, refuse.sessionNotFound(sid, "POST"));
     this.o.sessions.touch(session);
+    session.caller = who.caller;
     if (frame.kind !== "request") {
       session.deliver(frame.message);
       return writeAccepted(res);
@@ -45,7 +46,8 @@ export class SessionEndpoints {
     startExchange(session, frame.message, req.headers.accept, res);
   }
 
-  async initialize(request: JsonRpcRequest, req: IncomingMessage, res: ServerResponse, grantId: string): Promise<void> {
+  async initialize(request: JsonRpcRequest, req: IncomingMessage, res: ServerResponse, who: Principal): Promise<void> {
+    const { grantId } = who;
     const { sessions, log } = this.o;
     const full = sessions.refusalFor(grantId);
     if (full === "full") return writeRefusal(res, refuse.tooManySessions(sessions.size));
@@ -54,9 +56,9 @@ export class SessionEndpoints {
       return writeRefusal(res, refuse.tooManySessionsForGrant(grantId, sessions.maxPerGrant));
     }
     const id = randomHex(16);
-    const session = this.o.newDownstream(id, grantId);
+    const session = this.o.newDownstream(id, who);
     try {
-      const gateway = this.o.openGateway({ grantId, sessionKey: id, downstream: session, stateless: false, ...(request.params ? { initialize: request.params } : {}) });
+      const gateway = this.o.openGateway({ grantId, sessionKey: id, downstream: session, stateless: false, callerOf: () => session.caller, ...(request.params ? { initialize: request.params } : {}) });
       session.gateway = gateway;
       sessions.add(id, session);
       await gateway.start();
@@ -66,14 +68,15 @@ export class SessionEndpoints {
       return writeRefusal(res, refuse.upstreamNotOpened(messageOf(error)));
     }
     log.info("session opened", { event: "session_opened", session: id, grant: grantId });
+    session.caller = who.caller;
     startExchange(session, request, req.headers.accept, res, { "mcp-session-id": id });
   }
 
   /** GET: the session's event stream (one at a time). */
-  get(req: IncomingMessage, res: ServerResponse, grantId: string): void {
+  get(req: IncomingMessage, res: ServerResponse, who: Principal): void {
     const sid = req.headers["mcp-session-id"];
     if (typeof sid !== "string") return writeRefusal(res, refuse.STREAM_NEEDS_SESSION);
-    const session = this.o.sessions.find(sid, grantId);
+    const session = this.o.sessions.find(sid, who.owner);
     if (session === undefined) return writeRefusal(res, refuse.sessionNotFound(sid, "GET"));
     const refusal = streamAcceptGuard(parseAccept(req.headers.accept)) ?? (this.o.draining() ? refuse.shuttingDown(false) : undefined);
     if (refusal) return writeRefusal(res, refusal);
@@ -82,10 +85,10 @@ export class SessionEndpoints {
   }
 
   /** DELETE: the session ends (its gateway and upstream close) before the 200. */
-  async remove(req: IncomingMessage, res: ServerResponse, grantId: string): Promise<void> {
+  async remove(req: IncomingMessage, res: ServerResponse, who: Principal): Promise<void> {
     const sid = req.headers["mcp-session-id"];
     if (typeof sid !== "string") return writeRefusal(res, refuse.DELETE_NEEDS_SESSION);
-    const session = this.o.sessions.find(sid, grantId);
+    const session = this.o.sessions.find(sid, who.owner);
     if (session === undefined) return writeRefusal(res, refuse.sessionNotFound(sid, "DELETE"));
     this.o.sessions.remove(sid);
     await session.gateway?.close();

@@ -1,5 +1,6 @@
 /**
- * The front's 2025-era MCP sessions by `Mcp-Session-Id`. A session is found only by the grant
+ * The front's 2025-era MCP sessions by `Mcp-Session-Id`. A session is found only by the grant (for a
+ * claim grant: the grant and its policy, `owner`)
  * that opened it (another grant's session id is as unknown as a made-up one) and only while it
  * is live; at most `maxSessions` are open, and at most `maxPerGrant` of one grant (so one grant
  * cannot take every slot); a sweep on the injected clock closes sessions idle for `idleMs` (no
@@ -15,6 +16,8 @@ export const SWEEP_EVERY_MS = 60_000;
 /** What the registry needs of a session (`HttpSession` is one). */
 export interface RegisteredSession {
   readonly grantId: string;
+  /** Who may use the session when that is more than the grant (a claim grant: grant id and policy); default the grant id. */
+  readonly owner?: string;
   readonly isClosed: boolean;
   /** Requests waiting for an answer. */
   readonly inFlight: number;
@@ -69,10 +72,10 @@ export class SessionRegistry<S extends RegisteredSession> {
     return this.countOf(grantId) >= this.maxPerGrant ? "grant_full" : undefined;
   }
 
-  /** The live session `id` of `grantId`; undefined for an unknown, ended or other grant's id. */
-  find(id: string, grantId: string): S | undefined {
+  /** The live session `id` of `owner` (a grant id, or a claim grant's owner); undefined for an unknown, ended or other owner's id. */
+  find(id: string, owner: string): S | undefined {
     const session = this.sessions.get(id);
-    return session === undefined || session.grantId !== grantId || session.isClosed ? undefined : session;
+    return session === undefined || (session.owner ?? session.grantId) !== owner || session.isClosed ? undefined : session;
   }
 
   /** The session was used now: its idle time starts again. */

@@ -34,8 +34,8 @@ type Channel = LiveChannel | { readonly state: "mismatch"; readonly reason: stri
 
 export interface StatelessChannelsOptions {
   readonly openGateway: OpenGateway;
-  /** A new downstream (an `HttpSession` without id) for a grant's channel. */
-  readonly newDownstream: (grantId: string) => HttpSession;
+  /** A new downstream (an `HttpSession` without id) for a grant's channel (`owner`: who may share it). */
+  readonly newDownstream: (grantId: string, owner: string) => HttpSession;
   readonly log: Logger;
 }
 
@@ -49,12 +49,12 @@ export class StatelessChannels {
    * `params` (the first request's `_meta` names the caller to the upstream): its downstream once
    * it is ready, else the refusal to answer with.
    */
-  async channelFor(grantId: string, id: JsonRpcId | null, params: JsonObject | undefined): Promise<{ readonly session: HttpSession } | { readonly refusal: HttpRefusal }> {
-    let channel = this.channels.get(grantId) ?? this.open(grantId, params);
+  async channelFor(grantId: string, id: JsonRpcId | null, params: JsonObject | undefined, owner: string = grantId): Promise<{ readonly session: HttpSession } | { readonly refusal: HttpRefusal }> {
+    let channel = this.channels.get(owner) ?? this.open(grantId, owner, params);
     if (channel.state === "opening") {
       const refusal = await channel.ready;
       if (refusal?.kind === "unavailable") return { refusal: { status: 502, code: SERVER_ERROR, message: refusal.reason, id, data: failureData("upstream_unavailable") } };
-      channel = refusal !== undefined ? { state: "mismatch", reason: refusal.reason } : (this.channels.get(grantId) ?? channel);
+      channel = refusal !== undefined ? { state: "mismatch", reason: refusal.reason } : (this.channels.get(owner) ?? channel);
     }
     if (channel.state === "mismatch") return { refusal: { status: 400, code: INVALID_REQUEST, message: channel.reason, id, data: failureData("era_mismatch") } };
     if (channel.state !== "ready" || channel.session.isClosed) return { refusal: { status: 502, code: SERVER_ERROR, message: "bad gateway: the upstream MCP server went away; try again" } };
@@ -76,28 +76,28 @@ export class StatelessChannels {
     this.channels.clear();
   }
 
-  private open(grantId: string, params: JsonObject | undefined): Channel {
-    const session = this.o.newDownstream(grantId);
+  private open(grantId: string, owner: string, params: JsonObject | undefined): Channel {
+    const session = this.o.newDownstream(grantId, owner);
     const channel: LiveChannel = { state: "opening", session, ready: Promise.resolve(undefined) };
-    this.channels.set(grantId, channel);
+    this.channels.set(owner, channel);
     channel.ready = (async (): Promise<ChannelRefusal | undefined> => {
       let gateway: Gateway;
       try {
-        gateway = this.o.openGateway({ grantId, sessionKey: `stateless:${grantId}`, downstream: session, stateless: true });
+        gateway = this.o.openGateway({ grantId, sessionKey: `stateless:${grantId}`, downstream: session, stateless: true, callerOf: () => session.caller });
         session.gateway = gateway;
-        void gateway.closed.then(() => this.drop(grantId, channel));
+        void gateway.closed.then(() => this.drop(owner, channel));
         await gateway.start();
       } catch (error) {
-        this.channels.delete(grantId);
+        this.channels.delete(owner);
         return { kind: "unavailable", reason: `toolgate could not open the upstream MCP server: ${messageOf(error)}` };
       }
       const era = await gateway.upstreamEra(params);
-      return this.settle(grantId, channel, gateway, era);
+      return this.settle(grantId, owner, channel, gateway, era);
     })();
     return channel;
   }
 
-  private settle(grantId: string, channel: LiveChannel, gateway: Gateway, era: UpstreamEra): ChannelRefusal | undefined {
+  private settle(grantId: string, owner: string, channel: LiveChannel, gateway: Gateway, era: UpstreamEra): ChannelRefusal | undefined {
     switch (era.kind) {
       case "serves":
       case "unbridged":
@@ -107,7 +107,7 @@ export class StatelessChannels {
       case "unanswered": {
         // No answer to judge the upstream's era by (it failed, timed out or went away): refuse this
         // request only; the next one opens a new connection and asks again.
-        this.drop(grantId, channel);
+        this.drop(owner, channel);
         void gateway.close();
         const reason = `bad gateway: the upstream MCP server did not answer \`server/discover\`: ${era.message}; try again`;
         this.o.log.warn("the stateless channel's probe failed; the next request probes again", { event: "stateless_probe_failed", grant: grantId, message: reason });
@@ -116,7 +116,7 @@ export class StatelessChannels {
       case "neither": {
         const versions = era.versions;
         const reason = `this request speaks MCP ${MODERN_REVISION} without a session, but the upstream MCP server answered neither ${MODERN_REVISION} \`server/discover\` nor a 2025-era \`initialize\` (server/discover ${versions.length > 0 ? `lists ${versions.join(", ")}` : "failed"}); connect with a 2025-era client (initialize, then Mcp-Session-Id)`;
-        this.channels.set(grantId, { state: "mismatch", reason });
+        this.channels.set(owner, { state: "mismatch", reason });
         this.o.log.warn("the upstream does not speak 2026-07-28; stateless requests are refused", { event: "era_mismatch", grant: grantId, upstreamVersions: versions });
         void gateway.close();
         return { kind: "mismatch", reason };
@@ -125,7 +125,7 @@ export class StatelessChannels {
   }
 
   /** Forgets `channel` unless another has taken its place. */
-  private drop(grantId: string, channel: Channel): void {
-    if (this.channels.get(grantId) === channel) this.channels.delete(grantId);
+  private drop(owner: string, channel: Channel): void {
+    if (this.channels.get(owner) === channel) this.channels.delete(owner);
   }
 }

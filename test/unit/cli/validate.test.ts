@@ -97,3 +97,17 @@ test("a scenario and a recording are checked as what they are", async () => {
   expect(c.err()).toContain("rec.jsonl:2: time:");
   expect(c.err()).toContain("missing-purpose.scenario.json: purpose: missing; expected a string");
 });
+
+test("a grants file with only oauth and claim grants is recognised as a grants file, and its identity problems are reported at their paths", async () => {
+  const c = capture();
+  expect(await run(["fixtures/grants/identity.json", "fixtures/grants/invalid/oauth-alg-hs256.json"], c.io)).toBe(1);
+  expect(c.out()).toBe("fixtures/grants/identity.json: ok (grants file, 1 grant, 2 claim grant rules, 1 issuer)\n");
+  expect(c.err()).toBe(
+    "fixtures/grants/invalid/oauth-alg-hs256.json: oauth.issuers[0].algorithms[0]: found `\"HS256\"`, expected one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519; `none` and HS* (shared-secret) algorithms are never accepted\n",
+  );
+  const only = join(dir, "claims-only.json");
+  writeFileSync(only, JSON.stringify({ version: "1", oauth: { resource: "http://127.0.0.1:1/mcp", issuers: [{ issuer: "http://127.0.0.1:2" }] }, claimGrants: [{ match: { sub: "x" }, id: "x", policy: join(process.cwd(), "fixtures/policies/valid/seed.json") }] }));
+  const d = capture();
+  expect(await run([only], d.io)).toBe(0);
+  expect(d.out()).toBe(`${only}: ok (grants file, 0 grants, 1 claim grant rule, 1 issuer)\n`);
+});

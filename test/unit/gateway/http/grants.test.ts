@@ -11,6 +11,17 @@ const rel = (text: string) => text.replaceAll(`${REPO_ROOT}/`, "");
 
 /** Every invalid grants file fails for one reason, reported with its file and JSON path. */
 const EXPECTED: Record<string, string> = {
+  "claim-grant-groups-not-list.json": "fixtures/grants/invalid/claim-grant-groups-not-list.json: claimGrants[0].match.groups: found `\"sales\"`, expected an array",
+  "claim-grant-id-placeholder.json": "fixtures/grants/invalid/claim-grant-id-placeholder.json: claimGrants[0].id: found `\"user:{email}\"`, expected a grant id of at most 128 letters, digits or `._:@-`, optionally with `{sub}` or `{client_id}`",
+  "claim-grant-id-static.json": "fixtures/grants/invalid/claim-grant-id-static.json: claimGrants[0].id: grant id `a` is already used by grants[0]; expected claim grants and static grants to have different ids",
+  "claim-grants-without-oauth.json": "fixtures/grants/invalid/claim-grants-without-oauth.json: oauth: missing; `claimGrants` read the claims of validated tokens, expected `oauth` naming the resource and the issuers",
+  "oauth-alg-hs256.json": "fixtures/grants/invalid/oauth-alg-hs256.json: oauth.issuers[0].algorithms[0]: found `\"HS256\"`, expected one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519; `none` and HS* (shared-secret) algorithms are never accepted",
+  "oauth-alg-none.json": "fixtures/grants/invalid/oauth-alg-none.json: oauth.issuers[0].algorithms[0]: found `\"none\"`, expected one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519; `none` and HS* (shared-secret) algorithms are never accepted",
+  "oauth-no-issuers.json": "fixtures/grants/invalid/oauth-no-issuers.json: oauth.issuers: expected at least one issuer",
+  "oauth-resource-not-url.json": "fixtures/grants/invalid/oauth-resource-not-url.json: oauth.resource: found `\"127.0.0.1:8080/mcp\"`, expected the resource identifier as an absolute http(s) URL without query or fragment",
+  "oauth-skew-too-large.json": "fixtures/grants/invalid/oauth-skew-too-large.json: oauth.clockSkewSeconds: found `600`, expected at most 300",
+  "oauth-unknown-key.json": "fixtures/grants/invalid/oauth-unknown-key.json: oauth.issuers[0].jwks: unknown key `jwks`; found an object, which is not valid here",
+  "oauth-without-claim-grants.json": "fixtures/grants/invalid/oauth-without-claim-grants.json: claimGrants: missing; with `oauth` a token needs a rule that gives it a grant, expected `claimGrants`",
   "digest-not-hex64.json": "fixtures/grants/invalid/digest-not-hex64.json: grants[0].tokenSha256: expected the SHA-256 of the token as 64 hex digits (`printf %s TOKEN | sha256sum`)",
   "duplicate-digest.json": "fixtures/grants/invalid/duplicate-digest.json: grants[1].tokenSha256: the same token digest is already used by grants[0]; expected one grant per token",
   "duplicate-id.json": "fixtures/grants/invalid/duplicate-id.json: grants[1].id: grant id `a` is already used by grants[0]; expected unique ids",
@@ -88,4 +99,29 @@ test("lookup compares the digest with every grant's digest in constant time, whi
 
 test("tokenSha256 matches `printf %s TOKEN | sha256sum`", () => {
   expect(tokenSha256("alpha-example-token")).toBe(JSON.parse(readFileSync(join(DIR, "valid.json"), "utf8")).grants[0].tokenSha256);
+});
+
+test("a grants file with oauth and claim grants loads the rules with their policies beside the static grants", () => {
+  const result = load(join(DIR, "identity.json"));
+  expect(result.ok).toBe(true);
+  if (!result.ok) return;
+  expect(result.value.map((g) => g.id)).toEqual(["support-agent"]);
+  expect(result.identity?.oauth.resource).toBe("http://127.0.0.1:4818/mcp");
+  expect(result.identity?.rules.map((r) => [r.index, r.entry.id, relative(REPO_ROOT, r.policyFile), r.policyKey.startsWith("claims:")])).toEqual([
+    [0, "{client_id}", "fixtures/grants/policies/seed.json", true],
+    [1, "user:{sub}", "fixtures/grants/policies/seed.json", true],
+  ]);
+});
+
+test("two claim grant rules that give one fixed grant id two policies are rejected", () => {
+  const text = JSON.stringify({
+    version: "1",
+    oauth: { resource: "http://127.0.0.1:1/mcp", issuers: [{ issuer: "http://127.0.0.1:2" }] },
+    claimGrants: [
+      { match: { client_id: "a" }, id: "bots", policy: "policies/seed.json" },
+      { match: { client_id: "b" }, id: "bots", policy: "policies/other.json" },
+    ],
+  });
+  const result = loadGrantsText(text, join(DIR, "inline.json"), undefined, () => JSON.stringify({ version: "1", default: "allow" }));
+  expect(result.ok ? "" : rel(formatGrantsIssues(result.issues))).toBe("fixtures/grants/inline.json: claimGrants[1].policy: grant id `bots` is also given by claimGrants[0] with another policy; expected one policy per grant id");
 });
