@@ -3,6 +3,11 @@
  * the upstream latency of forwarded calls as a histogram in seconds, calls in flight, open
  * sessions and pending approvals (a gauge read from a callback the approvals code sets).
  * Recording is a few map/array updates; rendering happens only when scraped.
+ *
+ * Tool names are the agents' input, so no name can shape the output: label values are escaped by
+ * the exposition rules (backslash, double quote, line feed), a name with any other control
+ * character counts under `(invalid)`, and the series are kept by structured keys, never by a
+ * joined string a name could split.
  */
 import type { AuditRecord } from "./audit-log.js";
 
@@ -12,8 +17,12 @@ export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.0005, 0.001, 0.0025
 /** Distinct tool label values kept; further names count under `(other)` (agents choose names). */
 export const MAX_TOOL_LABELS = 500;
 
+/** The label of tool names that carry control characters (other than a line feed, which is escaped). */
+export const INVALID_TOOL_LABEL = "(invalid)";
+
 export class Metrics {
-  private readonly decisions = new Map<string, number>();
+  /** Count by tool label, then by decision and code (`decision code`, both gateway-made words). */
+  private readonly decisions = new Map<string, Map<string, { decision: string; code: string; count: number }>>();
   private readonly tools = new Set<string>();
   private readonly bucketCounts = new Array<number>(LATENCY_BUCKETS_SECONDS.length).fill(0);
   private latencyCount = 0;
@@ -32,13 +41,18 @@ export class Metrics {
   }
 
   recordDecision(tool: string, decision: "allow" | "deny", code: string | null): void {
-    let label = tool;
-    if (!this.tools.has(tool)) {
+    let label = CONTROL.test(tool) ? INVALID_TOOL_LABEL : tool;
+    if (!this.tools.has(label)) {
       if (this.tools.size >= MAX_TOOL_LABELS) label = "(other)";
-      else this.tools.add(tool);
+      else this.tools.add(label);
     }
-    const key = `${label}\u0000${decision}\u0000${code ?? "none"}`;
-    this.decisions.set(key, (this.decisions.get(key) ?? 0) + 1);
+    let byOutcome = this.decisions.get(label);
+    if (byOutcome === undefined) this.decisions.set(label, (byOutcome = new Map()));
+    const c = code ?? "none";
+    const key = `${decision} ${c}`;
+    const entry = byOutcome.get(key);
+    if (entry) entry.count++;
+    else byOutcome.set(key, { decision, code: c, count: 1 });
   }
 
   observeUpstreamSeconds(seconds: number): void {
@@ -74,10 +88,12 @@ export class Metrics {
     const out: string[] = [];
     out.push("# HELP toolgate_decisions_total Policy decisions on tools/call, by tool, decision and deny code.");
     out.push("# TYPE toolgate_decisions_total counter");
-    const keys = [...this.decisions.keys()].sort();
-    for (const key of keys) {
-      const [tool, decision, code] = key.split("\u0000") as [string, string, string];
-      out.push(`toolgate_decisions_total{tool="${escapeLabel(tool)}",decision="${decision}",code="${code}"} ${this.decisions.get(key)}`);
+    for (const tool of [...this.decisions.keys()].sort()) {
+      const byOutcome = this.decisions.get(tool)!;
+      for (const key of [...byOutcome.keys()].sort()) {
+        const { decision, code, count } = byOutcome.get(key)!;
+        out.push(`toolgate_decisions_total{tool="${escapeLabel(tool)}",decision="${escapeLabel(decision)}",code="${escapeLabel(code)}"} ${count}`);
+      }
     }
     out.push("# HELP toolgate_upstream_latency_seconds Upstream round trip of forwarded tools/call requests.");
     out.push("# TYPE toolgate_upstream_latency_seconds histogram");
@@ -101,6 +117,9 @@ export class Metrics {
     return `${out.join("\n")}\n`;
   }
 }
+
+/** C0 controls other than line feed, DEL and C1 controls: no escape exists for them in the text format. */
+const CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/;
 
 /** Label values escape backslash, double quote and newline (exposition format). */
 export function escapeLabel(value: string): string {

@@ -8,6 +8,7 @@ import type { AuditRecord } from "../../gateway/audit-log.js";
 import { createGateway } from "../../gateway/gateway.js";
 import { formatGrantsIssues, GrantTable, loadGrantsText } from "../../gateway/grants.js";
 import { startHttpFront, type AuthOutcome } from "../../gateway/http/http-front.js";
+import { metricsAccessFor } from "../../gateway/http/metrics-access.js";
 import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
 import { UpstreamPool } from "../../gateway/http/upstream-pool.js";
 import { SharedUpstreams, sharesUpstream } from "../../gateway/http/upstream-sharing.js";
@@ -50,6 +51,10 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
       else sources.push({ file: g.policyFile, grantIds: [g.id], version: g.policy.version });
     }
     const table = new GrantTable(loaded.value);
+    if (config.metricsToken !== undefined && table.authenticate(`Bearer ${config.metricsToken}`).kind === "ok") {
+      io.stderr.write("toolgate serve: flag `--metrics-token-file`: the metrics token is also a grant's token; give /metrics a token of its own\n");
+      return 2;
+    }
     authenticate = (authorization) => {
       const result = table.authenticate(authorization);
       return result.kind === "ok" ? { kind: "ok", grantId: result.grant.id } : result;
@@ -98,6 +103,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     checkHost: config.grantsFile === undefined && isLoopbackHostname(config.listen!.host),
     authenticate,
     metrics,
+    metricsAccess: metricsAccessFor(config.grantsFile !== undefined, config.metricsToken),
     log: logger,
     clock,
     maxSessions: config.maxSessions,
