@@ -88,7 +88,7 @@ test("a non-ASCII tool name and an unsendable method toward a 2026-07-28 HTTP up
   expect(gw.stderr()).not.toContain(SECRET);
 }, 60_000);
 
-test("a malformed POST body is answered 400 -32700 by position and length, and its text is neither in the answer nor in stderr", async () => {
+test("over HTTP: a malformed POST body is answered 400 -32700 by position and length (its text in neither the answer nor stderr), and a 2026-07-28 client's Base64 Mcp-Name is decoded and checked", async () => {
   const gw = await startHttpGateway(["--policy", policy, "--upstream-url", upstream.url]);
   try {
     const body = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"leak","arguments":{"query":${SECRET}}}}`;
@@ -97,6 +97,19 @@ test("a malformed POST body is answered 400 -32700 by position and length, and i
     expect(res.status).toBe(400);
     expect(JSON.parse(text)).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32700, message: `parse error: not valid JSON: the text stops being JSON at character ${body.indexOf(SECRET) + 1} (${body.length} characters in all)` } });
     expect(text).not.toContain(SECRET);
+    // A 2026-07-28 client names the tool in Mcp-Name's Base64 form: the front decodes it, and the upstream gets it in the same form.
+    const meta = { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": { name: "modern-client", version: "1" }, "io.modelcontextprotocol/clientCapabilities": {} };
+    const encoded = `=?base64?${Buffer.from(TOOL, "utf8").toString("base64")}?=`;
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call" };
+    const call = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: TOOL, arguments: {}, _meta: meta } });
+    const before = upstream.seen.length;
+    const ok = await fetch(gw.url, { method: "POST", headers: { ...headers, "mcp-name": encoded }, body: call });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ id: 2, result: { content: [{ type: "text", text: `ran ${TOOL}` }] } });
+    expect(upstream.seen.slice(before).filter((s) => s.method === "tools/call").map((s) => s.headers["mcp-name"])).toEqual([encoded]);
+    const wrong = await fetch(gw.url, { method: "POST", headers: { ...headers, "mcp-name": `=?base64?${Buffer.from("other").toString("base64")}?=` }, body: call });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toMatchObject({ id: 2, error: { code: -32020 } });
   } finally {
     await gw.stop();
   }
