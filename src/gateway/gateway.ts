@@ -253,7 +253,7 @@ class GatewayConnection implements Gateway {
       case "answered":
         return this.answered(entry, ending.response);
       case "failed":
-        return this.failed(entry, ending.failure);
+        return this.failed(entry, ending.failure, ending.sent ? undefined : ending.reason);
       case "abandoned":
         return this.failed(entry, "upstream_closed");
       case "cancelled":
@@ -286,9 +286,9 @@ class GatewayConnection implements Gateway {
     }
   }
 
-  /** Answers a request that will get no upstream answer. */
-  private failed(entry: Entry, failure: UpstreamFailure): void {
-    const message = failureMessage(entry.method, failure, this.timeoutMs);
+  /** Answers a request that will get no upstream answer (`notSent`: the transport refused it, and why). */
+  private failed(entry: Entry, failure: UpstreamFailure, notSent?: string): void {
+    const message = failureMessage(entry.method, failure, this.timeoutMs, notSent);
     const request = entry.extra;
     if (request.kind === "own") return request.resolve(upstreamFailure(0, failure, message));
     this.answer(upstreamFailure(entry.callerId!, failure, message));

@@ -5,6 +5,11 @@
  * decisions by grant and OAuth client (never a token, never a `sub`: users are too many labels),
  * and refused bearer tokens by reason.
  * Recording is a few map/array updates; rendering happens only when scraped.
+ *
+ * Tool names are the agents' input, so no name can shape the output: label values are escaped by
+ * the exposition rules (backslash, double quote, line feed), a name with any other control
+ * character counts under `(invalid)`, and the series are kept by structured keys, never by a
+ * joined string a name could split.
  */
 import type { AuditRecord } from "./audit-log.js";
 
@@ -17,8 +22,12 @@ export const MAX_TOOL_LABELS = 500;
 /** Distinct (grant, client) label pairs kept; further pairs count under `(other)` (grant ids may come from tokens). */
 export const MAX_GRANT_LABELS = 1000;
 
+/** The label of tool names that carry control characters (other than a line feed, which is escaped). */
+export const INVALID_TOOL_LABEL = "(invalid)";
+
 export class Metrics {
-  private readonly decisions = new Map<string, number>();
+  /** Count by tool label, then by decision and code (`decision code`, both gateway-made words). */
+  private readonly decisions = new Map<string, Map<string, { decision: string; code: string; count: number }>>();
   private readonly tools = new Set<string>();
   private readonly byGrant = new Map<string, number>();
   private readonly authRefusals = new Map<string, number>();
@@ -39,13 +48,18 @@ export class Metrics {
   }
 
   recordDecision(tool: string, decision: "allow" | "deny", code: string | null): void {
-    let label = tool;
-    if (!this.tools.has(tool)) {
+    let label = CONTROL.test(tool) ? INVALID_TOOL_LABEL : tool;
+    if (!this.tools.has(label)) {
       if (this.tools.size >= MAX_TOOL_LABELS) label = "(other)";
-      else this.tools.add(tool);
+      else this.tools.add(label);
     }
-    const key = `${label}\u0000${decision}\u0000${code ?? "none"}`;
-    this.decisions.set(key, (this.decisions.get(key) ?? 0) + 1);
+    let byOutcome = this.decisions.get(label);
+    if (byOutcome === undefined) this.decisions.set(label, (byOutcome = new Map()));
+    const c = code ?? "none";
+    const key = `${decision} ${c}`;
+    const entry = byOutcome.get(key);
+    if (entry) entry.count++;
+    else byOutcome.set(key, { decision, code: c, count: 1 });
   }
 
   observeUpstreamSeconds(seconds: number): void {
@@ -65,9 +79,11 @@ export class Metrics {
   }
 
   recordGrantDecision(grant: string | null, clientId: string | undefined, decision: "allow" | "deny"): void {
-    let key = `${grant ?? "(none)"}\u0000${clientId ?? ""}`;
-    if (!this.byGrant.has(`${key}\u0000allow`) && !this.byGrant.has(`${key}\u0000deny`) && this.byGrant.size >= MAX_GRANT_LABELS * 2) key = "(other)\u0000(other)";
-    const full = `${key}\u0000${decision}`;
+    // Keys are JSON arrays, never a joined string that a grant id or client id could split.
+    let pair: [string, string] = [grant ?? "(none)", clientId ?? ""];
+    const seen = (p: [string, string]) => this.byGrant.has(JSON.stringify([...p, "allow"])) || this.byGrant.has(JSON.stringify([...p, "deny"]));
+    if (!seen(pair) && this.byGrant.size >= MAX_GRANT_LABELS * 2) pair = ["(other)", "(other)"];
+    const full = JSON.stringify([...pair, decision]);
     this.byGrant.set(full, (this.byGrant.get(full) ?? 0) + 1);
   }
 
@@ -94,15 +110,17 @@ export class Metrics {
     const out: string[] = [];
     out.push("# HELP toolgate_decisions_total Policy decisions on tools/call, by tool, decision and deny code.");
     out.push("# TYPE toolgate_decisions_total counter");
-    const keys = [...this.decisions.keys()].sort();
-    for (const key of keys) {
-      const [tool, decision, code] = key.split("\u0000") as [string, string, string];
-      out.push(`toolgate_decisions_total{tool="${escapeLabel(tool)}",decision="${decision}",code="${code}"} ${this.decisions.get(key)}`);
+    for (const tool of [...this.decisions.keys()].sort()) {
+      const byOutcome = this.decisions.get(tool)!;
+      for (const key of [...byOutcome.keys()].sort()) {
+        const { decision, code, count } = byOutcome.get(key)!;
+        out.push(`toolgate_decisions_total{tool="${escapeLabel(tool)}",decision="${escapeLabel(decision)}",code="${escapeLabel(code)}"} ${count}`);
+      }
     }
     out.push("# HELP toolgate_grant_decisions_total Policy decisions by grant and OAuth client (client_id empty for static grants).");
     out.push("# TYPE toolgate_grant_decisions_total counter");
     for (const key of [...this.byGrant.keys()].sort()) {
-      const [grant, client, decision] = key.split("\u0000") as [string, string, string];
+      const [grant, client, decision] = JSON.parse(key) as [string, string, string];
       out.push(`toolgate_grant_decisions_total{grant="${escapeLabel(grant)}",client_id="${escapeLabel(client)}",decision="${decision}"} ${this.byGrant.get(key)}`);
     }
     out.push("# HELP toolgate_auth_refusals_total HTTP requests refused for their bearer token, by reason.");
@@ -130,6 +148,9 @@ export class Metrics {
     return `${out.join("\n")}\n`;
   }
 }
+
+/** C0 controls other than line feed, DEL and C1 controls: no escape exists for them in the text format. */
+const CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/;
 
 /** Label values escape backslash, double quote and newline (exposition format). */
 export function escapeLabel(value: string): string {

@@ -10,8 +10,8 @@ import type { AuditOutcome } from "./audit-log.js";
 export type Ending =
   /** The upstream answered (a result, or a JSON-RPC error). */
   | { readonly kind: "answered"; readonly response: JsonRpcResponse }
-  /** No answer will come: the wait timed out, the upstream went away, or the request could not be sent (`sent: false`). */
-  | { readonly kind: "failed"; readonly failure: UpstreamFailure; readonly sent: boolean }
+  /** No answer will come: the wait timed out, the upstream went away, or the request could not be sent (`sent: false`, with the transport's `reason`). */
+  | { readonly kind: "failed"; readonly failure: UpstreamFailure; readonly sent: boolean; readonly reason?: string }
   /** The agent cancelled the request after it was sent upstream. */
   | { readonly kind: "cancelled" }
   /** The gateway is closing with the request still in flight. */
@@ -31,8 +31,9 @@ export function auditOutcome(ending: Ending): AuditOutcome {
   }
 }
 
-/** The error text for a request that will get no upstream answer. */
-export function failureMessage(method: string, failure: UpstreamFailure, timeoutMs: number): string {
+/** The error text for a request that will get no upstream answer; `notSent` when the transport refused to send it, and why. */
+export function failureMessage(method: string, failure: UpstreamFailure, timeoutMs: number, notSent?: string): string {
+  if (notSent !== undefined) return `\`${method}\` was not sent to the upstream MCP server (${notSent}); it never left the gateway`;
   switch (failure) {
     case "upstream_timeout":
       return `the upstream MCP server did not answer \`${method}\` within ${timeoutMs} ms`;

@@ -214,7 +214,13 @@ export class SharedUpstream {
     this.pending.set(upstreamId, { lane, id: request.id, method: request.method, token });
     lane.upstreamIds.set(request.id, upstreamId);
     const sent = params === undefined ? { ...request, id: upstreamId } : { ...request, id: upstreamId, params };
-    return this.o.upstream.send(sent).catch((error: unknown) => {
+    let sending: Promise<void>;
+    try {
+      sending = this.o.upstream.send(sent);
+    } catch (error) {
+      sending = Promise.reject(error); // a transport that throws has not sent it either
+    }
+    return sending.catch((error: unknown) => {
       const p = this.pending.get(upstreamId);
       if (p) this.forget(upstreamId, p);
       if (request.method === "initialize") this.handshakeFailed();

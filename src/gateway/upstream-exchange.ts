@@ -65,8 +65,9 @@ export class UpstreamExchange<Request> {
     const token = isJsonObject(request.params) && isJsonObject(request.params._meta) ? request.params._meta.progressToken : undefined;
     const upstreamId = this.inFlight.forward(entry, typeof token === "string" || typeof token === "number" ? token : undefined);
     this.deliver({ ...request, id: upstreamId }).catch((error: unknown) => {
-      this.o.log({ level: "error", event: "upstream_send_failed", method: request.method, message: messageOf(error) });
-      if (this.inFlight.close(entry)) this.o.settle(entry, { kind: "failed", failure: "upstream_unreachable", sent: false });
+      const reason = messageOf(error);
+      this.o.log({ level: "error", event: "upstream_send_failed", method: request.method, message: reason });
+      if (this.inFlight.close(entry)) this.o.settle(entry, { kind: "failed", failure: "upstream_unreachable", sent: false, reason });
     });
   }
 

@@ -4,11 +4,15 @@
  * `text/event-stream` carrying the answer and any notifications/requests the server sends
  * meanwhile. The session id (`Mcp-Session-Id`) and the negotiated revision
  * (`MCP-Protocol-Version`) go on every later request; 2026-07-28 requests also carry
- * `Mcp-Method` and `Mcp-Name`. Server-initiated messages outside a request arrive on a GET event
+ * `Mcp-Method` and `Mcp-Name` (a name that is not plain visible ASCII in its Base64 form,
+ * `protocol/header-values.ts`; a method that cannot go in a header is refused before anything is
+ * sent). Server-initiated messages outside a request arrive on a GET event
  * stream, opened once the revision is known if the server offers one (405 means it does not).
  *
  * Built on node:http with a keep-alive agent. A failed POST of a request becomes a JSON-RPC error
- * answer for that request, so the caller never waits for an answer that cannot come.
+ * answer for that request, so the caller never waits for an answer that cannot come. Bodies and
+ * events that are not JSON are described by position and length, never quoted: they may echo
+ * tool arguments.
  */
 import http, { type ClientRequest, type IncomingMessage } from "node:http";
 import https from "node:https";
@@ -18,7 +22,8 @@ import { isJsonObject, type JsonObject, type JsonRpcMessage } from "../protocol/
 import { FrameError, type Transport } from "../protocol/transport.js";
 import { INTERNAL_ERROR, errorResponse } from "../protocol/wire-errors.js";
 import { SseParser } from "./sse-parser.js";
-import { messageOf } from "../core/errors.js";
+import { jsonSyntaxError } from "../core/json-text.js";
+import { encodeHeaderValue, isPlainHeaderValue } from "../protocol/header-values.js";
 
 export interface HttpClientTransportOptions {
   readonly url: URL;
@@ -118,9 +123,11 @@ export class HttpClientTransport implements Transport {
     const revision = metaRevision(params) ?? this.protocolVersion;
     if (revision !== undefined) headers["mcp-protocol-version"] = revision;
     if (message && "method" in message && revision !== undefined && eraOfRevision(revision) === "2026-07-28") {
+      // Method names are ASCII words; one that is not cannot be mirrored, so it is not sent at all.
+      if (!isPlainHeaderValue(message.method) || message.method === "") throw new Error("the method name cannot be carried in the `Mcp-Method` header (it is not visible ASCII); the request was not sent");
       headers["mcp-method"] = message.method;
       const name = message.method === "resources/read" ? params?.uri : params?.name;
-      if (typeof name === "string") headers["mcp-name"] = name;
+      if (typeof name === "string") headers["mcp-name"] = encodeHeaderValue(name);
     }
     return headers;
   }
@@ -167,11 +174,11 @@ export class HttpClientTransport implements Transport {
       const messages = Array.isArray(value) ? value : value === undefined ? [] : [value];
       const jsonRpc = messages.filter((m) => isJsonObject(m) && m.jsonrpc === "2.0");
       if (status >= 300 && jsonRpc.length === 0) {
-        this.postFailed(message, `the upstream answered HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ""}`);
+        this.postFailed(message, `the upstream answered HTTP ${status}${text ? ` with ${text.length} characters that are not a JSON-RPC answer` : ""}`);
         return;
       }
       if (status < 300 && value === undefined && text !== "") {
-        this.onerror?.(new FrameError("parse_error", `the upstream sent a body that is not JSON: ${text.slice(0, 200)}`));
+        this.onerror?.(new FrameError("parse_error", `the upstream sent a body that is ${jsonSyntaxError(text)}`));
         this.postFailed(message, "the upstream answered with a body that is not JSON");
         return;
       }
@@ -217,8 +224,8 @@ export class HttpClientTransport implements Transport {
       let value: unknown;
       try {
         value = JSON.parse(event.data);
-      } catch (error) {
-        this.onerror?.(new FrameError("parse_error", `the upstream sent an event that is not JSON: ${messageOf(error)}`));
+      } catch {
+        this.onerror?.(new FrameError("parse_error", `the upstream sent an event that is ${jsonSyntaxError(event.data)}`));
         return;
       }
       seen?.(value as JsonRpcMessage);

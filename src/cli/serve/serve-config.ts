@@ -7,7 +7,9 @@ import { DEFAULT_STORE_TIMEOUT_MS, type StoreSpec } from "../../gateway/approval
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from "../../gateway/gateway.js";
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_GRANT, DEFAULT_SESSION_IDLE_MS } from "../../gateway/http/http-front.js";
 import { DEFAULT_UPSTREAM_SHARING, UPSTREAM_SHARING_MODES, type UpstreamSharing } from "../../gateway/http/upstream-sharing.js";
+import { METRICS_TOKEN_SOURCE } from "../../gateway/http/metrics-access.js";
 import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
+import { readSecretToken } from "../../gateway/secret-token.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "../../gateway/in-flight-budget.js";
 import { isLogLevel, type LogLevel } from "../../gateway/logger.js";
 import { DEFAULT_MAX_RECORDING_BYTES, DEFAULT_MAX_VALUE_CHARS, DEFAULT_RECORDINGS_KEPT, parseRedactList } from "../../gateway/recording.js";
@@ -47,6 +49,7 @@ const FLAGS: FlagSpecs = {
   shadow: { kind: "boolean" },
   store: { kind: "string" },
   "store-timeout-ms": { kind: "string" },
+  "metrics-token-file": { kind: "string" },
   "admin-listen": { kind: "string" },
   "admin-token-file": { kind: "string" },
   "approval-mode": { kind: "string" },
@@ -82,6 +85,8 @@ export interface ServeConfig {
   /** `--upstream-sharing`: which HTTP sessions share their grant's upstream connection. */
   readonly upstreamSharing: UpstreamSharing;
   readonly drainTimeoutMs: number;
+  /** `--metrics-token-file` (or TOOLGATE_METRICS_TOKEN): the bearer token `/metrics` needs; with `--grants` and none, `/metrics` is off. */
+  readonly metricsToken: string | undefined;
   readonly logLevel: LogLevel;
   readonly auditFile: string | undefined;
   /** `--record FILE` and its redaction, value cap and rotation. */
@@ -157,8 +162,11 @@ export function parseServeArgs(argv: readonly string[], cwd: string, env: Record
   if (listen !== undefined && grants === undefined && !isLoopbackHostname(listen.host)) {
     throw new UsageError(`flag \`--listen\`: refusing to listen on \`${listen.host}\` without \`--grants FILE\`; anyone who can reach it could call the upstream. Use a loopback address or give grants`);
   }
-  const httpOnly = ["allowed-origins", "max-body-bytes", "max-sessions", "max-sessions-per-grant", "session-idle-ms", "upstream-sharing", "drain-timeout-ms"].filter((f) => flags[f] !== undefined);
+  const httpOnly = ["allowed-origins", "max-body-bytes", "max-sessions", "max-sessions-per-grant", "session-idle-ms", "upstream-sharing", "drain-timeout-ms", "metrics-token-file"].filter((f) => flags[f] !== undefined);
   if (listen === undefined && httpOnly.length > 0) throw new UsageError(`flag \`--${httpOnly[0]}\` needs \`--listen HOST:PORT\``);
+  const metricsTokenFile = str("metrics-token-file");
+  const metricsToken = listen === undefined ? undefined : readSecretToken(METRICS_TOKEN_SOURCE, metricsTokenFile === undefined ? undefined : resolve(cwd, metricsTokenFile), env, false);
+  if (metricsToken !== undefined && !metricsToken.ok) throw new UsageError(`flag \`--metrics-token-file\`: ${metricsToken.message}`);
   const logLevel = str("log-level") ?? "info";
   if (!isLogLevel(logLevel)) throw new UsageError(`flag \`--log-level\`: expected debug, info, warn or error, found \`${logLevel}\``);
   const origins = (str("allowed-origins") ?? "").split(",").map((o) => o.trim()).filter((o) => o !== "");
@@ -186,6 +194,7 @@ export function parseServeArgs(argv: readonly string[], cwd: string, env: Record
     sessionIdleMs: positiveInt(str("session-idle-ms"), "session-idle-ms", DEFAULT_SESSION_IDLE_MS),
     upstreamSharing: sharing as UpstreamSharing,
     drainTimeoutMs: positiveInt(str("drain-timeout-ms"), "drain-timeout-ms", DEFAULT_DRAIN_TIMEOUT_MS),
+    metricsToken: metricsToken?.ok ? metricsToken.token : undefined,
     logLevel,
     auditFile: str("audit") === undefined ? undefined : resolve(cwd, str("audit")!),
     recording: parseRecordingFlags(str, cwd),

@@ -11,6 +11,7 @@ import { startHttpFront, type AuthOutcome } from "../../gateway/http/http-front.
 import { Authenticator } from "../../gateway/identity/authenticator.js";
 import { protectedResource, type ProtectedResource } from "../../gateway/identity/protected-resource.js";
 import { TokenVerifier } from "../../gateway/identity/token-verifier.js";
+import { metricsAccessFor } from "../../gateway/http/metrics-access.js";
 import { isLoopbackHostname } from "../../gateway/http/request-checks.js";
 import { UpstreamPool } from "../../gateway/http/upstream-pool.js";
 import { SharedUpstreams, sharesUpstream } from "../../gateway/http/upstream-sharing.js";
@@ -57,6 +58,10 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
       else sources.push({ file: k.file, grantIds: [k.key], version: k.policy.version });
     }
     const table = new GrantTable(loaded.value);
+    if (config.metricsToken !== undefined && table.authenticate(`Bearer ${config.metricsToken}`).kind === "ok") {
+      io.stderr.write("toolgate serve: flag `--metrics-token-file`: the metrics token is also a grant's token; give /metrics a token of its own\n");
+      return 2;
+    }
     const identity = loaded.identity;
     if (identity === undefined) {
       authenticate = (authorization) => {
@@ -121,6 +126,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     authenticate,
     ...(resource ? { protectedResource: resource } : {}),
     metrics,
+    metricsAccess: metricsAccessFor(config.grantsFile !== undefined, config.metricsToken),
     log: logger,
     clock,
     maxSessions: config.maxSessions,

@@ -7,7 +7,10 @@
  * Detection (`era-detection.ts`) runs on the agent's first request that names an era; its probes
  * carry the bridge's own ids (`bridge-probes.ts`), never the agent's.
  *
- * Messages that wait while the upstream is being probed are queued and sent, in order, after.
+ * Messages that wait while the upstream is being probed are queued and sent, in order, after;
+ * the promise `send` returned for each (the opening request too) settles when it is really sent,
+ * so a message that then cannot be sent is the caller's failed send — one answer, "not sent" —
+ * and never a silent loss that the caller's deadline would answer a second time.
  * A caller that must know the upstream's era before it sends anything (the HTTP front's
  * stateless channel) asks `upstreamEraFor()`, which runs the same detection as a 2026-07-28 agent.
  */
@@ -30,7 +33,6 @@ import {
 } from "../../protocol/era-translation.js";
 import { isJsonObject, type JsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcResponse } from "../../protocol/messages.js";
 import type { Transport } from "../../protocol/transport.js";
-import { errorResponse, INTERNAL_ERROR } from "../../protocol/wire-errors.js";
 import { messageOf } from "../../core/errors.js";
 import { BridgeProbes } from "./bridge-probes.js";
 import { detectForLegacyAgent, detectForModernAgent, openingEra, type Detection, type UpstreamEra } from "./era-detection.js";
@@ -66,7 +68,7 @@ export class EraBridge implements Transport {
   private upstreamEra: Era | undefined;
   private translating = false;
   private detecting = false;
-  private queue: JsonRpcMessage[] = [];
+  private queue: Array<{ readonly message: JsonRpcMessage; readonly sent: Sent }> = [];
   /** The agent's identity, stated on each 2026-07-28 request made for a 2025-era agent. */
   private identity: ClientIdentity | undefined;
   private envelope: JsonObject | undefined;
@@ -126,15 +128,17 @@ export class EraBridge implements Transport {
 
   send(message: JsonRpcMessage): Promise<void> {
     if (this.detecting) {
-      this.queue.push(message);
-      return DONE;
+      const sent = new Sent();
+      this.queue.push({ message, sent });
+      return sent.promise;
     }
     const m = message as AnyMessage;
     if (this.upstreamEra === undefined && m.method !== undefined && m.id !== undefined && m.id !== null) {
       const era = openingEra(m.method, m.params);
       if (era !== undefined) {
-        this.detection = this.detect(era, () => (era === "2025" ? this.openLegacy(m, m.id!) : this.openModern(m.params, m)));
-        return DONE;
+        const sent = new Sent();
+        this.detection = this.detect(era, () => (era === "2025" ? this.openLegacy(m, m.id!, sent) : this.openModern(m.params, { message: m, sent })));
+        return sent.promise;
       }
     }
     return this.translating ? this.translateDown(m) : this.o.upstream.send(message);
@@ -225,12 +229,14 @@ export class EraBridge implements Transport {
       this.o.log({ level: "info", event: "upstream_era", agentEra: this.agentEra, upstreamEra: this.upstreamEra, bridged: this.translating });
       const queued = this.queue;
       this.queue = [];
-      for (const message of queued) void this.send(message).catch(() => {});
+      for (const { message, sent } of queued) sent.follow(() => this.send(message));
     }
     return found;
   }
 
-  private async openLegacy(opening: AnyMessage, id: JsonRpcId): Promise<UpstreamEra> {
+  /** The agent's `initialize` is answered here, from the probes: it is never sent as such. */
+  private async openLegacy(opening: AnyMessage, id: JsonRpcId, sent: Sent): Promise<UpstreamEra> {
+    sent.done();
     this.identity = identityFromInitialize(opening.params);
     this.envelope = modernEnvelope(this.identity);
     const detection = await detectForLegacyAgent((method, p) => this.probes.ask(method, p), opening.params, this.envelope);
@@ -243,20 +249,28 @@ export class EraBridge implements Transport {
    * A 2026-07-28 agent opens the connection, with `params` its own: by its first request `opening`
    * (sent on once the upstream is known), or by asking `upstreamEraFor()` before it sends anything.
    */
-  private async openModern(params: JsonObject | undefined, opening: AnyMessage | undefined): Promise<UpstreamEra> {
+  private async openModern(params: JsonObject | undefined, opening: { readonly message: AnyMessage; readonly sent: Sent } | undefined): Promise<UpstreamEra> {
     this.identity = identityFromMeta(params);
-    const isDiscover = opening?.method === "server/discover";
-    const detection = await detectForModernAgent((method, p) => this.probes.ask(method, p), isDiscover ? params : { _meta: { ...modernEnvelope(this.identity), ...eraMeta(params) } }, this.identity);
+    const isDiscover = opening?.message.method === "server/discover";
+    let detection: Detection;
+    try {
+      detection = await detectForModernAgent((method, p) => this.probes.ask(method, p), isDiscover ? params : { _meta: { ...modernEnvelope(this.identity), ...eraMeta(params) } }, this.identity);
+    } catch (error) {
+      opening?.sent.failed(error); // the opening was never sent: its caller answers it once
+      throw error;
+    }
     this.settle(detection);
     if (detection.sessionRevision !== undefined) {
       this.o.upstream.setProtocolVersion?.(detection.sessionRevision);
       await this.o.upstream.send({ jsonrpc: "2.0", method: "notifications/initialized" }).catch(() => {});
     }
     if (opening === undefined) return detection.found;
-    const id = opening.id!;
-    if (isDiscover) this.deliver(answerOf(detection, id));
-    else if (this.translating) await this.translateDown(opening).catch((error: unknown) => this.answerUnreachable(id, error));
-    else void this.o.upstream.send(opening).catch((error: unknown) => this.answerUnreachable(id, error));
+    const { message, sent } = opening;
+    if (isDiscover) {
+      sent.done();
+      this.deliver(answerOf(detection, message.id!));
+    } else if (this.translating) await sent.follow(() => this.translateDown(message));
+    else sent.follow(() => this.o.upstream.send(message));
     return detection.found;
   }
 
@@ -264,10 +278,6 @@ export class EraBridge implements Transport {
     this.upstreamEra = detection.upstreamEra;
     this.translating = detection.translating;
     this.upstreamHandshake = detection.handshake;
-  }
-
-  private answerUnreachable(id: JsonRpcId, error: unknown): void {
-    this.deliver(errorResponse(id, INTERNAL_ERROR, `the upstream MCP server could not be reached: ${messageOf(error)}`, { "toolgate/error": "upstream_unreachable" }));
   }
 
   /** The 2025-era server's `serverInfo`, stamped on results for a 2026-07-28 agent. */
@@ -285,6 +295,42 @@ export class EraBridge implements Transport {
     this.probes.failAll("the upstream connection closed");
     this.methods.clear();
     this.onclose?.();
+  }
+}
+
+/** The promise `send` gave for a message that waited: settled once the message is really sent, or not. */
+class Sent {
+  readonly promise: Promise<void>;
+  private resolve!: () => void;
+  private reject!: (error: unknown) => void;
+
+  constructor() {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  done(): void {
+    this.resolve();
+  }
+
+  failed(error: unknown): void {
+    this.reject(error);
+  }
+
+  /** Sends now (a synchronous throw is a failed send too) and settles with the outcome; never rejects itself. */
+  follow(send: () => Promise<void>): Promise<void> {
+    let sending: Promise<void>;
+    try {
+      sending = send();
+    } catch (error) {
+      sending = Promise.reject(error);
+    }
+    return sending.then(
+      () => this.resolve(),
+      (error: unknown) => this.reject(error),
+    );
   }
 }
 

@@ -10,6 +10,9 @@
  * a grant's stateless channel (`stateless-channel.ts`); the request reaches that downstream as an
  * exchange (`exchange.ts`). Every refusal is a value written by `http-refusal.ts`.
  *
+ * `/metrics` answers only whom `metrics-access.ts` lets in (on a listener with grants: the
+ * metrics token, never a grant token).
+ *
  * Each 2025-era MCP session gets its own gateway, so `scope: "session"` means that MCP session;
  * stateless requests share one gateway per grant. Which upstream connection a gateway gets (its
  * grant's shared one, or its own) is the host's choice (`upstream-sharing.ts`). Every gateway
@@ -28,6 +31,7 @@ import * as refuse from "./front-refusals.js";
 import { writeAccepted, writeRefusal } from "./http-refusal.js";
 import { HttpSession } from "./http-session.js";
 import type { ProtectedResource } from "../identity/protected-resource.js";
+import { metricsGuard, type MetricsAccess } from "./metrics-access.js";
 import type { OpenGateway, Principal } from "./open-gateway.js";
 import { readBody } from "./read-body.js";
 import { bodyTooLarge, contentTypeGuard, declaredLengthGuard, headerMismatchGuard, hostGuard, originGuard, protocolVersionGuard, unauthorized, type AuthOutcome, type ChallengeContext } from "./request-guards.js";
@@ -52,6 +56,8 @@ export interface HttpFrontOptions {
   readonly protectedResource?: ProtectedResource;
   readonly openGateway: OpenGateway;
   readonly metrics: Metrics;
+  /** Who may read `/metrics` (`metricsAccessFor`). */
+  readonly metricsAccess: MetricsAccess;
   readonly log: Logger;
   readonly clock: Clock;
   readonly maxSessions?: number;
@@ -139,6 +145,11 @@ class Front {
       return;
     }
     if (path === "/metrics" && req.method === "GET") {
+      const refusal = metricsGuard(h.authorization, this.o.metricsAccess);
+      if (refusal) {
+        this.o.log.warn("refused a /metrics request", { event: "metrics_refused", status: refusal.status, remote: req.socket.remoteAddress });
+        return writeRefusal(res, refusal);
+      }
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
       res.end(this.o.metrics.render());
       return;

@@ -8,6 +8,7 @@
  * `Mcp-Method`/`Mcp-Name`/`MCP-Protocol-Version` against the body → 400 `HEADER_MISMATCH`.
  */
 import { metaRevision } from "../../protocol/eras.js";
+import { decodeHeaderValue } from "../../protocol/header-values.js";
 import type { JsonObject, JsonRpcId } from "../../protocol/messages.js";
 import { HEADER_MISMATCH, INVALID_REQUEST, SERVER_ERROR } from "../../protocol/wire-errors.js";
 import type { Caller } from "../caller.js";
@@ -104,7 +105,10 @@ export function streamAcceptGuard(accept: AcceptInfo): HttpRefusal | undefined {
 /** Request headers by lowercase name, as node:http gives them. */
 export type RequestHeaders = { readonly [name: string]: HeaderValue };
 
-/** 2026-07-28: `Mcp-Method` must match the body, `Mcp-Name` the tool/prompt name or resource URI, `MCP-Protocol-Version` the body's revision. */
+/**
+ * 2026-07-28: `Mcp-Method` must match the body, `Mcp-Name` (decoded when it is in its Base64 form)
+ * the tool/prompt name or resource URI, `MCP-Protocol-Version` the body's revision.
+ */
 export function headerMismatchGuard(headers: RequestHeaders, message: { readonly id?: JsonRpcId; readonly method: string; readonly params?: JsonObject }): HttpRefusal | undefined {
   const problem = headerMismatch(headers, message);
   return problem === undefined ? undefined : { status: 400, code: HEADER_MISMATCH, message: problem, id: "id" in message ? message.id : null };
@@ -119,7 +123,7 @@ function headerMismatch(headers: RequestHeaders, message: { readonly method: str
   const header = headers["mcp-name"];
   if (typeof name === "string") {
     if (header === undefined) return `header mismatch: a \`${message.method}\` request must carry \`Mcp-Name\``;
-    if (header !== name) return `header mismatch: \`Mcp-Name: ${String(header)}\` does not match the body's \`${name}\``;
+    if (typeof header !== "string" || decodeHeaderValue(header) !== name) return `header mismatch: \`Mcp-Name: ${String(header)}\` does not match the body's \`${name}\``;
   }
   const version = headers["mcp-protocol-version"];
   const revision = metaRevision(params);

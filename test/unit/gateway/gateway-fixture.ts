@@ -63,7 +63,7 @@ export interface Fixture {
 }
 
 export async function createFixture(
-  options: { policy?: unknown; answer?: (request: JsonRpcRequest) => UpstreamAnswer | undefined; tools?: JsonObject[]; store?: CounterStore; wrapUpstream?: (upstream: Transport) => Transport } & Partial<Pick<GatewayOptions, "shadow" | "storeFailMode" | "upstreamTimeoutMs" | "grantId" | "sessionKey" | "budget">> = {},
+  options: { policy?: unknown; answer?: (request: JsonRpcRequest) => UpstreamAnswer | undefined; tools?: JsonObject[]; store?: CounterStore; wrapUpstream?: (upstream: Transport, clock: VirtualClock) => Transport } & Partial<Pick<GatewayOptions, "shadow" | "storeFailMode" | "upstreamTimeoutMs" | "grantId" | "sessionKey" | "budget">> = {},
 ): Promise<Fixture> {
   const clock = new VirtualClock(Date.UTC(2026, 0, 1, 0, 0, 0));
   const [client, down] = createLinkedPair();
@@ -97,7 +97,7 @@ export async function createFixture(
     sessionKey: options.sessionKey ?? "conn_test",
     clock,
     store,
-    upstream: options.wrapUpstream ? options.wrapUpstream(up) : up,
+    upstream: options.wrapUpstream ? options.wrapUpstream(up, clock) : up,
     downstream: down,
     audit: (r) => audit.push(r),
     logger: (l) => logs.push(l),

@@ -1,5 +1,6 @@
 import { expect, test } from "vitest";
 import { GatewayError } from "../../../src/core/errors.js";
+import { EraBridge } from "../../../src/gateway/bridge/era-bridge.js";
 import { InFlightBudget } from "../../../src/gateway/in-flight-budget.js";
 import type { JsonRpcRequest } from "../../../src/protocol/messages.js";
 import type { CounterStore } from "../../../src/stores/counter-store.js";
@@ -390,6 +391,31 @@ test("an upstream transport that throws while sending a call gets one answer, up
   expect(answers).toEqual([expect.objectContaining({ error: expect.objectContaining({ data: { "toolgate/error": "upstream_unreachable" } }) })]);
   expect((await f.store.peek("grant:alice|stop_salesbot_rate", 60_000)).used).toBe(0);
   expect(f.audit.map((a) => a.outcome)).toEqual(["not_sent"]);
+});
+
+test("behind the era bridge, a 2026-07-28 agent's opening request the upstream transport cannot send gets one answer and is audited not_sent", async () => {
+  const meta = { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": { name: "a", version: "1" }, "io.modelcontextprotocol/clientCapabilities": {} };
+  const f = await createFixture({
+    policy: { version: "1", default: "allow" },
+    answer: (r) => (r.method === "server/discover" ? { result: { supportedVersions: ["2026-07-28"], capabilities: { tools: {} }, resultType: "complete" } } : undefined),
+    wrapUpstream: (up, clock) => {
+      const send = up.send.bind(up);
+      up.send = (message) => {
+        if ("method" in message && message.method === "x/métodos") throw new Error("the method name cannot be carried in the `Mcp-Method` header");
+        return send(message);
+      };
+      return new EraBridge({ upstream: up, clock, probeTimeoutMs: 1_000, log: () => {} });
+    },
+  });
+  // The connection's first request: the bridge probes the upstream, then sends it (or cannot).
+  await f.call(1, "x/métodos", { _meta: meta });
+  await f.clock.advanceBy(60_000);
+  const answers = f.toClient.filter((m) => "id" in m && m.id === 1);
+  expect(answers).toEqual([
+    expect.objectContaining({ error: { code: -32603, message: "`x/métodos` was not sent to the upstream MCP server (the method name cannot be carried in the `Mcp-Method` header); it never left the gateway", data: { "toolgate/error": "upstream_unreachable" } } }),
+  ]);
+  expect(f.audit.map((a) => [a.tool, a.decision, a.outcome])).toEqual([["x/métodos", "allow", "not_sent"]]);
+  expect(f.toUpstream.filter((m) => "method" in m).map((m) => (m as JsonRpcRequest).method)).toEqual(["server/discover"]);
 });
 
 test("a method the gateway does not know is denied under default deny with a JSON-RPC error naming it, and forwarded under default allow", async () => {

@@ -35,7 +35,7 @@ async function setup() {
     return { t, got, closed: () => closed };
   };
   const reply = (m: Msg, result: object = {}): Promise<void> => serverSide.send({ jsonrpc: "2.0", id: m.id, result } as JsonRpcMessage);
-  return { shared, serverSide, atServer, lane, reply, logs };
+  return { shared, gatewaySide, serverSide, atServer, lane, reply, logs };
 }
 
 const INIT = (id: number | string, capabilities: object = {}): JsonRpcMessage => ({ jsonrpc: "2.0", id, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities, clientInfo: { name: "c", version: "1" } } });
@@ -204,4 +204,21 @@ fcTest.prop(
     expect(l.got).toHaveLength(mine.length);
     for (const answer of l.got) expect(answer.result.who).toEqual({ lane: n, id: answer.id });
   });
+});
+
+test("a request the upstream transport throws on is a rejected send that leaves nothing pending", async () => {
+  const f = await setup();
+  const a = await f.lane();
+  await a.t.send(INIT(1));
+  await tick();
+  await f.reply(f.atServer[0]!, HANDSHAKE);
+  await tick();
+  const upstream = f.gatewaySide;
+  const send = upstream.send.bind(upstream);
+  upstream.send = (m) => {
+    if ("method" in m && m.method === "tools/call") throw new TypeError("Invalid character in header content [\"mcp-method\"]");
+    return send(m);
+  };
+  await expect(a.t.send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "x" } })).rejects.toThrow("Invalid character");
+  expect(f.shared.pendingCount).toBe(0);
 });

@@ -131,3 +131,69 @@ test("a kept-alive socket the upstream reset while idle is retried once on a fre
   expect(received.find((m) => "id" in m && m.id === 2)).toEqual({ jsonrpc: "2.0", id: 2, result: { ok: 2 } });
   expect(seenOnFirstSocket).toEqual([1, 2]);
 });
+
+/** A 2026-07-28 tools/call (the revision in `_meta` makes the transport mirror the headers). */
+const modernCall = (name: string, id = 9): JsonRpcMessage => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: {}, _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } },
+});
+
+test("a 2026-07-28 tool name that is not plain ASCII goes in Mcp-Name as Base64 of its UTF-8 bytes; a plain one as is", async () => {
+  const seen: Array<string | undefined> = [];
+  const url = await serve((req, res) => {
+    seen.push(req.headers["mcp-name"] as string | undefined);
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ jsonrpc: "2.0", id: (JSON.parse(body) as { id: number }).id, result: { content: [] } }));
+    });
+  });
+  const { transport, received } = connect(url);
+  await transport.send(modernCall("ferramenta_中文", 1));
+  await transport.send(modernCall("stop_salesbot", 2));
+  await transport.send(modernCall("=?base64?abcd?=", 3));
+  await until(() => received.filter((m) => "id" in m).length === 3, "three answers");
+  expect(seen).toEqual([`=?base64?${Buffer.from("ferramenta_中文", "utf8").toString("base64")}?=`, "stop_salesbot", `=?base64?${Buffer.from("=?base64?abcd?=").toString("base64")}?=`]);
+});
+
+test("a 2026-07-28 method name that cannot go in Mcp-Method is refused by send, before anything reaches the upstream", async () => {
+  const methods: unknown[] = [];
+  const url = await serve((req, res) => {
+    methods.push(req.headers["mcp-method"]);
+    req.resume();
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: 10, result: { content: [] } }));
+  });
+  const { transport, received } = connect(url);
+  const m = { ...modernCall("x"), method: "métodos/chamar" } as JsonRpcMessage;
+  expect(() => transport.send(m)).toThrow("the method name cannot be carried in the `Mcp-Method` header (it is not visible ASCII); the request was not sent");
+  await transport.send(modernCall("x", 10)); // the next request is the first the upstream sees
+  await until(() => received.some((r) => "id" in r && r.id === 10), "the later call's answer");
+  expect(methods).toEqual(["tools/call"]);
+});
+
+test("an answer or an event that is not JSON is reported by position and length, never by its text", async () => {
+  const secret = '{"jsonrpc":"2.0","id":7,"result":{"echo":S3CR3T-ARG}}';
+  let mode: "json" | "sse" | "http500" = "json";
+  const url = await serve((req, res) => {
+    req.resume();
+    if (mode === "json") return void res.writeHead(200, { "content-type": "application/json" }).end(secret);
+    if (mode === "http500") return void res.writeHead(500, { "content-type": "text/plain" }).end(`boom ${secret}`);
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    res.end(`event: message\ndata: ${secret}\n\n`);
+  });
+  const { transport, received } = connect(url);
+  const errors: string[] = [];
+  transport.onerror = (e) => void errors.push(e.message);
+  for (const [i, m] of (["json", "sse", "http500"] as const).entries()) {
+    mode = m;
+    await transport.send({ ...CALL, id: i + 1 });
+    await until(() => received.some((r) => "id" in r && r.id === i + 1), `the error answer in ${m} mode`);
+  }
+  expect(errors, JSON.stringify(errors)).toContain(`the upstream sent a body that is not valid JSON: the text stops being JSON at character 42 (${secret.length} characters in all)`);
+  expect(errors).toContain(`the upstream sent an event that is not valid JSON: the text stops being JSON at character 42 (${secret.length} characters in all)`);
+  expect(errors).toContain(`the upstream answered HTTP 500 with ${secret.length + 5} characters that are not a JSON-RPC answer`);
+  expect(JSON.stringify([errors, received]), JSON.stringify(errors)).not.toContain("S3CR3T");
+});

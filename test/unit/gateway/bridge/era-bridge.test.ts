@@ -42,9 +42,15 @@ function both(request: JsonRpcRequest): Answer {
   return request.method === "server/discover" ? modernOnly(request) : legacyOnly(request);
 }
 
-async function setup(answer: (request: JsonRpcRequest) => Answer) {
+/** `refuse`: the upstream transport throws while sending these messages (a header it cannot build). */
+async function setup(answer: (request: JsonRpcRequest) => Answer, refuse: (message: JsonRpcMessage) => boolean = () => false) {
   const clock = new VirtualClock(Date.UTC(2026, 0, 1));
   const [up, server] = createLinkedPair();
+  const sendUp = up.send.bind(up);
+  up.send = (message) => {
+    if (refuse(message)) throw new TypeError("Invalid character in header content [\"mcp-method\"]");
+    return sendUp(message);
+  };
   const toUpstream: JsonRpcMessage[] = [];
   const toGateway: JsonRpcMessage[] = [];
   const logs: Array<Record<string, unknown>> = [];
@@ -325,4 +331,36 @@ test("a connection without a bridge is unbridged: nothing is asked", async () =>
   expect(await upstreamEraOf(f.bridge, { _meta: MODERN_META })).toMatchObject({ kind: "serves" });
   await settle();
   expect(seen).toEqual([]);
+});
+
+test("a 2026-07-28 agent's opening request that the upstream transport cannot send is a rejected send, never an answer or a silence", async () => {
+  const f = await setup(modernOnly, (m) => "method" in m && m.method === "tools/call");
+  const sent = f.bridge.send(request(1, "tools/call", { name: "t", arguments: {}, _meta: MODERN_META }));
+  await expect(sent).rejects.toThrow("Invalid character in header content");
+  await settle();
+  expect(f.answer(1)).toBeUndefined(); // the caller answers it, once
+  expect(f.methods()).toEqual(["server/discover"]);
+});
+
+test("a request queued while the upstream is being probed settles its send when it is really sent: rejected when it cannot be", async () => {
+  const f = await setup(modernOnly, (m) => "method" in m && m.method === "prompts/get");
+  const opening = f.bridge.send(request(1, "tools/list", { _meta: MODERN_META }));
+  const queued = f.bridge.send(request(2, "prompts/get", { name: "p", _meta: MODERN_META }));
+  const fine = f.bridge.send(request(3, "tools/call", { name: "t", arguments: {}, _meta: MODERN_META }));
+  await expect(opening).resolves.toBeUndefined();
+  await expect(queued).rejects.toThrow("Invalid character in header content");
+  await expect(fine).resolves.toBeUndefined();
+  await settle();
+  expect(f.answer(2)).toBeUndefined();
+  expect(f.methods()).toEqual(["server/discover", "tools/list", "tools/call"]);
+});
+
+test("a 2025 agent's initialize is answered by the bridge itself: its send resolves at once", async () => {
+  const f = await setup(modernOnly);
+  let resolved = false;
+  void f.bridge.send(request(1, "initialize", INIT_PARAMS)).then(() => (resolved = true));
+  await Promise.resolve();
+  expect(resolved).toBe(true); // before any probe was answered
+  await settle();
+  expect(f.answer(1)?.result).toMatchObject({ serverInfo: { name: "modern-server" } });
 });

@@ -8,8 +8,16 @@ test("a request, a notification and a response are frames of their kind", () => 
   expect(frameOfBody('{"jsonrpc":"2.0","id":1,"result":{}}')).toMatchObject({ frame: { kind: "response" } });
 });
 
-test("text that is not JSON is a parse error (-32700) naming what JSON.parse found", () => {
-  expect(frameOfBody("{nope")).toEqual({ refusal: { status: 400, code: -32700, message: "parse error: Expected property name or '}' in JSON at position 1" } });
+test("text that is not JSON is a parse error (-32700) that says where it stops being JSON and its length", () => {
+  expect(frameOfBody("{nope")).toEqual({ refusal: { status: 400, code: -32700, message: "parse error: not valid JSON: the text stops being JSON at character 2 (5 characters in all)" } });
+});
+
+test("a parse error never quotes the body: argument text stays out of the answer", () => {
+  const body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search","arguments":{"query":S3CR3T-ARG}}}';
+  const parsed = frameOfBody(body);
+  expect(parsed).toMatchObject({ refusal: { status: 400, code: -32700 } });
+  expect(JSON.stringify(parsed)).not.toContain("S3CR3T");
+  expect(JSON.stringify(parsed)).toContain(`(${body.length} characters in all)`);
 });
 
 test("a batch is refused (-32600): one message per POST", () => {

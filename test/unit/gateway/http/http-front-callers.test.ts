@@ -38,6 +38,7 @@ test("two callers of one grant on one stateless channel are each decided with th
     maxBodyBytes: 65_536,
     allowedOrigins: [],
     checkHost: true,
+    metricsAccess: { kind: "open" },
     authenticate,
     metrics: new Metrics(),
     log: createJsonLogger({ write: () => {}, clock }),

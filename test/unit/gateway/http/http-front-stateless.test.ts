@@ -39,6 +39,7 @@ async function startFront(
     checkHost: true,
     authenticate: () => ({ kind: "ok", grantId: "g" }),
     metrics: new Metrics(),
+    metricsAccess: { kind: "open" },
     log: createJsonLogger({ write: () => {}, clock }),
     clock,
     openGateway: ({ grantId, sessionKey, downstream }) => {

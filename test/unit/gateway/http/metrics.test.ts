@@ -1,6 +1,8 @@
-import { expect, test } from "vitest";
+import { fc, test } from "@fast-check/vitest";
+import { expect } from "vitest";
 import { createJsonLogger } from "../../../../src/gateway/logger.js";
-import { escapeLabel, MAX_TOOL_LABELS, Metrics } from "../../../../src/gateway/metrics.js";
+import { escapeLabel, INVALID_TOOL_LABEL, MAX_TOOL_LABELS, Metrics } from "../../../../src/gateway/metrics.js";
+import { parsePrometheusText } from "../../../helpers/prometheus-text.js";
 import { VirtualClock } from "../../../../src/core/virtual-clock.js";
 import type { AuditRecord } from "../../../../src/gateway/audit-log.js";
 
@@ -69,4 +71,33 @@ test("the logger writes one JSON object per line (time, level, msg, fields), off
     { time: "2026-01-01T00:00:00.000Z", level: "info", msg: "session opened", source: "toolgate", session: "abc" },
     { time: "2026-01-01T00:00:00.000Z", level: "warn", msg: "the upstream did not answer", source: "toolgate", event: "upstream_timeout", timeoutMs: 5 },
   ]);
+});
+
+test("no tool name can add a series: NUL, quotes, backslashes and line feeds stay inside their own label value", () => {
+  const forged = 'x\u0000allow\u0000none"} 999\n toolgate_sessions 424242\n';
+  const m = new Metrics();
+  m.setSessions(() => 1);
+  m.recordDecision(forged, "deny", "default_deny");
+  m.recordDecision('a"b\\c\nd', "allow", null);
+  m.recordDecision("tab\there", "deny", "hidden");
+  const samples = parsePrometheusText(m.render());
+  const decisions = samples.filter((s) => s.name === "toolgate_decisions_total");
+  expect(decisions.map((s) => [s.labels.tool, s.labels.decision, s.labels.code, s.value])).toEqual([
+    [INVALID_TOOL_LABEL, "deny", "default_deny", 1],
+    [INVALID_TOOL_LABEL, "deny", "hidden", 1],
+    ['a"b\\c\nd', "allow", "none", 1],
+  ]);
+  expect(samples.filter((s) => s.name === "toolgate_sessions")).toEqual([{ name: "toolgate_sessions", labels: {}, value: 1 }]);
+  expect(new Set(samples.map((s) => s.name))).toEqual(
+    new Set(["toolgate_decisions_total", "toolgate_upstream_latency_seconds_bucket", "toolgate_upstream_latency_seconds_sum", "toolgate_upstream_latency_seconds_count", "toolgate_calls_in_flight", "toolgate_sessions", "toolgate_pending_approvals"]),
+  );
+});
+
+test.prop([fc.array(fc.string({ unit: "binary", maxLength: 40 }), { maxLength: 30 })])("for any tool names, the exposition parses and has exactly one sample per (tool label, decision, code)", (names) => {
+  const m = new Metrics();
+  for (const name of names) m.recordDecision(name, "deny", "default_deny");
+  const decisions = parsePrometheusText(m.render()).filter((s) => s.name === "toolgate_decisions_total");
+  const expected = new Set(names.map((n) => (/[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/.test(n) ? INVALID_TOOL_LABEL : n)));
+  expect(decisions.map((s) => s.labels.tool).sort()).toEqual([...expected].sort());
+  expect(decisions.reduce((sum, s) => sum + s.value, 0)).toBe(names.length);
 });

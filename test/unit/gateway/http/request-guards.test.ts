@@ -91,3 +91,14 @@ test("each 2026-07-28 header that disagrees with the body, or is missing, is ref
   );
   expect(refused({}, { method: "notifications/x" })?.id).toBeNull();
 });
+
+test("a 2026-07-28 Mcp-Name in its Base64 form is decoded before it is compared; a broken or wrong one is refused", () => {
+  const named = { id: 6, method: "tools/call", params: { name: "ferramenta_中文" } };
+  const b64 = (s: string): string => `=?base64?${Buffer.from(s, "utf8").toString("base64")}?=`;
+  expect(headerMismatchGuard({ "mcp-method": "tools/call", "mcp-name": b64("ferramenta_中文") }, named)).toBeUndefined();
+  expect(headerMismatchGuard({ "mcp-method": "tools/call", "mcp-name": b64("ferramenta_other") }, named)?.code).toBe(-32020);
+  expect(headerMismatchGuard({ "mcp-method": "tools/call", "mcp-name": "=?base64?%%%?=" }, named)?.code).toBe(-32020);
+  // A plain name that looks like the Base64 form must itself travel encoded.
+  expect(headerMismatchGuard({ "mcp-method": "tools/call", "mcp-name": "=?base64?SGk=?=" }, { id: 1, method: "tools/call", params: { name: "=?base64?SGk=?=" } })?.code).toBe(-32020);
+  expect(headerMismatchGuard({ "mcp-method": "tools/call", "mcp-name": b64("=?base64?SGk=?=") }, { id: 1, method: "tools/call", params: { name: "=?base64?SGk=?=" } })).toBeUndefined();
+});
