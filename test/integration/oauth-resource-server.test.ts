@@ -18,6 +18,8 @@ import { CLIENTS, startTestProvider, type TestProvider } from "../helpers/oidc-t
 import { httpAgent, quoted, STOP_ARGS } from "./bridge-agents.js";
 import { connectClient, startHttpGateway, type HttpGateway } from "./gateway-http-process.js";
 
+/** /metrics on a listener with grants needs its own token. */
+const METRICS_TOKEN = "metrics-scraper-token-0123456789";
 const dir = tempDir("toolgate-oauth-");
 const effectsFile = join(dir, "effects.jsonl");
 const auditFile = join(dir, "audit.jsonl");
@@ -65,7 +67,7 @@ beforeAll(async () => {
     grants: [{ id: "static", tokenSha256: tokenSha256(STATIC_TOKEN), policy: SEED }],
   });
   const sim = kommoSimCommand(["--kommo-rps", "0", "--effects-file", effectsFile]);
-  gateway = await startHttpGateway(["--grants", grants, "--upstream-cmd", quoted(sim), "--audit", auditFile], { TOOLGATE_CLOCK_FILE: clock.path, TOOLGATE_INTROSPECTION_SECRET: CLIENTS.introspector.secret }, 30_000, port);
+  gateway = await startHttpGateway(["--grants", grants, "--upstream-cmd", quoted(sim), "--audit", auditFile], { TOOLGATE_METRICS_TOKEN: METRICS_TOKEN, TOOLGATE_CLOCK_FILE: clock.path, TOOLGATE_INTROSPECTION_SECRET: CLIENTS.introspector.secret }, 30_000, port);
 }, 90_000);
 
 afterAll(async () => {
@@ -207,7 +209,7 @@ test("an opaque token is checked by RFC 7662 introspection at the provider", asy
 });
 
 test("metrics carry the grant and the client; neither audit nor metrics nor logs carry a token", async () => {
-  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const metrics = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
   expect(metrics).toContain('toolgate_grant_decisions_total{grant="sales-bot",client_id="sales-bot",decision="allow"}');
   expect(metrics).toContain('toolgate_grant_decisions_total{grant="support-bot",client_id="support-bot",decision="deny"} 1');
   expect(metrics).toMatch(/toolgate_auth_refusals_total\{reason="invalid"\} \d+/);
