@@ -4,14 +4,15 @@
  * client, micro-benches, soak), so no loader sits in a process that is not under test; and
  * optionally toolgate's CLI, to measure what running through tsx costs the gateway.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface BenchBuild {
   readonly dir: string;
   /** `node <workerJs> <mode> …` */
   readonly workerJs: string;
+  /** `node <relayJs> stdio|http …`: the bench's floors, bundled alone (`relay-main.ts`). */
+  readonly relayJs: string;
   /** `node <toolgateJs> serve …`: toolgate without tsx (only when asked for). */
   readonly toolgateJs: string | undefined;
   remove(): void;
@@ -21,10 +22,16 @@ const BANNER = "import { createRequire as __benchCreateRequire } from 'node:modu
 
 export async function buildBenchArtifacts(root: string, options: { toolgate: boolean }): Promise<BenchBuild> {
   const { build } = await import("esbuild");
-  const dir = mkdtempSync(join(tmpdir(), "toolgate-bench-"));
+  // Inside the project's node_modules, so that packages the bundles load at run time with
+  // `require` (ajv, loaded lazily by the gateway) resolve as they do from dist/.
+  const cache = join(root, "node_modules", ".cache");
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, "toolgate-bench-"));
   const common = { bundle: true, platform: "node", format: "esm", target: "node20", banner: { js: BANNER }, logLevel: "error", absWorkingDir: root } as const;
   const workerJs = join(dir, "bench-worker.mjs");
   await build({ ...common, entryPoints: [join(root, "src/bench/worker-main.ts")], outfile: workerJs });
+  const relayJs = join(dir, "bench-relay.mjs");
+  await build({ ...common, entryPoints: [join(root, "src/bench/relay-main.ts")], outfile: relayJs });
   let toolgateJs: string | undefined;
   if (options.toolgate) {
     const mainJs = join(dir, "toolgate-main.mjs");
@@ -32,5 +39,5 @@ export async function buildBenchArtifacts(root: string, options: { toolgate: boo
     toolgateJs = join(dir, "toolgate.mjs");
     writeFileSync(toolgateJs, 'import { main } from "./toolgate-main.mjs";\nprocess.exitCode = await main(process.argv.slice(2));\n');
   }
-  return { dir, workerJs, toolgateJs, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, workerJs, relayJs, toolgateJs, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

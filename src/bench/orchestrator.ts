@@ -1,8 +1,8 @@
 /**
  * One bench run: every selected path, interleaved and repeated (round r starts at path r, so no
- * path always runs first or last), each after a bounded wait for the machine to be quiet; then the
- * evaluator (plain JS and through tsx), the counter stores, the soak and the cost of a session
- * (`session-memory.ts`). Every child is stopped and checked for leftovers; every phase is bounded
+ * path always runs first or last), each after a bounded wait for the machine to be quiet, with the
+ * gateway's start-up sampled after each round; then the sections (`sections.ts`: evaluator,
+ * stores, soak, the cost of a session, replay). Every child is stopped and checked for leftovers; every phase is bounded
  * in time and in count.
  */
 import { writeFileSync } from "node:fs";
@@ -10,17 +10,17 @@ import { join } from "node:path";
 import { monotonicNs, systemClock } from "../core/clock.js";
 import type { ClientPlan, ClientReport } from "./bench-client.js";
 import { buildBenchArtifacts } from "./bench-build.js";
-import type { EvaluatorReport } from "./evaluator-bench.js";
-import { BENCH_POLICY, PATHS, type PathContext, type PathSpec } from "./paths.js";
+import { BENCH_POLICY, FLOOR_PATHS, PATHS, type PathContext, type PathSpec } from "./paths.js";
 import { machineBusyUs } from "./procfs.js";
-import { runToResult } from "./processes.js";
-import type { SoakReport } from "./soak.js";
-import { runSessionMemoryBench, SESSION_MEMORY_FULL, SESSION_MEMORY_QUICK, type SessionMemoryPlan, type SessionMemoryReport } from "./session-memory.js";
-import type { StoreReport } from "./store-bench.js";
+import { SESSION_MEMORY_FULL, SESSION_MEMORY_QUICK, type SessionMemoryPlan } from "./session-memory.js";
+import { startOtlpSink, type OtlpSink } from "./otlp-sink.js";
+import { runSections, type SectionResults } from "./sections.js";
+import { runStartupBench } from "./startup-bench.js";
 import { leftoverProcesses } from "./leftovers.js";
+import { runToResult } from "./processes.js";
 import { messageOf } from "../core/errors.js";
 
-export const SECTIONS = ["evaluator", "stores", "soak", "sessions"] as const;
+export const SECTIONS = ["startup", "evaluator", "stores", "soak", "sessions", "replay"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchSettings {
@@ -40,6 +40,9 @@ export interface BenchSettings {
   readonly soakCheckpoint: number;
   /** The `sessions` section: how many sessions and pending calls. */
   readonly sessionMemory: SessionMemoryPlan;
+  /** `toolgate serve` start-up samples taken after each round. */
+  readonly startupSamplesPerRound: number;
+  readonly replayCalls: number;
   readonly redisUrl: string | undefined;
   readonly paths: readonly string[];
   readonly sections: readonly Section[];
@@ -63,6 +66,8 @@ export const FULL_SETTINGS: Omit<BenchSettings, "redisUrl" | "paths" | "sections
   soakCalls: 1_000_000,
   soakCheckpoint: 100_000,
   sessionMemory: SESSION_MEMORY_FULL,
+  startupSamplesPerRound: 3,
+  replayCalls: 1_000_000,
 };
 
 export const QUICK_SETTINGS: typeof FULL_SETTINGS = {
@@ -81,6 +86,8 @@ export const QUICK_SETTINGS: typeof FULL_SETTINGS = {
   soakCalls: 60_000,
   soakCheckpoint: 20_000,
   sessionMemory: SESSION_MEMORY_QUICK,
+  startupSamplesPerRound: 2,
+  replayCalls: 60_000,
 };
 
 export interface PathRun {
@@ -95,19 +102,19 @@ export interface PathRun {
   readonly leftovers: readonly number[];
 }
 
-export interface BenchResult {
+export interface BenchResult extends SectionResults {
   readonly startedAt: string;
   readonly machine: MachineInfo;
   readonly settings: BenchSettings;
   readonly skipped: Readonly<Record<string, string>>;
   readonly runs: readonly PathRun[];
-  readonly evaluator: { readonly plainJs: EvaluatorReport | undefined; readonly tsx: EvaluatorReport | undefined; readonly error?: string } | undefined;
-  readonly stores: StoreReport | undefined;
-  readonly storesError?: string;
-  readonly soak: SoakReport | undefined;
-  readonly soakError?: string;
-  readonly sessions?: SessionMemoryReport;
-  readonly sessionsError?: string;
+  /** Spawn → `started` of `toolgate serve` on stdio, every sample of every round. */
+  readonly startupMs: readonly number[];
+  /** The same for node alone (a script that prints the line): the floor of any start-up. */
+  readonly startupNodeMs: readonly number[];
+  readonly startupError?: string;
+  /** What the loopback OTLP receiver got from the OpenTelemetry path. */
+  readonly otlpReceived?: ReturnType<OtlpSink["counts"]>;
   readonly durationS: number;
 }
 
@@ -142,7 +149,9 @@ async function runBenchHeld(root: string, settings: BenchSettings, machine: Mach
   const build = await buildBenchArtifacts(root, { toolgate: selected.some((p) => p.id === "toolgate-stdio-js") });
   const policyFile = join(build.dir, "bench-policy.json");
   writeFileSync(policyFile, `${JSON.stringify(BENCH_POLICY)}\n`);
-  const ctx: PathContext = { root, build, policyFile, toolgateNodeFlags: settings.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${settings.cpuProfDir}`] : [] };
+  const otlp = selected.some((p) => p.id === FLOOR_PATHS.otel) ? await startOtlpSink() : undefined;
+  const toolgateNodeFlags = settings.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${settings.cpuProfDir}`] : [];
+  const ctx: PathContext = { root, build, policyFile, toolgateNodeFlags, otlpEndpoint: otlp?.endpoint };
   const skipped: Record<string, string> = {};
   const runnable: PathSpec[] = [];
   for (const path of selected) {
@@ -154,6 +163,9 @@ async function runBenchHeld(root: string, settings: BenchSettings, machine: Mach
   }
 
   const runs: PathRun[] = [];
+  const startupMs: number[] = [];
+  const startupNodeMs: number[] = [];
+  let startupError: string | undefined;
   try {
     for (let round = 1; round <= settings.rounds; round++) {
       const order = runnable.map((_, i) => runnable[(i + round - 1) % runnable.length]!);
@@ -162,72 +174,36 @@ async function runBenchHeld(root: string, settings: BenchSettings, machine: Mach
         runs.push(run);
         progress(describeRun(run, settings.rounds));
       }
-    }
-
-    let evaluator: BenchResult["evaluator"];
-    if (settings.sections.includes("evaluator")) {
-      progress("evaluator: ns per decision (plain JS, then through tsx)…");
-      const plan = JSON.stringify({ iterations: settings.evaluatorIterations, rounds: settings.evaluatorRounds });
-      try {
-        const plainJs = await runToResult<EvaluatorReport>(process.execPath, [build.workerJs, "evaluator", plan], 120_000, { cwd: root });
-        const tsx = await runToResult<EvaluatorReport>(process.execPath, ["--import", "tsx", join(root, "src/bench/worker-main.ts"), "evaluator", plan], 180_000, { cwd: root });
-        evaluator = { plainJs, tsx };
-      } catch (error) {
-        evaluator = { plainJs: undefined, tsx: undefined, error: message(error) };
+      if (settings.sections.includes("startup") && startupError === undefined) {
+        await waitQuiet(settings.quietBoundMs, settings.quietCores);
+        const toolgateArgs = [...toolgateNodeFlags, join(root, "bin/toolgate.mjs"), "serve", "--policy", policyFile, "--upstream-cmd", `${process.execPath} ${build.workerJs} upstream-stdio`];
+        try {
+          const startup = await runStartupBench({ toolgateArgs, samples: settings.startupSamplesPerRound, cwd: root });
+          startupMs.push(...startup.toolgateMs);
+          startupNodeMs.push(...startup.nodeMs);
+          progress(`round ${round}/${settings.rounds} start-up: toolgate serve ${startup.toolgateMs.map((v) => v.toFixed(0)).join(", ")} ms; node alone ${startup.nodeMs.map((v) => v.toFixed(0)).join(", ")} ms`);
+        } catch (error) {
+          startupError = message(error);
+        }
       }
     }
 
-    let stores: StoreReport | undefined;
-    let storesError: string | undefined;
-    if (settings.sections.includes("stores")) {
-      progress("counter stores: µs per reservation (memory, Redis)…");
-      const plan = { memoryIterations: settings.storeIterations * 10, redisIterations: settings.storeIterations, redisUrl: settings.redisUrl, privateRedis: true };
-      try {
-        stores = await runToResult<StoreReport>(process.execPath, [build.workerJs, "stores", JSON.stringify(plan)], 120_000, { cwd: root });
-      } catch (error) {
-        storesError = message(error);
-      }
-    }
-
-    let soak: SoakReport | undefined;
-    let soakError: string | undefined;
-    if (settings.sections.includes("soak")) {
-      progress(`soak: ${settings.soakCalls.toLocaleString("en")} calls through the gateway on a virtual clock…`);
-      const plan = { totalCalls: settings.soakCalls, checkpointCalls: settings.soakCheckpoint, inflight: 16, callsPerStep: 1_000, stepMs: 10_000, boundMs: 150_000 };
-      try {
-        soak = await runToResult<SoakReport>(process.execPath, ["--expose-gc", build.workerJs, "soak", JSON.stringify(plan)], 180_000, { cwd: root });
-      } catch (error) {
-        soakError = message(error);
-      }
-    }
-
-    let sessions: SessionMemoryReport | undefined;
-    let sessionsError: string | undefined;
-    if (settings.sections.includes("sessions")) {
-      progress("sessions: RSS per idle session and per pending call (shared upstream, then one per session)…");
-      try {
-        sessions = await runSessionMemoryBench(root, build.workerJs, build.dir, settings.sessionMemory);
-      } catch (error) {
-        sessionsError = message(error);
-      }
-    }
-
+    const sections = await runSections(root, build, settings, progress);
     return {
       startedAt,
       machine,
       settings,
       skipped,
       runs,
-      evaluator,
-      stores,
-      ...(storesError ? { storesError } : {}),
-      soak,
-      ...(soakError ? { soakError } : {}),
-      ...(sessions ? { sessions } : {}),
-      ...(sessionsError ? { sessionsError } : {}),
+      startupMs,
+      startupNodeMs,
+      ...(startupError ? { startupError } : {}),
+      ...(otlp ? { otlpReceived: otlp.counts() } : {}),
+      ...sections,
       durationS: Number(monotonicNs() - t0) / 1e9,
     };
   } finally {
+    await otlp?.close();
     for (const pid of leftoverProcesses(build.dir)) killQuietly(pid);
     build.remove();
   }

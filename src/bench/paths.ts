@@ -23,6 +23,8 @@ export interface PathContext {
   readonly policyFile: string;
   /** Extra node flags for toolgate processes (e.g. `--cpu-prof`). */
   readonly toolgateNodeFlags: readonly string[];
+  /** The loopback OTLP receiver for `toolgate-stdio-otel` (undefined when that path is not run). */
+  readonly otlpEndpoint: string | undefined;
 }
 
 export interface RunningPath {
@@ -47,6 +49,10 @@ const node = process.execPath;
 const upstreamArgs = (ctx: PathContext): string[] => [ctx.build.workerJs, "upstream-stdio"];
 const upstreamCmd = (ctx: PathContext): string => [node, ...upstreamArgs(ctx)].join(" ");
 const toolgateBin = (ctx: PathContext): string => join(ctx.root, "bin/toolgate.mjs");
+const toolgateStdioArgs = (ctx: PathContext): string[] => [...ctx.toolgateNodeFlags, toolgateBin(ctx), "serve", "--policy", ctx.policyFile, "--upstream-cmd", upstreamCmd(ctx)];
+
+/** Ids of the floors and of the paths measured against them (`floors.ts`). */
+export const FLOOR_PATHS = { stdioRelay: "relay-stdio", httpRelay: "relay-http", otel: "toolgate-stdio-otel" } as const;
 
 function stdioPath(target: (ctx: PathContext) => ClientTarget): PathSpec["start"] {
   return async (ctx) => ({ target: target(ctx), startMs: undefined, stop: async () => [] });
@@ -82,11 +88,29 @@ export const PATHS: readonly PathSpec[] = [
     transport: "stdio",
     directOf: "direct-stdio",
     unavailable: () => undefined,
+    start: stdioPath((ctx) => ({ transport: "stdio", command: node, args: toolgateStdioArgs(ctx), cwd: ctx.root })),
+  },
+  {
+    id: FLOOR_PATHS.stdioRelay,
+    label: "floor: bare stdio relay (parse + re-serialise)",
+    transport: "stdio",
+    directOf: "direct-stdio",
+    unavailable: () => undefined,
+    start: stdioPath((ctx) => ({ transport: "stdio", command: node, args: [ctx.build.relayJs, "stdio", "--", node, ...upstreamArgs(ctx)], cwd: ctx.root })),
+  },
+  {
+    id: FLOOR_PATHS.otel,
+    label: "toolgate stdio→stdio, OpenTelemetry on",
+    transport: "stdio",
+    directOf: "direct-stdio",
+    unavailable: (ctx) => (ctx.otlpEndpoint === undefined ? "no OTLP receiver" : undefined),
     start: stdioPath((ctx) => ({
       transport: "stdio",
       command: node,
-      args: [...ctx.toolgateNodeFlags, toolgateBin(ctx), "serve", "--policy", ctx.policyFile, "--upstream-cmd", upstreamCmd(ctx)],
+      args: toolgateStdioArgs(ctx),
       cwd: ctx.root,
+      // Spans batch and go out every second (the SDK's default schedule is 5 s); metrics every 5 s.
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.otlpEndpoint!, OTEL_BSP_SCHEDULE_DELAY: "1000", OTEL_METRIC_EXPORT_INTERVAL: "5000" },
     })),
   },
   {
@@ -121,6 +145,14 @@ export const PATHS: readonly PathSpec[] = [
         (port) => spawnTracked(node, [...ctx.toolgateNodeFlags, toolgateBin(ctx), "serve", "--listen", `127.0.0.1:${port}`, "--policy", ctx.policyFile, "--upstream-cmd", upstreamCmd(ctx)], { cwd: ctx.root }),
         "port",
       ),
+  },
+  {
+    id: FLOOR_PATHS.httpRelay,
+    label: "floor: bare node:http → stdio relay (JSON answers)",
+    transport: "http",
+    directOf: "direct-http",
+    unavailable: () => undefined,
+    start: (ctx) => httpServer((port) => spawnTracked(node, [ctx.build.relayJs, "http", String(port), "--", node, ...upstreamArgs(ctx)], { cwd: ctx.root }), "port"),
   },
   {
     id: "mcp-proxy",

@@ -6,7 +6,8 @@
 import type { BenchResult, PathRun } from "./orchestrator.js";
 import { PATHS } from "./paths.js";
 import { renderSessionMemory } from "./session-memory.js";
-import { spreadOf, type Spread } from "./stats.js";
+import { floorTargets, otelCost, renderFloors } from "./floors.js";
+import { median, spreadOf, type Spread } from "./stats.js";
 
 export interface PathSummary {
   readonly path: string;
@@ -228,6 +229,12 @@ export function renderMarkdown(result: BenchResult): string {
       ),
     );
   }
+  const floors = floorTargets({ runs: result.runs, startupMs: result.startupMs });
+  out.push("");
+  out.push(renderFloors(floors, otelCost(result.runs)));
+  if (result.startupMs.length > 0) out.push(`start-up samples (spawn → \`started\`): toolgate serve ${result.startupMs.map((v) => v.toFixed(0)).join(", ")} ms; node alone (median) ${fmt(median([...result.startupNodeMs]))} ms`);
+  if (result.startupError) out.push(`start-up failed: ${result.startupError}`);
+  if (result.otlpReceived) out.push(`OTLP receiver got: ${Object.entries(result.otlpReceived.exports).map(([k, v]) => `${k} × ${v}`).join(", ") || "nothing"} (${fmt(result.otlpReceived.bytes / 1024)} KiB)`);
   const ev = result.evaluator;
   if (ev) {
     out.push("");
@@ -263,6 +270,12 @@ export function renderMarkdown(result: BenchResult): string {
     if (result.sessionsError) out.push(`sessions failed: ${result.sessionsError}`);
     if (result.sessions) out.push(...renderSessionMemory(result.sessions, fmt));
   }
+  const rp = result.replay;
+  if (rp) {
+    out.push("");
+    out.push(`replay: ${rp.calls.toLocaleString("en")} recorded calls (${fmt(rp.recordingBytes / 1_048_576)} MiB) in ${fmt(rp.replayMs / 1000)} s, ${Math.round(rp.callsPerS).toLocaleString("en")} calls/s, ${fmt(rp.cpuUsPerCall)} µs CPU per call, peak RSS ${fmt(rp.peakRssBytes / 1_048_576)} MiB; ${rp.changed.toLocaleString("en")} decisions changed (expected ${rp.expectedChanged.toLocaleString("en")})`);
+  }
+  if (result.replayError) out.push(`replay failed: ${result.replayError}`);
   out.push("");
   out.push(table(["target", "measured (median, spread)", "met"], checkTargets(result).map((t) => [t.target, t.measured, t.met === undefined ? "not measured" : t.met ? "yes" : "NO"])));
   const problems = result.runs.filter((r) => r.error || r.leftovers.length > 0);

@@ -88,6 +88,6 @@ export const run: CommandRun = async (argv, io) => {
     writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
     io.stderr.write(`wrote ${jsonFile}\n`);
   }
-  const failed = result.runs.some((r) => r.error !== undefined || !r.client) || result.storesError !== undefined || result.soakError !== undefined || result.sessionsError !== undefined || result.evaluator?.error !== undefined;
+  const failed = result.runs.some((r) => r.error !== undefined || !r.client) || result.storesError !== undefined || result.soakError !== undefined || result.sessionsError !== undefined || result.replayError !== undefined || result.startupError !== undefined || (result.replay !== undefined && result.replay.changed !== result.replay.expectedChanged) || result.evaluator?.error !== undefined;
   return failed ? 1 : 0;
 };

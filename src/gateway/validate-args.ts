@@ -4,14 +4,40 @@
  * The schema's `$schema` picks the dialect: 2020-12 and 2019-09 have their own ajv classes,
  * everything else is validated as draft-07.
  */
-import { Ajv, type ValidateFunction } from "ajv";
-import { Ajv2019 } from "ajv/dist/2019.js";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import { createRequire } from "node:module";
+import type { Ajv, ValidateFunction } from "ajv";
+import type { Ajv2019 } from "ajv/dist/2019.js";
+import type { Ajv2020 } from "ajv/dist/2020.js";
+import type addFormatsModule from "ajv-formats";
 import type { JsonObject } from "../protocol/messages.js";
 import { messageOf } from "../core/errors.js";
 
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+interface AjvModules {
+  readonly Ajv: typeof Ajv;
+  readonly Ajv2019: typeof Ajv2019;
+  readonly Ajv2020: typeof Ajv2020;
+  readonly addFormats: typeof addFormatsModule.default;
+}
+
+let ajvModules: AjvModules | undefined;
+
+/**
+ * ajv is loaded on the first schema compile, not at start-up (it costs tens of milliseconds to
+ * load, and a gateway whose upstream lists no schemas never needs it). It is CommonJS, so a
+ * synchronous `require` keeps `validate` synchronous.
+ */
+function loadAjv(): AjvModules {
+  if (ajvModules) return ajvModules;
+  const require = createRequire(import.meta.url);
+  const formats = require("ajv-formats") as { default: typeof addFormatsModule.default };
+  ajvModules = {
+    Ajv: (require("ajv") as { Ajv: typeof Ajv }).Ajv,
+    Ajv2019: (require("ajv/dist/2019.js") as { Ajv2019: typeof Ajv2019 }).Ajv2019,
+    Ajv2020: (require("ajv/dist/2020.js") as { Ajv2020: typeof Ajv2020 }).Ajv2020,
+    addFormats: formats.default,
+  };
+  return ajvModules;
+}
 
 /** Compiled schemas kept; when exceeded the cache starts over (upstreams list few tools). */
 const MAX_CACHED_SCHEMAS = 2_000;
@@ -62,6 +88,7 @@ export class ArgumentValidator {
     let engine = this.engines.get(dialect);
     if (!engine) {
       const options = { allErrors: true, strict: false, addUsedSchema: false, validateSchema: false } as const;
+      const { Ajv, Ajv2019, Ajv2020, addFormats } = loadAjv();
       engine = dialect === "2020-12" ? new Ajv2020(options) : dialect === "2019-09" ? new Ajv2019(options) : new Ajv(options);
       addFormats(engine);
       this.engines.set(dialect, engine);

@@ -14,8 +14,6 @@ import type { ApprovalStore } from "../../stores/approval-store.js";
 import type { CounterStore } from "../../stores/counter-store.js";
 import { MemoryApprovalStore } from "../../stores/memory-approval-store.js";
 import { MemoryCounterStore } from "../../stores/memory-counter-store.js";
-import { RedisApprovalStore } from "../../stores/redis-approval-store.js";
-import { RedisCounterStore, redactUrl } from "../../stores/redis-counter-store.js";
 import type { AuditLine } from "../audit-log.js";
 import { startAdminServer, type AdminServer } from "./admin-server.js";
 import { ApprovalGate, type ApprovalMode } from "./approval-gate.js";
@@ -84,6 +82,8 @@ async function openStores(spec: StoreSpec, clock: Clock, log: (line: object) => 
     const approvals = new MemoryApprovalStore({ clock });
     return { counters, approvals, close: async () => void (await Promise.all([counters.close(), approvals.close()])) };
   }
+  // Loaded only when asked for: the Redis client costs tens of milliseconds of start-up.
+  const [{ RedisCounterStore, redactUrl }, { RedisApprovalStore }] = await Promise.all([import("../../stores/redis-counter-store.js"), import("../../stores/redis-approval-store.js")]);
   const where = redactUrl(spec.url);
   const onError = (() => {
     let last = "";
