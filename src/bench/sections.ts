@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { messageOf } from "../core/errors.js";
 import type { BenchBuild } from "./bench-build.js";
 import type { EvaluatorReport } from "./evaluator-bench.js";
-import type { BenchSettings, Progress } from "./orchestrator.js";
 import { runToResult } from "./processes.js";
 import { runReplayBench, type ReplayReport } from "./replay-bench.js";
 import { runSessionMemoryBench, type SessionMemoryPlan, type SessionMemoryReport } from "./session-memory.js";
@@ -26,7 +25,20 @@ export interface SectionResults {
   readonly replayError?: string;
 }
 
-export async function runSections(root: string, build: BenchBuild, settings: BenchSettings, progress: Progress): Promise<SectionResults> {
+/** What the sections read of the bench settings. */
+export interface SectionSettings {
+  readonly sections: readonly string[];
+  readonly evaluatorIterations: number;
+  readonly evaluatorRounds: number;
+  readonly storeIterations: number;
+  readonly redisUrl: string | undefined;
+  readonly soakCalls: number;
+  readonly soakCheckpoint: number;
+  readonly sessionMemory: SessionMemoryPlan;
+  readonly replayCalls: number;
+}
+
+export async function runSections(root: string, build: BenchBuild, settings: SectionSettings, progress: (line: string) => void): Promise<SectionResults> {
   const { workerJs } = build;
   let evaluator: SectionResults["evaluator"];
   if (settings.sections.includes("evaluator")) {

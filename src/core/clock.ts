@@ -54,6 +54,15 @@ export function processClock(env: Record<string, string | undefined> = process.e
   return file ? fileClock(file) : systemClock;
 }
 
+/**
+ * Runs `fn` once the event loop has finished the I/O callbacks of this turn and every promise
+ * they settled (Node's check phase); not a timer: no time passes on any clock. Transports use
+ * it to write what one turn produced in one system call.
+ */
+export function afterThisTurn(fn: () => void): void {
+  setImmediate(fn);
+}
+
 /** Monotonic high-resolution time in nanoseconds, for measurements only (never for decisions). */
 export function monotonicNs(): bigint {
   return process.hrtime.bigint();

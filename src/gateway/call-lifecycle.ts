@@ -9,7 +9,7 @@ import { assertNever, messageOf } from "../core/errors.js";
 import { denialError, denialResult } from "../protocol/denial.js";
 import { isErrorResponse, isJsonObject, type JsonRpcErrorResponse, type JsonRpcMessage, type JsonRpcRequest } from "../protocol/messages.js";
 import { POLICY_DENIED } from "../protocol/wire-errors.js";
-import type { CallTracer } from "./tracing/call-trace.js";
+import { NO_TRACE, NO_TRACER, type CallTracer } from "./tracing/call-trace.js";
 import type { AgentRequest, Entry } from "./agent-request.js";
 import type { AuditRecord } from "./audit-log.js";
 import { callAuditRecord } from "./call-audit.js";
@@ -54,7 +54,7 @@ export class CallLifecycle {
     const entry = this.o.admit(request, { kind: "call", call: prepared });
     if (entry === undefined) return;
     const { input } = prepared;
-    prepared.trace = this.o.tracer.start({
+    prepared.trace = this.o.tracer === NO_TRACER ? NO_TRACE : this.o.tracer.start({
       method: request.method,
       kind: input.kind ?? "tool",
       name: input.exposedName ?? input.tool,
@@ -76,9 +76,13 @@ export class CallLifecycle {
     const verdict = call.verdict;
     if (verdict?.kind !== "forward") return;
     if (givesBack(ending)) void this.o.governor.giveBack(verdict.held, call.decisionId);
-    const errorType = errorTypeOf(ending);
-    call.trace.upstreamEnded(errorType);
-    call.trace.end({ decision: "allow", code: null, rule: null, decisionId: call.decisionId, errorType });
+    if (call.trace !== NO_TRACE) {
+      const errorType = errorTypeOf(ending);
+      call.trace.upstreamEnded(errorType);
+      call.trace.end({ decision: "allow", code: null, rule: null, decisionId: call.decisionId, errorType });
+    }
+    // Without an audit file or a recording nobody reads the line: do not build it.
+    if (this.o.audit === undefined && this.o.record === undefined) return;
     const latencyMs = Math.round(Number(monotonicNs() - call.startedNs) / 1_000) / 1_000;
     this.audited(call, callAuditRecord(call, verdict, auditOutcome(ending), latencyMs));
   }

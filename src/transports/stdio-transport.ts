@@ -4,7 +4,7 @@
  * value on; classification and answers belong to the gateway.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { systemClock } from "../core/clock.js";
+import { afterThisTurn, systemClock } from "../core/clock.js";
 import { jsonSyntaxError } from "../core/json-text.js";
 import type { JsonRpcMessage } from "../protocol/messages.js";
 import { FrameError, type Transport } from "../protocol/transport.js";
@@ -25,6 +25,8 @@ export interface StdioTransportOptions {
   readonly writableOutlivesReadable?: boolean;
 }
 
+type CorkableStream = NodeJS.WritableStream & { cork?: () => void; uncork?: () => void; readonly writableNeedDrain?: boolean };
+
 export class StdioTransport implements Transport {
   onmessage?: ((message: JsonRpcMessage) => void) | undefined;
   onclose?: (() => void) | undefined;
@@ -36,6 +38,8 @@ export class StdioTransport implements Transport {
   /** True once `send` may no longer write (closed, or the input ended without `writableOutlivesReadable`). */
   private writeClosed = false;
   private readonly maxMessageBytes: number;
+  /** While lines written this turn wait for `afterThisTurn` to go out together: their senders. */
+  private batch: Array<() => void> | undefined;
 
   constructor(private readonly options: StdioTransportOptions) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -62,10 +66,35 @@ export class StdioTransport implements Transport {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const ok = this.options.writable.write(line);
-    if (ok) return Promise.resolve();
-    return new Promise((resolve) => this.options.writable.once("drain", resolve));
+    const writable = this.options.writable as CorkableStream;
+    if (typeof writable.cork !== "function" || typeof writable.uncork !== "function") {
+      if (writable.write(line)) return Promise.resolve();
+      return new Promise((resolve) => writable.once("drain", resolve));
+    }
+    // Lines written in one turn of the event loop (several answers from one upstream read, the
+    // forwards of requests decided together) leave in one writev instead of one write each;
+    // each send resolves once its line has been handed on (after the drain, when one is needed).
+    let batch = this.batch;
+    if (batch === undefined) {
+      batch = this.batch = [];
+      writable.cork();
+      afterThisTurn(this.flushBatch);
+    }
+    writable.write(line);
+    return new Promise((resolve) => batch.push(resolve));
   }
+
+  private readonly flushBatch = (): void => {
+    const waiters = this.batch ?? [];
+    this.batch = undefined;
+    const writable = this.options.writable as CorkableStream;
+    writable.uncork!();
+    const wake = (): void => {
+      for (const resolve of waiters) resolve();
+    };
+    if (writable.writableNeedDrain === true) writable.once("drain", wake);
+    else wake();
+  };
 
   async close(): Promise<void> {
     if (this.writeClosed) return;
