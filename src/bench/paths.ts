@@ -40,6 +40,8 @@ export interface PathSpec {
   readonly transport: "stdio" | "http";
   /** The direct path this one is compared against (undefined for direct paths). */
   readonly directOf: string | undefined;
+  /** Run only when named in `--only` (keeps the default run to a few minutes). */
+  readonly onlyWhenNamed?: true;
   /** Why the path cannot run here, or undefined. */
   unavailable(ctx: PathContext): string | undefined;
   start(ctx: PathContext): Promise<RunningPath>;
@@ -118,6 +120,7 @@ export const PATHS: readonly PathSpec[] = [
     label: "toolgate stdio→stdio, plain JS (no tsx)",
     transport: "stdio",
     directOf: "direct-stdio",
+    onlyWhenNamed: true,
     unavailable: (ctx) => (ctx.build.toolgateJs === undefined ? "not built" : undefined),
     start: stdioPath((ctx) => ({
       transport: "stdio",

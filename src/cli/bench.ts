@@ -34,13 +34,13 @@ export function parseBenchArgs(argv: readonly string[], env: Record<string, stri
     if (!/^\d+$/.test(text) || rounds < 1 || rounds > 20) throw new UsageError(`flag \`--rounds\`: expected a whole number from 1 to 20, found \`${text}\``);
   }
   const known = [...PATHS.map((p) => p.id), ...SECTIONS];
-  let paths: string[] = PATHS.map((p) => p.id);
+  let paths: string[] = PATHS.filter((p) => p.onlyWhenNamed !== true).map((p) => p.id);
   let sections: Section[] = [...SECTIONS];
   if (flags.only !== undefined) {
     const names = (flags.only as string).split(",").map((s) => s.trim()).filter((s) => s !== "");
     const unknown = names.filter((n) => !known.includes(n));
     if (names.length === 0 || unknown.length > 0) throw new UsageError(`flag \`--only\`: unknown name(s) \`${unknown.join(", ") || flags.only}\`; expected a comma list of: ${known.join(", ")}`);
-    paths = paths.filter((p) => names.includes(p));
+    paths = PATHS.map((p) => p.id).filter((p) => names.includes(p));
     sections = sections.filter((s) => names.includes(s));
   }
   return {

@@ -86,3 +86,12 @@ test("the floors table shows each ratio with its spread, what it is made of, and
   expect(lines[5]).toBe("| start-up (spawn to ready, upstream excluded) ≤ 150 ms | 140 ms | 1 sample(s) | yes |");
   expect(text).toContain("CPU per call @16 +5.0 (+4.0…+6.0) µs (×1.15 (×1.10…×1.20)), p50 +15.0 (+10.0…+20.0) µs");
 });
+
+test("the default run has the floors, the OpenTelemetry path and the start-up and replay sections; the esbuild bundle only when named", async () => {
+  const { parseBenchArgs } = await import("../../../src/cli/bench.js");
+  const defaults = parseBenchArgs([], {}, "/tmp").settings;
+  expect(defaults.paths).toEqual(expect.arrayContaining(["relay-stdio", "relay-http", "toolgate-stdio-otel"]));
+  expect(defaults.paths).not.toContain("toolgate-stdio-js");
+  expect(defaults.sections).toEqual(["startup", "evaluator", "stores", "soak", "replay"]);
+  expect(parseBenchArgs(["--only", "toolgate-stdio-js,replay"], {}, "/tmp").settings).toMatchObject({ paths: ["toolgate-stdio-js"], sections: ["replay"] });
+});
