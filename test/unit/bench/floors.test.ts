@@ -92,6 +92,6 @@ test("the default run has the floors, the OpenTelemetry path and the start-up an
   const defaults = parseBenchArgs([], {}, "/tmp").settings;
   expect(defaults.paths).toEqual(expect.arrayContaining(["relay-stdio", "relay-http", "toolgate-stdio-otel"]));
   expect(defaults.paths).not.toContain("toolgate-stdio-js");
-  expect(defaults.sections).toEqual(["startup", "evaluator", "stores", "soak", "replay"]);
+  expect(defaults.sections).toEqual(["startup", "evaluator", "stores", "soak", "sessions", "replay"]);
   expect(parseBenchArgs(["--only", "toolgate-stdio-js,replay"], {}, "/tmp").settings).toMatchObject({ paths: ["toolgate-stdio-js"], sections: ["replay"] });
 });
