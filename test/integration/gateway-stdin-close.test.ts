@@ -21,11 +21,15 @@ test("`echo <initialize> | toolgate serve` prints the initialize answer, then ex
 });
 
 test("calls in flight when stdin closes are answered before exit: a fast one with its result, a hanging one with upstream_timeout", async () => {
-  const gateway = startRawGateway(serveArgs(writeJson(tempDir(), "policy.json", POLICY), fixtureUpstreamCmd(), ["--upstream-timeout-ms", "1500"]));
+  const gateway = startRawGateway(serveArgs(writeJson(tempDir(), "policy.json", POLICY), fixtureUpstreamCmd(), ["--upstream-timeout-ms", "3000"]));
   running.push(gateway);
   gateway.send(INITIALIZE);
   await gateway.answerFor("init");
   gateway.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+  // The tool schemas first, so the calls below need nothing but their own answers within the
+  // upstream timeout (on a loaded machine the fixture's first tools/list can take seconds).
+  gateway.send(JSON.stringify({ jsonrpc: "2.0", id: "list", method: "tools/list" }));
+  expect(await gateway.answerFor("list")).toMatchObject({ result: { tools: expect.any(Array) } });
   gateway.send(JSON.stringify({ jsonrpc: "2.0", id: "hang", method: "tools/call", params: { name: "hang", arguments: {} } }));
   gateway.send(JSON.stringify({ jsonrpc: "2.0", id: "echo", method: "tools/call", params: { name: "echo", arguments: { text: "still here" } } }));
   gateway.child.stdin!.end();
