@@ -9,7 +9,7 @@
  */
 import { GatewayError } from "../core/errors.js";
 import type { CounterLevel, CounterRequest, CounterStore, Reservation, ReservationEntry, ReserveResult } from "./counter-store.js";
-import { RedisConnection, type RedisConnectionOptions, redactUrl } from "./redis/connection.js";
+import { hashTag, RedisConnection, type RedisConnectionOptions, redactUrl } from "./redis/connection.js";
 import { PEEK_LUA, RESERVE_LUA, ROLLBACK_LUA } from "./redis/counter-scripts.js";
 
 export { redactUrl };
@@ -33,13 +33,17 @@ export class RedisCounterStore implements CounterStore {
   private constructor(
     private readonly connection: RedisConnection,
     readonly keyPrefix: string,
+    /** `{<prefix>counters}`: every counter in one Cluster slot, so one reservation is one script. */
+    private readonly tag: string,
     private readonly expiryMarginMs: number,
     private readonly timeSource: "redis" | { nowMs(): number },
   ) {}
 
   static async connect(options: RedisCounterStoreOptions): Promise<RedisCounterStore> {
+    const keyPrefix = options.keyPrefix ?? "toolgate:";
+    const tag = hashTag(keyPrefix, "counters", "redis counter store");
     const connection = await RedisConnection.open(options, "redis counter store", SCRIPTS);
-    return new RedisCounterStore(connection, options.keyPrefix ?? "toolgate:", options.expiryMarginMs ?? 1_000, options.timeSource ?? "redis");
+    return new RedisCounterStore(connection, keyPrefix, tag, options.expiryMarginMs ?? 1_000, options.timeSource ?? "redis");
   }
 
   /** The URL without its password, for messages. */
@@ -47,9 +51,13 @@ export class RedisCounterStore implements CounterStore {
     return this.connection.where;
   }
 
-  /** The Redis key of one counter: prefix, window length, then the caller's key (scope × counter name). */
+  /**
+   * The Redis key of one counter: the hash tag (prefix inside), window length, then the caller's key
+   * (scope × counter name). One tag for all counters because a reservation may join any of them
+   * (a session's counter with the global one), and a script runs on one slot.
+   */
   redisKey(key: string, windowMs: number): string {
-    return `${this.keyPrefix}counter:${windowMs}:${key}`;
+    return `${this.tag}:${windowMs}:${key}`;
   }
 
   async reserve(requests: readonly CounterRequest[]): Promise<ReserveResult> {

@@ -76,7 +76,7 @@ test("serve's approval flags are checked before anything starts", () => {
     approvalTimeoutMs: 20_000,
   });
   const usage = (extra: string[], e: Record<string, string> = env) => () => parseServeArgs([...base, ...extra], "/tmp", e);
-  expect(usage(["--store", "postgres://db"])).toThrow("flag `--store`: expected `memory` or `redis://HOST:PORT/DB`, found `postgres://db`");
+  expect(usage(["--store", "postgres://db"])).toThrow("flag `--store`: expected `memory`, `redis://HOST:PORT/DB`, `redis-cluster://HOST:PORT,HOST:PORT` or `redis-sentinel://HOST:PORT,HOST:PORT/MASTER`, found the scheme `postgres://` in `postgres://db`");
   expect(parseServeArgs([...base, "--store", "redis://10.0.0.5:6380/2", "--store-timeout-ms", "250"], "/tmp", {}).store).toEqual({ kind: "redis", url: "redis://10.0.0.5:6380/2", commandTimeoutMs: 250 });
   expect(usage(["--store-timeout-ms", "250"])).toThrow("flag `--store-timeout-ms` applies to `--store redis://…`");
   expect(usage(["--store", "redis://10.0.0.5:6380/2", "--store-timeout-ms", "0.5"])).toThrow("flag `--store-timeout-ms`: expected a whole number ≥ 1, found `0.5`");
