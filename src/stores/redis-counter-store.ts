@@ -9,7 +9,7 @@
  */
 import { GatewayError } from "../core/errors.js";
 import type { CounterLevel, CounterRequest, CounterStore, Reservation, ReservationEntry, ReserveResult } from "./counter-store.js";
-import { hashTag, RedisConnection, type RedisConnectionOptions, redactUrl } from "./redis/connection.js";
+import { hashTag, RedisConnection, type RedisConnectionOptions, redactUrl, UnacknowledgedWrite } from "./redis/connection.js";
 import { PEEK_LUA, RESERVE_LUA, ROLLBACK_LUA } from "./redis/counter-scripts.js";
 
 export { redactUrl };
@@ -66,7 +66,7 @@ export class RedisCounterStore implements CounterStore {
     if (requests.length === 0) return { ok: true, reservation: { entries: [] }, levels: [] };
     const keys = requests.map((r) => this.redisKey(r.key, r.windowMs));
     const args = requests.flatMap((r) => [String(r.windowMs), String(r.max), String(r.amount)]);
-    const reply = await this.connection.script("reserve", "toolgateReserve", keys, [this.nowArg(), String(this.expiryMarginMs), ...args]);
+    const reply = await this.reserveOrUndo(requests, keys, args);
     const [status, nowText, ...rest] = reply;
     const nowMs = Number(nowText);
     if (status === "0") {
@@ -84,6 +84,25 @@ export class RedisCounterStore implements CounterStore {
       entries.push({ key: r.key, windowMs: r.windowMs, windowStartMs: start!, amount: r.amount });
     });
     return { ok: true, reservation: { entries }, levels };
+  }
+
+  /**
+   * The reserve script; when it reserved but too few replicas acknowledged it (`wait`), the units
+   * are given back at once (best effort, unacknowledged) before failing: a call denied
+   * `store_unavailable` during a failover does not use up its limit.
+   */
+  private async reserveOrUndo(requests: readonly CounterRequest[], keys: readonly string[], args: readonly string[]): Promise<string[]> {
+    try {
+      return await this.connection.script("reserve", "toolgateReserve", keys, [this.nowArg(), String(this.expiryMarginMs), ...args]);
+    } catch (error) {
+      const reply = error instanceof UnacknowledgedWrite && Array.isArray(error.reply) ? (error.reply as unknown[]) : [];
+      if (reply[0] === "1" && reply.length === 2 + requests.length * 3) {
+        const starts = requests.map((_, i) => String(reply[2 + i * 3]));
+        const undo = requests.flatMap((r, i) => [String(r.windowMs), starts[i]!, String(r.amount)]);
+        await this.connection.script("roll back", "toolgateRollback", keys, [this.nowArg(), ...undo], { acknowledged: false }).catch(() => undefined);
+      }
+      throw error;
+    }
   }
 
   async rollback(reservation: Reservation): Promise<void> {

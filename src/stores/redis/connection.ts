@@ -58,7 +58,8 @@ export class RedisConnection {
     const commandTimeoutMs = options.commandTimeoutMs ?? 1_000;
     const redis = createClient(target, commandTimeoutMs, options.connectTimeoutMs ?? 1_000);
     for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { lua });
-    const connection = new RedisConnection(redis, target.wait, commandTimeoutMs, where, label);
+    // WAIT gives up at half the command bound, so a missing acknowledgement is reported as such, not as a timeout.
+    const connection = new RedisConnection(redis, target.wait, Math.max(1, Math.floor(commandTimeoutMs / 2)), where, label);
     redis.on("error", (error: Error) => {
       connection.lastError = error;
       options.onError?.(error);
@@ -82,15 +83,23 @@ export class RedisConnection {
     if (this.closed) throw new GatewayError("STORE_UNAVAILABLE", `${this.label} at \`${this.where}\` is closed; cannot ${what}`);
   }
 
-  /** Runs a registered script; the reply must be an array of strings (the scripts' convention). */
-  async script(what: string, name: string, keys: readonly string[], args: readonly string[]): Promise<string[]> {
+  /**
+   * Runs a registered script; the reply must be an array of strings (the scripts' convention).
+   * `options.acknowledged: false` skips the `WAIT` (for a best-effort undo). A script that ran
+   * but was not acknowledged by enough replicas throws `UnacknowledgedWrite` carrying its reply.
+   */
+  async script(what: string, name: string, keys: readonly string[], args: readonly string[], options: { acknowledged?: boolean } = {}): Promise<string[]> {
     this.assertOpen(what);
     const command = (this.redis as unknown as Record<string, ScriptCommand | undefined>)[name];
     if (command === undefined) throw new GatewayError("INTERNAL", `${this.label}: no script named \`${name}\` was registered`);
     let reply: unknown;
     try {
-      reply = this.wait === 0 ? await command.call(this.redis, keys.length, ...keys, ...args) : await this.scriptAndWait(name, keys, args);
+      reply = this.wait === 0 || options.acknowledged === false ? await command.call(this.redis, keys.length, ...keys, ...args) : await this.scriptAndWait(name, keys, args);
     } catch (cause) {
+      if (cause instanceof UnacknowledgedWrite) {
+        const reply = cause.reply;
+        throw new UnacknowledgedWrite(`${this.label} at \`${this.where}\` could not ${what}: ${cause.message}`, Array.isArray(reply) && reply.every((x) => typeof x === "string") ? reply : []);
+      }
       const detail = this.redis.status === "ready" || this.lastError === undefined ? describe(cause) : `${describe(cause)} (last connection error: ${describe(this.lastError)})`;
       throw new GatewayError("STORE_UNAVAILABLE", `${this.label} at \`${this.where}\` could not ${what}: ${detail}`, { cause });
     }
@@ -109,7 +118,7 @@ export class RedisConnection {
     if (script[0] !== null) throw script[0];
     if (wait[0] !== null) throw wait[0];
     const acknowledged = Number(wait[1]);
-    if (!(acknowledged >= this.wait)) throw new Error(`${acknowledged} of ${this.wait} replicas acknowledged the write within ${this.waitTimeoutMs} ms (\`wait=${this.wait}\`); a failover could lose it`);
+    if (!(acknowledged >= this.wait)) throw new UnacknowledgedWrite(`${acknowledged} of ${this.wait} replicas acknowledged the write within ${this.waitTimeoutMs} ms (\`wait=${this.wait}\`); a failover could lose it`, script[1]);
     return script[1];
   }
 
@@ -130,6 +139,20 @@ export class RedisConnection {
       }
     }
     this.redis.disconnect(false);
+  }
+}
+
+/**
+ * A script ran on the primary but fewer replicas than `wait` acknowledged it: the caller must not
+ * act on it (a failover could lose it) and may undo it. A STORE_UNAVAILABLE failure.
+ */
+export class UnacknowledgedWrite extends GatewayError {
+  constructor(
+    message: string,
+    /** The script's own reply (what it did on the primary). */
+    readonly reply: unknown,
+  ) {
+    super("STORE_UNAVAILABLE", message);
   }
 }
 
