@@ -1,7 +1,7 @@
 /**
  * What `toolgate serve` needs around approvals, in one place: the stores (`--store memory` keeps
- * counters and approvals in process memory; `--store redis://HOST:PORT/DB` keeps both in Redis, so
- * replicas share them), the process's `ApprovalGate`, and the loopback admin API.
+ * counters and approvals in process memory; `--store redis://…`, `redis-cluster://…` or
+ * `redis-sentinel://…` keeps both in Redis, so replicas share them), the process's `ApprovalGate`, and the loopback admin API.
  *
  * A Redis that does not answer at start-up does not stop the gateway: it is logged, the stores keep
  * reconnecting in the background, and until Redis answers calls are denied `store_unavailable`
@@ -38,6 +38,8 @@ export interface ServeApprovalsOptions {
 
 export interface ServeApprovals {
   readonly counters: CounterStore;
+  /** The approval store behind the gate (for readiness). */
+  readonly approvals: ApprovalStore;
   readonly gate: ApprovalGate;
   readonly admin: AdminServer | undefined;
   /** Stops the admin API, releases held calls and closes both stores. */
@@ -68,6 +70,7 @@ export async function startServeApprovals(options: ServeApprovalsOptions): Promi
   }
   return {
     counters: stores.counters,
+    approvals: stores.approvals,
     gate,
     admin,
     async close() {
