@@ -27,6 +27,8 @@ export interface Fleet {
   readonly clients: Client[];
   /** Stop effects the simulator logged (what reached the CRM). */
   stops(): number;
+  /** The replicas' store log lines, for failure messages. */
+  storeLog(): string;
   stop(): Promise<void>;
 }
 
@@ -57,7 +59,13 @@ export async function startFleet(storeUrl: string, grants: readonly string[], ma
     throw error;
   }
   const stops = (): number => readEffectsFile(effectsFile).filter((l) => l.kind === "effect" && l.effect === "stop").length;
-  return { replicas, sim: sim!, effectsFile, clients, stops, stop };
+  const storeLog = (): string =>
+    replicas
+      .flatMap((g) => g.stderr().split("\n"))
+      .filter((l) => l.includes('"event":"store'))
+      .slice(-20)
+      .join("\n");
+  return { replicas, sim: sim!, effectsFile, clients, stops, storeLog, stop };
 }
 
 const seed = loadDefaultSeed();

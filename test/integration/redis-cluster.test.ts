@@ -10,6 +10,7 @@
  */
 import { startMonitor } from "../../src/bench/raw-redis.js";
 import { afterAll, expect, test } from "vitest";
+import { RedisApprovalStore } from "../../src/stores/redis-approval-store.js";
 import { RedisCounterStore } from "../../src/stores/redis-counter-store.js";
 import { burst, counterKey, counterUsed, expectFailoverFacts, failoverRun, type Fleet, startFleet } from "../helpers/fleet-run.js";
 import { PrivateRedisCluster, requireRedisCliBinary } from "../helpers/redis-cluster.js";
@@ -40,7 +41,7 @@ afterAll(async () => {
 test("two replicas on a three-master cluster admit exactly max of 500 concurrent calls", async () => {
   const { cluster, fleet } = await setUp();
   const outcomes = await burst(fleet, GRANTS[0]!, 500);
-  expect(tally(outcomes)).toEqual({ allowed: MAX, rate_limited: 500 - MAX });
+  expect(tally(outcomes), fleet.storeLog()).toEqual({ allowed: MAX, rate_limited: 500 - MAX });
   expect(fleet.stops()).toBe(MAX);
   expect(await counterUsed(cluster.url, GRANTS[0]!)).toBe(MAX);
 }, 90_000);
@@ -95,3 +96,19 @@ test("killing the master that holds the counters mid-run over-admits nothing; af
   });
   await expectFailoverFacts(fleet, run, { storeUrl: cluster.url, grant, max: MAX, stopsBefore: MAX, label: "redis-cluster" });
 }, 120_000);
+
+test("approvals work on the cluster: request, decide, pass exactly once across two stores, list", async () => {
+  const { cluster } = await setUp();
+  const [a, b] = await Promise.all([0, 1].map(() => RedisApprovalStore.connect({ url: cluster.url, keyPrefix: "apr-test:", commandTimeoutMs: 3_000 })));
+  try {
+    const call = { grantId: "cluster-approvals", tool: "stop_salesbot", argsDigest: "d", policyVersion: "v1" };
+    const { record: asked, created } = await a!.request({ ...call, ttlMs: 60_000 });
+    expect(created).toBe(true);
+    expect((await b!.decide(asked.id, "approved", "carol")).ok).toBe(true);
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? a! : b!).check(call)));
+    expect(results.filter((r) => r.kind === "consumed")).toHaveLength(1);
+    expect((await a!.list()).map((r) => [r.id, r.state, r.decidedBy])).toEqual([[asked.id, "used", "carol"]]);
+  } finally {
+    await Promise.all([a?.close(), b?.close()]);
+  }
+}, 60_000);

@@ -32,6 +32,14 @@ export interface RedisConnectionOptions {
   readonly onError?: (error: Error) => void;
 }
 
+/** Pipelines re-sent after a MOVED (each after re-reading the slot map). */
+const MAX_MOVED_RETRIES = 3;
+
+/** Re-reads the cluster's slot map; resolves when done or failed (the next command will tell). */
+function refreshSlots(cluster: Cluster): Promise<void> {
+  return new Promise((resolve) => (cluster as unknown as { refreshSlotsCache(cb: () => void): void }).refreshSlotsCache(() => resolve()));
+}
+
 type ScriptCommand = (numKeys: number, ...args: string[]) => Promise<unknown>;
 
 export class RedisConnection {
@@ -107,19 +115,32 @@ export class RedisConnection {
     return reply;
   }
 
-  /** The script and `WAIT` in one pipeline: one round trip; fails unless enough replicas acknowledged. */
+  /**
+   * The script and `WAIT` in one pipeline: one round trip; fails unless enough replicas
+   * acknowledged. ioredis does not follow a MOVED inside a pipeline holding a command that writes
+   * (`WAIT` counts as one), so on MOVED (the script did not run there) the slot map is re-read and
+   * the pipeline sent again, at most `MAX_MOVED_RETRIES` times.
+   */
   private async scriptAndWait(name: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const pipeline = this.redis.pipeline() as unknown as Record<string, (...a: unknown[]) => unknown> & { wait(n: number, ms: number): unknown; exec(): Promise<[Error | null, unknown][] | null> };
-    pipeline[name]!(keys.length, ...keys, ...args);
-    pipeline.wait(this.wait, this.waitTimeoutMs);
-    const results = await pipeline.exec();
-    const [script, wait] = results ?? [];
-    if (script === undefined || wait === undefined) throw new Error("the pipeline was discarded");
-    if (script[0] !== null) throw script[0];
-    if (wait[0] !== null) throw wait[0];
-    const acknowledged = Number(wait[1]);
-    if (!(acknowledged >= this.wait)) throw new UnacknowledgedWrite(`${acknowledged} of ${this.wait} replicas acknowledged the write within ${this.waitTimeoutMs} ms (\`wait=${this.wait}\`); a failover could lose it`, script[1]);
-    return script[1];
+    for (let attempt = 0; ; attempt++) {
+      const pipeline = this.redis.pipeline() as unknown as Record<string, (...a: unknown[]) => unknown> & { wait(n: number, ms: number): unknown; exec(): Promise<[Error | null, unknown][] | null> };
+      pipeline[name]!(keys.length, ...keys, ...args);
+      pipeline.wait(this.wait, this.waitTimeoutMs);
+      const results = await pipeline.exec();
+      const [script, wait] = results ?? [];
+      if (script === undefined || wait === undefined) throw new Error("the pipeline was discarded");
+      if (script[0] !== null) {
+        if (this.redis instanceof Cluster && /^MOVED /.test(script[0].message) && attempt < MAX_MOVED_RETRIES) {
+          await refreshSlots(this.redis);
+          continue;
+        }
+        throw script[0];
+      }
+      if (wait[0] !== null) throw wait[0];
+      const acknowledged = Number(wait[1]);
+      if (!(acknowledged >= this.wait)) throw new UnacknowledgedWrite(`${acknowledged} of ${this.wait} replicas acknowledged the write within ${this.waitTimeoutMs} ms (\`wait=${this.wait}\`); a failover could lose it`, script[1]);
+      return script[1];
+    }
   }
 
   badReply(what: string, reply: unknown): GatewayError {
@@ -197,6 +218,8 @@ function createClient(target: RedisTarget, commandTimeoutMs: number, connectTime
           retryDelayOnClusterDown: 100,
           retryDelayOnTryAgain: 100,
           slotsRefreshTimeout: connectTimeoutMs,
+          // Also re-read the slot map now and then, so a failover is noticed without a failed call.
+          slotsRefreshInterval: 2_000,
           clusterRetryStrategy: retryStrategy,
           scaleReads: "master",
           redisOptions: {
