@@ -92,7 +92,8 @@ export function requireRedisCliBinary(): void {
   if (probe.error !== undefined || probe.status !== 0) throw new Error(`these tests build a Redis Cluster with \`redis-cli --cluster create\`; running \`redis-cli --version\` failed: ${probe.error?.message ?? probe.stderr}`);
 }
 
-const COMMON = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "notice", "--protected-mode", "no"];
+/** `min-replicas-to-write 1`: a master without a replica refuses writes at once (NOREPLICAS) instead of writing and then failing `WAIT`. */
+const COMMON = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "notice", "--protected-mode", "no", "--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"];
 
 export class PrivateRedisCluster {
   private constructor(
