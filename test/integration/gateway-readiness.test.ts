@@ -76,3 +76,17 @@ test("an upstream command that exits at once leaves /ready 503 with the reason w
   });
   expect(await probe(gateway, "/health")).toMatchObject({ status: 200, body: { status: "ok" } });
 }, 60_000);
+
+test("the admin listener answers /health and /ready too, without its token, with the same checks", async () => {
+  const token = "readiness-admin-token-0123456789";
+  const gateway = await startHttpGateway(["--policy", SEED_POLICY, "--upstream-sharing", "per-session", "--upstream-cmd", `${JSON.stringify(process.execPath)} -e "process.exit(3)"`, "--admin-listen", "127.0.0.1:0"], { TOOLGATE_ADMIN_TOKEN: token });
+  started.push(gateway);
+  const admin = await pollUntil(async () => /"event":"admin_listening","url":"([^"]+)"/.exec(gateway.stderr())?.[1], 10_000, "the admin URL in the log");
+  expect((await fetch(`${admin}/health`)).status).toBe(200);
+  const ready = await pollUntil(async () => {
+    const res = await fetch(`${admin}/ready`);
+    return res.status === 503 ? ((await res.json()) as Probe["body"]) : undefined;
+  }, 10_000, "admin /ready 503 for an upstream that exits");
+  expect(ready.checks!.upstream).toEqual({ ok: false, reason: "no upstream connection is ready (the upstream process exited; a new one is being started)" });
+  expect((await fetch(`${admin}/approvals`)).status, "everything else still needs the token").toBe(401);
+}, 60_000);

@@ -28,7 +28,7 @@ import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
 import { openAudit, openRecording, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
 import { messageOf } from "../../core/errors.js";
-import { checkReadiness, DEFAULT_READINESS_TIMEOUT_MS, type ReadinessCheck, storeCheck } from "../../gateway/readiness.js";
+import { checkReadiness, DEFAULT_READINESS_TIMEOUT_MS, type ReadinessCheck, type ReadinessReport, storeCheck } from "../../gateway/readiness.js";
 
 export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
   // Grants: token digest → grant id and policy; without --grants one grant for every request.
@@ -98,7 +98,10 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     metrics.observeAudit(record);
     audit?.write(record);
   };
-  const approvals = await startApprovals(config, clock, logger, audit?.write, io);
+  // The admin API starts with the stores, before the checks below exist: its /ready asks them late.
+  let readiness: (() => Promise<ReadinessReport>) | undefined;
+  const starting: ReadinessReport = { ready: false, checks: { starting: { ok: false, reason: "the gateway is starting" } } };
+  const approvals = await startApprovals(config, clock, logger, audit?.write, io, () => (readiness ? readiness() : Promise.resolve(starting)));
   if (!approvals) {
     await audit?.close();
     return 1;
@@ -118,6 +121,18 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     return pool.take();
   };
   const shared = new SharedUpstreams({ open: () => openUpstream(config, io), log: logger.line });
+  const checks = (): Promise<ReadinessReport> =>
+    checkReadiness(
+      {
+        policy: async () => (policies.grants().length > 0 ? undefined : "no policy is loaded"),
+        store: storeCheck(approvals.counters, approvals.approvals),
+        // A child kept ahead (per-session, or once a non-sharing session came) must be alive; a
+        // shared connection is started on demand, so there is nothing to check before it.
+        upstream: config.upstream.kind === "cmd" ? async () => pool?.notReady() : upstreamUrlCheck(config, clock),
+      },
+      clock,
+    );
+  readiness = checks;
   const front = await startHttpFront({
     host: config.listen!.host,
     port: config.listen!.port,
@@ -134,17 +149,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     maxSessionsPerGrant: config.maxSessionsPerGrant,
     sessionIdleMs: config.sessionIdleMs,
     drainTimeoutMs: config.drainTimeoutMs,
-    readiness: () =>
-      checkReadiness(
-        {
-          policy: async () => (policies.grants().length > 0 ? undefined : "no policy is loaded"),
-          store: storeCheck(approvals.counters, approvals.approvals),
-          // A child kept ahead (per-session, or once a non-sharing session came) must be alive; a
-          // shared connection is started on demand, so there is nothing to check before it.
-          upstream: config.upstream.kind === "cmd" ? async () => pool?.notReady() : upstreamUrlCheck(config, clock),
-        },
-        clock,
-      ),
+    readiness: checks,
     openGateway: ({ grantId, sessionKey, downstream, stateless, initialize, callerOf }) =>
       createGateway({
         policies,

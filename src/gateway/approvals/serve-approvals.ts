@@ -17,6 +17,7 @@ import { MemoryCounterStore } from "../../stores/memory-counter-store.js";
 import { RedisApprovalStore } from "../../stores/redis-approval-store.js";
 import { RedisCounterStore, redactUrl } from "../../stores/redis-counter-store.js";
 import type { AuditLine } from "../audit-log.js";
+import type { ReadinessReport } from "../readiness.js";
 import { startAdminServer, type AdminServer } from "./admin-server.js";
 import { ApprovalGate, type ApprovalMode } from "./approval-gate.js";
 
@@ -34,6 +35,8 @@ export interface ServeApprovalsOptions {
   /** Approval lines go to the same audit JSONL as decision lines. */
   readonly audit: ((record: AuditLine) => void) | undefined;
   readonly admin?: { readonly host: string; readonly port: number; readonly token: string };
+  /** What the admin API's `GET /ready` answers (the HTTP listener's checks). */
+  readonly readiness?: () => Promise<ReadinessReport>;
 }
 
 export interface ServeApprovals {
@@ -61,7 +64,7 @@ export async function startServeApprovals(options: ServeApprovalsOptions): Promi
   let admin: AdminServer | undefined;
   if (options.admin) {
     try {
-      admin = await startAdminServer({ gate, token: options.admin.token, host: options.admin.host, port: options.admin.port, log });
+      admin = await startAdminServer({ gate, token: options.admin.token, host: options.admin.host, port: options.admin.port, log, ...(options.readiness ? { readiness: options.readiness } : {}) });
     } catch (error) {
       await stores.close();
       throw error instanceof GatewayError ? error : new GatewayError("USAGE", `the approvals admin API cannot listen on ${options.admin.host}:${options.admin.port}: ${messageOf(error)}`, { cause: error });
