@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Entry point. Runs the compiled build in dist/ when it is newer than every source file (see
-// scripts/build.mjs); otherwise loads the TypeScript sources through tsx. TOOLGATE_FROM_SOURCE=1
-// forces the sources.
-import { readdirSync, statSync } from "node:fs";
+// Entry point. An installed package (`npm pack`, see README "Installing") has dist/ and no src/:
+// it runs dist/ and needs nothing else. In a clone it runs dist/ when that is newer than every
+// source file (see scripts/build.mjs), otherwise the TypeScript sources through tsx (a dev
+// dependency). TOOLGATE_FROM_SOURCE=1 forces the sources.
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -19,6 +20,7 @@ function newestMtimeMs(dir) {
 }
 
 function buildIsFresh() {
+  if (!existsSync(join(root, "src"))) return true; // an installed package: dist/ is all there is
   if (process.env.TOOLGATE_FROM_SOURCE) return false;
   try {
     return statSync(join(root, "dist", ".build-stamp")).mtimeMs >= newestMtimeMs(join(root, "src"));

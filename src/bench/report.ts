@@ -151,6 +151,13 @@ export function checkTargets(result: BenchResult): TargetCheck[] {
     measured: perReserve ? Object.entries(perReserve).map(([k, v]) => `${k} counter(s): ${v} command(s)`).join(", ") : "n/a",
     met: perReserve ? Object.values(perReserve).every((v) => v === 1) : undefined,
   });
+  const clusterPerReserve = result.stores?.clusterCommandsPerReserve;
+  const clusterMasters = result.stores?.clusterMastersTouched;
+  checks.push({
+    target: "Redis Cluster reservation is one round trip to one master",
+    measured: clusterPerReserve ? Object.entries(clusterPerReserve).map(([k, v]) => `${k} counter(s): ${v} command(s) on ${clusterMasters?.[k] ?? "?"} master(s)`).join(", ") : "n/a",
+    met: clusterPerReserve ? Object.values(clusterPerReserve).every((v) => v === 1) && Object.values(clusterMasters ?? {}).every((v) => v === 1) : undefined,
+  });
   const soak = result.soak;
   checks.push({
     target: "soak: RSS after all calls within 10 % of RSS after the checkpoint",

@@ -4,13 +4,15 @@
  * confirms that a reservation is one round trip: a private `redis-server` (loopback, nothing on
  * disk) is watched with MONITOR while N reservations run, counting the commands clients sent
  * (commands a Lua script runs show as `lua` and are counted apart), and a raw PING
- * gives the bare round trip to compare with.
+ * gives the bare round trip to compare with. The same count on a three-master Redis Cluster is in
+ * `cluster-round-trips.ts`.
  */
 import { randomHex, monotonicNs, systemClock } from "../core/clock.js";
 import type { CounterRequest, CounterStore } from "../stores/counter-store.js";
 import { MemoryCounterStore } from "../stores/memory-counter-store.js";
 import { RedisCounterStore } from "../stores/redis-counter-store.js";
 import { freePort, spawnTracked, stopTree, waitForOutput } from "./processes.js";
+import { type ClusterRoundTrips, measureClusterRoundTrips } from "./cluster-round-trips.js";
 import { classifyMonitorLines, RawRedis, startMonitor } from "./raw-redis.js";
 import { median } from "./stats.js";
 import { messageOf } from "../core/errors.js";
@@ -38,6 +40,9 @@ export interface StoreReport {
   /** Commands Redis received per reservation (1 = one round trip), by counters per reservation. */
   readonly redisCommandsPerReserve: Readonly<Record<string, number>> | undefined;
   readonly redisCommandBreakdown: Readonly<Record<string, number>> | undefined;
+  /** The same on a three-master Redis Cluster (hash-tagged keys), and how many masters were touched. */
+  readonly clusterCommandsPerReserve?: Readonly<Record<string, number>>;
+  readonly clusterMastersTouched?: Readonly<Record<string, number>>;
   readonly notes: readonly string[];
 }
 
@@ -145,5 +150,20 @@ export async function runStoreBench(plan: StorePlan): Promise<StoreReport> {
       }
     }
   }
-  return { cases, redisPingUs, redisCommandsPerReserve, redisCommandBreakdown, notes };
+  let cluster: ClusterRoundTrips | undefined;
+  if (plan.privateRedis) {
+    try {
+      cluster = await measureClusterRoundTrips((counters) => requests(counters, "grant:cluster"));
+    } catch (error) {
+      notes.push(`private Redis Cluster: ${messageOf(error)}`);
+    }
+  }
+  return {
+    cases,
+    redisPingUs,
+    redisCommandsPerReserve,
+    redisCommandBreakdown,
+    ...(cluster ? { clusterCommandsPerReserve: cluster.commandsPerReserve, clusterMastersTouched: cluster.mastersTouched } : {}),
+    notes,
+  };
 }

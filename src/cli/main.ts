@@ -12,7 +12,7 @@ const COMMANDS: Record<string, Command> = {
   serve: {
     summary: "run the policy gateway in front of an MCP server (stdio, or --listen for Streamable HTTP)",
     synopsis: `toolgate serve --policy FILE (--upstream-cmd "CMD ARGS" | --upstream-url URL)
-  [--grant ID] [--audit FILE] [--store memory|redis://HOST:PORT/DB] [--store-fail closed|open]
+  [--grant ID] [--audit FILE] [--store memory|redis://…|redis-cluster://…|redis-sentinel://…] [--store-fail closed|open]
   [--shadow] [--upstream-timeout-ms N] [--max-message-bytes N] [--log-level debug|info|warn|error]
   [--listen HOST:PORT [--grants FILE] [--allowed-origins A,B] [--max-body-bytes N] [--max-sessions N] [--drain-timeout-ms N]]
   [--upstream-header "Name: value"]... [--upstream-env NAME=VALUE]...

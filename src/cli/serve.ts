@@ -20,7 +20,7 @@
  * Several servers (`--config FILE`, `gateway/stack/stack-config.ts`): one gateway in front of every
  * server of the config, each with its own policy, tools exposed as `<server>__<tool>`.
  *
- * Stores: `--store memory` (default) or `--store redis://HOST:PORT/DB` (counters and approvals
+ * Stores: `--store memory` (default) or `--store redis://HOST:PORT/DB` / `redis-cluster://…` / `redis-sentinel://…/MASTER` (counters and approvals
  * shared by replicas). Approvals: `--approval-mode async|hold` (`--approval-timeout-ms` for hold),
  * decided through the loopback admin API `--admin-listen HOST:PORT`, protected by its own token
  * (`--admin-token-file FILE` or TOOLGATE_ADMIN_TOKEN). Policy files are watched and reloaded on

@@ -19,7 +19,7 @@ import {
   type DecideResult,
 } from "./approval-store.js";
 import { CHECK_LUA, DECIDE_LUA, GET_LUA, LIST_LUA, REQUEST_LUA, RESTORE_LUA } from "./redis/approval-scripts.js";
-import { RedisConnection, type RedisConnectionOptions } from "./redis/connection.js";
+import { hashTag, RedisConnection, type RedisConnectionOptions } from "./redis/connection.js";
 
 export interface RedisApprovalStoreOptions extends RedisConnectionOptions {
   /** Prepended to every key; default `toolgate:`. */
@@ -56,10 +56,11 @@ export class RedisApprovalStore implements ApprovalStore {
   ) {}
 
   static async connect(options: RedisApprovalStoreOptions): Promise<RedisApprovalStore> {
+    const base = `${hashTag(options.keyPrefix ?? "toolgate:", "approvals", "redis approval store")}:`;
     const connection = await RedisConnection.open(options, "redis approval store", SCRIPTS);
     return new RedisApprovalStore(
       connection,
-      `${options.keyPrefix ?? "toolgate:"}{approvals}:`,
+      base,
       options.retentionMs ?? DEFAULT_APPROVAL_RETENTION_MS,
       options.newId ?? (() => `apr_${randomHex(8)}`),
       options.timeSource ?? "redis",

@@ -9,7 +9,7 @@
  */
 import { GatewayError } from "../core/errors.js";
 import type { CounterLevel, CounterRequest, CounterStore, Reservation, ReservationEntry, ReserveResult } from "./counter-store.js";
-import { RedisConnection, type RedisConnectionOptions, redactUrl } from "./redis/connection.js";
+import { hashTag, RedisConnection, type RedisConnectionOptions, redactUrl, UnacknowledgedWrite } from "./redis/connection.js";
 import { PEEK_LUA, RESERVE_LUA, ROLLBACK_LUA } from "./redis/counter-scripts.js";
 
 export { redactUrl };
@@ -33,13 +33,17 @@ export class RedisCounterStore implements CounterStore {
   private constructor(
     private readonly connection: RedisConnection,
     readonly keyPrefix: string,
+    /** `{<prefix>counters}`: every counter in one Cluster slot, so one reservation is one script. */
+    private readonly tag: string,
     private readonly expiryMarginMs: number,
     private readonly timeSource: "redis" | { nowMs(): number },
   ) {}
 
   static async connect(options: RedisCounterStoreOptions): Promise<RedisCounterStore> {
+    const keyPrefix = options.keyPrefix ?? "toolgate:";
+    const tag = hashTag(keyPrefix, "counters", "redis counter store");
     const connection = await RedisConnection.open(options, "redis counter store", SCRIPTS);
-    return new RedisCounterStore(connection, options.keyPrefix ?? "toolgate:", options.expiryMarginMs ?? 1_000, options.timeSource ?? "redis");
+    return new RedisCounterStore(connection, keyPrefix, tag, options.expiryMarginMs ?? 1_000, options.timeSource ?? "redis");
   }
 
   /** The URL without its password, for messages. */
@@ -47,9 +51,13 @@ export class RedisCounterStore implements CounterStore {
     return this.connection.where;
   }
 
-  /** The Redis key of one counter: prefix, window length, then the caller's key (scope × counter name). */
+  /**
+   * The Redis key of one counter: the hash tag (prefix inside), window length, then the caller's key
+   * (scope × counter name). One tag for all counters because a reservation may join any of them
+   * (a session's counter with the global one), and a script runs on one slot.
+   */
   redisKey(key: string, windowMs: number): string {
-    return `${this.keyPrefix}counter:${windowMs}:${key}`;
+    return `${this.tag}:${windowMs}:${key}`;
   }
 
   async reserve(requests: readonly CounterRequest[]): Promise<ReserveResult> {
@@ -58,7 +66,7 @@ export class RedisCounterStore implements CounterStore {
     if (requests.length === 0) return { ok: true, reservation: { entries: [] }, levels: [] };
     const keys = requests.map((r) => this.redisKey(r.key, r.windowMs));
     const args = requests.flatMap((r) => [String(r.windowMs), String(r.max), String(r.amount)]);
-    const reply = await this.connection.script("reserve", "toolgateReserve", keys, [this.nowArg(), String(this.expiryMarginMs), ...args]);
+    const reply = await this.reserveOrUndo(requests, keys, args);
     const [status, nowText, ...rest] = reply;
     const nowMs = Number(nowText);
     if (status === "0") {
@@ -76,6 +84,25 @@ export class RedisCounterStore implements CounterStore {
       entries.push({ key: r.key, windowMs: r.windowMs, windowStartMs: start!, amount: r.amount });
     });
     return { ok: true, reservation: { entries }, levels };
+  }
+
+  /**
+   * The reserve script; when it reserved but too few replicas acknowledged it (`wait`), the units
+   * are given back at once (best effort, unacknowledged) before failing: a call denied
+   * `store_unavailable` during a failover does not use up its limit.
+   */
+  private async reserveOrUndo(requests: readonly CounterRequest[], keys: readonly string[], args: readonly string[]): Promise<string[]> {
+    try {
+      return await this.connection.script("reserve", "toolgateReserve", keys, [this.nowArg(), String(this.expiryMarginMs), ...args]);
+    } catch (error) {
+      const reply = error instanceof UnacknowledgedWrite && Array.isArray(error.reply) ? (error.reply as unknown[]) : [];
+      if (reply[0] === "1" && reply.length === 2 + requests.length * 3) {
+        const starts = requests.map((_, i) => String(reply[2 + i * 3]));
+        const undo = requests.flatMap((r, i) => [String(r.windowMs), starts[i]!, String(r.amount)]);
+        await this.connection.script("roll back", "toolgateRollback", keys, [this.nowArg(), ...undo], { acknowledged: false }).catch(() => undefined);
+      }
+      throw error;
+    }
   }
 
   async rollback(reservation: Reservation): Promise<void> {

@@ -36,8 +36,8 @@ test("approval keys share one hash tag and expire retention after the approval's
   const clock = new VirtualClock(Date.UTC(2026, 0, 1));
   const store = await open({ timeSource: clock });
   const { record: asked } = await store.request({ grantId: "ttl", tool: "t", argsDigest: "d", policyVersion: "v1", ttlMs: 60_000 });
-  const recordKey = `${PREFIX}{approvals}:id:${asked.id}`;
-  const callKey = `${PREFIX}{approvals}:call:${JSON.stringify(["ttl", "t", "d", "v1"])}`;
+  const recordKey = `{${PREFIX}approvals}:id:${asked.id}`;
+  const callKey = `{${PREFIX}approvals}:call:${JSON.stringify(["ttl", "t", "d", "v1"])}`;
   expect(await db.admin.hget(recordKey, "state")).toBe("pending");
   expect(await db.admin.get(callKey)).toBe(asked.id);
   for (const key of [recordKey, callKey]) {
@@ -50,7 +50,7 @@ test("approval keys share one hash tag and expire retention after the approval's
 test("the listing drops ids whose records have expired away", async () => {
   const store = await open();
   const { record: asked } = await store.request({ grantId: `gone-${randomHex(4)}`, tool: "t", argsDigest: "d", policyVersion: "v1", ttlMs: 60_000 });
-  await db.admin.del(`${PREFIX}{approvals}:id:${asked.id}`);
+  await db.admin.del(`{${PREFIX}approvals}:id:${asked.id}`);
   expect((await store.list()).map((r) => r.id)).not.toContain(asked.id);
-  expect(await db.admin.zscore(`${PREFIX}{approvals}:index`, asked.id)).toBeNull();
+  expect(await db.admin.zscore(`{${PREFIX}approvals}:index`, asked.id)).toBeNull();
 });

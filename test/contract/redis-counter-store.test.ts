@@ -153,7 +153,7 @@ test("each counter is one hash holding its window start and count, expiring at w
   for (const [i, windowMs] of [1_000, 60_000].entries()) {
     const level = result.levels[i]!;
     const key = store.redisKey(i === 0 ? "grant:g9|second" : "grant:g9|minute", windowMs);
-    expect(key).toBe(`${PREFIX}counter:${windowMs}:${i === 0 ? "grant:g9|second" : "grant:g9|minute"}`);
+    expect(key).toBe(`{${PREFIX}counters}:${windowMs}:${i === 0 ? "grant:g9|second" : "grant:g9|minute"}`);
     const pttl = await db.admin.pttl(key);
     const hash = await db.admin.hgetall(key);
     if (pttl === -2) {
@@ -182,7 +182,7 @@ test("one reservation is one command on the wire (EVALSHA once the script is kno
   const markerSeen = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("the MONITOR stream did not deliver the marker within 2 s")), 2_000);
     monitor.on("monitor", (_time: string, args: string[], source: string) => {
-      if (args.some((a) => a.includes(`${PREFIX}counter:${FOREVER_MS}:grant:g10|wire`))) seen.push({ command: args[0]!.toLowerCase(), source });
+      if (args.some((a) => a.includes(`{${PREFIX}counters}:${FOREVER_MS}:grant:g10|wire`))) seen.push({ command: args[0]!.toLowerCase(), source });
       if (args[1] === marker) {
         clearTimeout(timer);
         resolve();

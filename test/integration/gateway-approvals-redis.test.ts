@@ -76,9 +76,13 @@ test("serve's approval flags are checked before anything starts", () => {
     approvalTimeoutMs: 20_000,
   });
   const usage = (extra: string[], e: Record<string, string> = env) => () => parseServeArgs([...base, ...extra], "/tmp", e);
-  expect(usage(["--store", "postgres://db"])).toThrow("flag `--store`: expected `memory` or `redis://HOST:PORT/DB`, found `postgres://db`");
+  expect(usage(["--store", "postgres://db"])).toThrow("flag `--store`: expected `memory`, `redis://HOST:PORT/DB`, `redis-cluster://HOST:PORT,HOST:PORT` or `redis-sentinel://HOST:PORT,HOST:PORT/MASTER`, found the scheme `postgres://` in `postgres://db`");
   expect(parseServeArgs([...base, "--store", "redis://10.0.0.5:6380/2", "--store-timeout-ms", "250"], "/tmp", {}).store).toEqual({ kind: "redis", url: "redis://10.0.0.5:6380/2", commandTimeoutMs: 250 });
   expect(usage(["--store-timeout-ms", "250"])).toThrow("flag `--store-timeout-ms` applies to `--store redis://…`");
+  expect(parseServeArgs([...base, "--store", "redis-cluster://10.0.0.1:7000,10.0.0.2:7000"], "/tmp", {}).store).toEqual({ kind: "redis", url: "redis-cluster://10.0.0.1:7000,10.0.0.2:7000", commandTimeoutMs: 1_000 });
+  expect(parseServeArgs([...base, "--store", "redis-sentinel://s1:26379,s2:26379/toolgate?wait=0"], "/tmp", {}).store).toMatchObject({ kind: "redis", url: "redis-sentinel://s1:26379,s2:26379/toolgate?wait=0" });
+  expect(usage(["--store", "redis-sentinel://s1:26379"])).toThrow("flag `--store`: `redis-sentinel://s1:26379`: expected `/MASTER` or `/MASTER/DB` after the Sentinel addresses (the name the Sentinels monitor), found `nothing`");
+  expect(usage(["--store", "redis-cluster://u:pw@h1:7000,h2"])).toThrow("flag `--store`: `redis-cluster://u:***@h1:7000,h2`: expected HOST:PORT with a port from 1 to 65535, found `h2`");
   expect(usage(["--store", "redis://10.0.0.5:6380/2", "--store-timeout-ms", "0.5"])).toThrow("flag `--store-timeout-ms`: expected a whole number ≥ 1, found `0.5`");
   expect(usage(["--approval-mode", "wait"])).toThrow("flag `--approval-mode`: expected `async` or `hold`, found `wait`");
   expect(usage(["--approval-timeout-ms", "5"])).toThrow("flag `--approval-timeout-ms` applies to `--approval-mode hold`");

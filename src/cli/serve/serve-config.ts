@@ -13,6 +13,7 @@ import { readSecretToken } from "../../gateway/secret-token.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "../../gateway/in-flight-budget.js";
 import { isLogLevel, type LogLevel } from "../../gateway/logger.js";
 import { DEFAULT_MAX_RECORDING_BYTES, DEFAULT_MAX_VALUE_CHARS, DEFAULT_RECORDINGS_KEPT, parseRedactList } from "../../gateway/recording.js";
+import { parseRedisTarget } from "../../stores/redis/redis-target.js";
 import { splitCommand } from "../../transports/split-command.js";
 import { parseArgs, parseHostPort, UsageError, type FlagSpecs } from "../args.js";
 import { parseUpstreamHeaders } from "../upstream-headers.js";
@@ -213,8 +214,11 @@ function parseApprovalFlags(str: (name: string) => string | undefined, cwd: stri
   const storeText = str("store") ?? "memory";
   let store: StoreSpec;
   if (storeText === "memory") store = { kind: "memory" };
-  else if (/^rediss?:\/\/[^/\s]+(\/\d+)?$/.test(storeText)) store = { kind: "redis", url: storeText, commandTimeoutMs: positiveInt(str("store-timeout-ms"), "store-timeout-ms", DEFAULT_STORE_TIMEOUT_MS) };
-  else throw new UsageError(`flag \`--store\`: expected \`memory\` or \`redis://HOST:PORT/DB\`, found \`${storeText.replace(/:[^:@/]*@/, ":***@")}\``);
+  else {
+    const target = parseRedisTarget(storeText);
+    if (!target.ok) throw new UsageError(`flag \`--store\`: ${target.message}`);
+    store = { kind: "redis", url: storeText, commandTimeoutMs: positiveInt(str("store-timeout-ms"), "store-timeout-ms", DEFAULT_STORE_TIMEOUT_MS) };
+  }
   if (store.kind === "memory" && str("store-timeout-ms") !== undefined) throw new UsageError("flag `--store-timeout-ms` applies to `--store redis://…`");
   const mode = str("approval-mode") ?? "async";
   if (mode !== "async" && mode !== "hold") throw new UsageError(`flag \`--approval-mode\`: expected \`async\` or \`hold\`, found \`${mode}\``);

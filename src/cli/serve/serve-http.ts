@@ -28,6 +28,7 @@ import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
 import { openAudit, openRecording, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
 import { messageOf } from "../../core/errors.js";
+import { checkReadiness, DEFAULT_READINESS_TIMEOUT_MS, type ReadinessCheck, type ReadinessReport, storeCheck } from "../../gateway/readiness.js";
 
 export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
   // Grants: token digest → grant id and policy; without --grants one grant for every request.
@@ -97,7 +98,10 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     metrics.observeAudit(record);
     audit?.write(record);
   };
-  const approvals = await startApprovals(config, clock, logger, audit?.write, io);
+  // The admin API starts with the stores, before the checks below exist: its /ready asks them late.
+  let readiness: (() => Promise<ReadinessReport>) | undefined;
+  const starting: ReadinessReport = { ready: false, checks: { starting: { ok: false, reason: "the gateway is starting" } } };
+  const approvals = await startApprovals(config, clock, logger, audit?.write, io, () => (readiness ? readiness() : Promise.resolve(starting)));
   if (!approvals) {
     await audit?.close();
     return 1;
@@ -117,6 +121,18 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     return pool.take();
   };
   const shared = new SharedUpstreams({ open: () => openUpstream(config, io), log: logger.line });
+  const checks = (): Promise<ReadinessReport> =>
+    checkReadiness(
+      {
+        policy: async () => (policies.grants().length > 0 ? undefined : "no policy is loaded"),
+        store: storeCheck(approvals.counters, approvals.approvals),
+        // A child kept ahead (per-session, or once a non-sharing session came) must be alive; a
+        // shared connection is started on demand, so there is nothing to check before it.
+        upstream: config.upstream.kind === "cmd" ? async () => pool?.notReady() : upstreamUrlCheck(config, clock),
+      },
+      clock,
+    );
+  readiness = checks;
   const front = await startHttpFront({
     host: config.listen!.host,
     port: config.listen!.port,
@@ -133,6 +149,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     maxSessionsPerGrant: config.maxSessionsPerGrant,
     sessionIdleMs: config.sessionIdleMs,
     drainTimeoutMs: config.drainTimeoutMs,
+    readiness: checks,
     openGateway: ({ grantId, sessionKey, downstream, stateless, initialize, callerOf }) =>
       createGateway({
         policies,
@@ -203,3 +220,22 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   return 0;
 }
 
+
+/** `--upstream-url`: ready when the URL answers HTTP at all (any status; a refused or hung connection is not). */
+function upstreamUrlCheck(config: ServeConfig, clock: Clock): ReadinessCheck {
+  return async () => {
+    if (config.upstream.kind !== "url") return undefined;
+    const url = config.upstream.url;
+    const abort = new AbortController();
+    const timer = clock.setTimer(() => abort.abort(), DEFAULT_READINESS_TIMEOUT_MS);
+    try {
+      const res = await fetch(url, { method: "GET", headers: { accept: "application/json, text/event-stream", ...config.upstreamHeaders }, signal: abort.signal });
+      await res.body?.cancel();
+      return undefined;
+    } catch (error) {
+      return `the upstream at ${url.origin} does not answer: ${messageOf((error as { cause?: unknown }).cause ?? error)}`;
+    } finally {
+      timer.cancel();
+    }
+  };
+}

@@ -1,4 +1,5 @@
 /** What the stdio and HTTP modes of `toolgate serve` both need: policy, audit, stores, upstream. */
+import type { ReadinessReport } from "../../gateway/readiness.js";
 import { readFileSync } from "node:fs";
 import type { Clock } from "../../core/clock.js";
 import { formatIssues, messageOf } from "../../core/errors.js";
@@ -40,7 +41,14 @@ export function openAudit(config: ServeConfig, logger: Logger): AuditFileWriter 
 }
 
 /** Stores, approval gate and admin API; undefined (after saying why on stderr) when the admin API cannot listen. */
-export async function startApprovals(config: ServeConfig, clock: Clock, logger: Logger, audit: ((record: AuditLine) => void) | undefined, io: CommandIo): Promise<ServeApprovals | undefined> {
+export async function startApprovals(
+  config: ServeConfig,
+  clock: Clock,
+  logger: Logger,
+  audit: ((record: AuditLine) => void) | undefined,
+  io: CommandIo,
+  readiness?: () => Promise<ReadinessReport>,
+): Promise<ServeApprovals | undefined> {
   try {
     return await startServeApprovals({
       clock,
@@ -50,6 +58,7 @@ export async function startApprovals(config: ServeConfig, clock: Clock, logger: 
       ...(config.approvalTimeoutMs === undefined ? {} : { holdTimeoutMs: config.approvalTimeoutMs }),
       audit,
       ...(config.admin === undefined ? {} : { admin: config.admin }),
+      ...(readiness ? { readiness } : {}),
     });
   } catch (error) {
     io.stderr.write(`toolgate serve: ${messageOf(error)}\n`);

@@ -13,6 +13,7 @@
  * Every request needs `Authorization: Bearer <admin token>`, checked (in constant time) before
  * anything else. It binds to loopback addresses only; requests from elsewhere are refused too.
  */
+import type { ReadinessReport } from "../readiness.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { isIP } from "node:net";
 import { z } from "zod";
@@ -33,6 +34,8 @@ export interface AdminServerOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly log?: (line: object) => void;
+  /** `GET /ready` (no token: loopback only, for a local probe); `GET /health` answers 200 alone. */
+  readonly readiness?: () => Promise<ReadinessReport>;
 }
 
 export interface AdminServer {
@@ -91,6 +94,12 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
 
 async function handle(options: AdminServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   if (!isLoopbackPeer(request.socket.remoteAddress)) return send(response, 403, error("forbidden", "the admin API answers loopback clients only"));
+  const probe = (request.url ?? "/").split("?")[0];
+  if (request.method === "GET" && probe === "/health") return send(response, 200, { status: "ok" });
+  if (request.method === "GET" && probe === "/ready" && options.readiness !== undefined) {
+    const report = await options.readiness();
+    return send(response, report.ready ? 200 : 503, { status: report.ready ? "ready" : "not_ready", checks: report.checks });
+  }
   if (!bearerMatches(request.headers.authorization, options.token)) {
     response.setHeader("WWW-Authenticate", 'Bearer realm="toolgate-admin"');
     return send(response, 401, error("unauthorized", "the admin API needs `Authorization: Bearer <admin token>`"));

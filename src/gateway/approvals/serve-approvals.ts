@@ -1,7 +1,7 @@
 /**
  * What `toolgate serve` needs around approvals, in one place: the stores (`--store memory` keeps
- * counters and approvals in process memory; `--store redis://HOST:PORT/DB` keeps both in Redis, so
- * replicas share them), the process's `ApprovalGate`, and the loopback admin API.
+ * counters and approvals in process memory; `--store redis://…`, `redis-cluster://…` or
+ * `redis-sentinel://…` keeps both in Redis, so replicas share them), the process's `ApprovalGate`, and the loopback admin API.
  *
  * A Redis that does not answer at start-up does not stop the gateway: it is logged, the stores keep
  * reconnecting in the background, and until Redis answers calls are denied `store_unavailable`
@@ -15,6 +15,7 @@ import type { CounterStore } from "../../stores/counter-store.js";
 import { MemoryApprovalStore } from "../../stores/memory-approval-store.js";
 import { MemoryCounterStore } from "../../stores/memory-counter-store.js";
 import type { AuditLine } from "../audit-log.js";
+import type { ReadinessReport } from "../readiness.js";
 import { startAdminServer, type AdminServer } from "./admin-server.js";
 import { ApprovalGate, type ApprovalMode } from "./approval-gate.js";
 
@@ -32,10 +33,14 @@ export interface ServeApprovalsOptions {
   /** Approval lines go to the same audit JSONL as decision lines. */
   readonly audit: ((record: AuditLine) => void) | undefined;
   readonly admin?: { readonly host: string; readonly port: number; readonly token: string };
+  /** What the admin API's `GET /ready` answers (the HTTP listener's checks). */
+  readonly readiness?: () => Promise<ReadinessReport>;
 }
 
 export interface ServeApprovals {
   readonly counters: CounterStore;
+  /** The approval store behind the gate (for readiness). */
+  readonly approvals: ApprovalStore;
   readonly gate: ApprovalGate;
   readonly admin: AdminServer | undefined;
   /** Stops the admin API, releases held calls and closes both stores. */
@@ -57,7 +62,7 @@ export async function startServeApprovals(options: ServeApprovalsOptions): Promi
   let admin: AdminServer | undefined;
   if (options.admin) {
     try {
-      admin = await startAdminServer({ gate, token: options.admin.token, host: options.admin.host, port: options.admin.port, log });
+      admin = await startAdminServer({ gate, token: options.admin.token, host: options.admin.host, port: options.admin.port, log, ...(options.readiness ? { readiness: options.readiness } : {}) });
     } catch (error) {
       await stores.close();
       throw error instanceof GatewayError ? error : new GatewayError("USAGE", `the approvals admin API cannot listen on ${options.admin.host}:${options.admin.port}: ${messageOf(error)}`, { cause: error });
@@ -66,6 +71,7 @@ export async function startServeApprovals(options: ServeApprovalsOptions): Promi
   }
   return {
     counters: stores.counters,
+    approvals: stores.approvals,
     gate,
     admin,
     async close() {

@@ -1,7 +1,9 @@
 /**
  * The Streamable HTTP front (`toolgate serve --listen`): a lean node:http server for `/mcp`,
- * `/metrics` and `/health` (and, as an OAuth resource server, the protected resource metadata at
- * its well-known paths), composed of its parts. Per request, in order: the guards
+ * `/metrics`, `/health` (alive: 200 while serving, draining included) and `/ready` (200 only when
+ * calls can be decided and forwarded, see `../readiness.ts`; 503 with reasons otherwise), and, as
+ * an OAuth resource server, the protected resource metadata at its well-known paths, composed of
+ * its parts. Per request, in order: the guards
  * (`request-guards.ts`: Origin and, on a loopback listener without grants, Host → 403; bearer
  * token → grant and caller, else 401/403 with a challenge before any MCP handling — every request,
  * stateless ones too; media type, body size, protocol version); the
@@ -23,6 +25,7 @@ import type { AddressInfo } from "node:net";
 import type { Clock } from "../../core/clock.js";
 import type { JsonRpcMessage } from "../../protocol/messages.js";
 import type { Logger } from "../logger.js";
+import type { ReadinessReport } from "../readiness.js";
 import type { Metrics } from "../metrics.js";
 import { frameOfBody } from "./body-frame.js";
 import { drainCalls } from "./drain.js";
@@ -67,6 +70,8 @@ export interface HttpFrontOptions {
   readonly sessionIdleMs?: number;
   /** How long `close()` waits for calls in flight before closing anyway (real time). */
   readonly drainTimeoutMs?: number;
+  /** What `/ready` checks besides draining; without it `/ready` follows draining alone. */
+  readonly readiness?: () => Promise<ReadinessReport>;
 }
 
 export interface HttpFront {
@@ -123,6 +128,14 @@ class Front {
     return { url: `http://${host}:${port}/mcp`, port, sessionCount: () => this.sessions.size, close: () => this.close() };
   }
 
+  private async ready(res: ServerResponse): Promise<void> {
+    const report: ReadinessReport = this.o.readiness === undefined ? { ready: true, checks: {} } : await this.o.readiness();
+    const checks = this.draining ? { ...report.checks, draining: { ok: false, reason: "the process is draining after SIGTERM or SIGINT; it takes no new calls" } } : report.checks;
+    const ready = report.ready && !this.draining;
+    res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
+    res.end(JSON.stringify({ status: ready ? "ready" : "not_ready", checks }));
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
@@ -156,10 +169,11 @@ class Front {
     }
     if (path === "/health" && req.method === "GET") {
       const body = JSON.stringify({ status: this.draining ? "draining" : "ok", sessions: this.sessions.size, callsInFlight: this.o.metrics.callsInFlight });
-      res.writeHead(this.draining ? 503 : 200, { "content-type": "application/json" });
+      res.writeHead(200, { "content-type": "application/json" });
       res.end(body);
       return;
     }
+    if (path === "/ready" && req.method === "GET") return void this.ready(res);
     writeRefusal(res, refuse.pathNotFound(path));
   }
 

@@ -31,6 +31,17 @@ export class UpstreamPool {
     return transport ?? this.options.open();
   }
 
+  /** Undefined when a live connection waits to be taken; else why none does. */
+  notReady(): string | undefined {
+    for (const t of this.ready.splice(0)) {
+      if (this.options.alive?.(t) ?? true) this.ready.push(t);
+      else void t.close().catch(() => {});
+    }
+    if (this.ready.length > 0) return undefined;
+    this.refill();
+    return "no upstream connection is ready (the upstream process exited; a new one is being started)";
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const idle = this.ready.splice(0);

@@ -1,10 +1,11 @@
 /**
  * The Lua scripts behind `RedisApprovalStore`; each is one atomic round trip.
  *
- * Layout (every key carries the hash tag `{approvals}`, so all of them live in one Cluster slot):
- * - `<prefix>{approvals}:id:<id>`: hash with the record's fields (numbers as decimal strings);
- * - `<prefix>{approvals}:call:<grant, tool, digest, policy version as JSON>`: the id of the latest approval for that call;
- * - `<prefix>{approvals}:index`: sorted set of ids by creation time, for listing.
+ * Layout (every key carries the hash tag `{<prefix>approvals}`, so all of them live in one Cluster
+ * slot, and a script may reach a record key it builds from an id):
+ * - `{<prefix>approvals}:id:<id>`: hash with the record's fields (numbers as decimal strings);
+ * - `{<prefix>approvals}:call:<grant, tool, digest, policy version as JSON>`: the id of the latest approval for that call;
+ * - `{<prefix>approvals}:index`: sorted set of ids by creation time, for listing.
  * Records and call keys expire `retentionMs` after the approval's expiry. The record key is built
  * inside the scripts from the id (same hash tag, so the same slot).
  *

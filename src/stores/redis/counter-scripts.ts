@@ -2,7 +2,8 @@
  * The Lua scripts behind `RedisCounterStore`. Each runs atomically inside Redis, so one script call
  * is one round trip and one indivisible decision.
  *
- * Layout: one Redis hash per counter (scope key × counter name × window length), holding
+ * Layout: one Redis hash per counter (scope key × counter name × window length), named
+ * `{<prefix>counters}:<windowMs>:<key>` (one Cluster hash tag for all, see `RedisCounterStore.redisKey`), holding
  * `w` = the start of the window it counts (epoch ms) and `n` = units used in that window. A script
  * reads the time, computes the current window start `floor(now / windowMs) * windowMs`, and treats a
  * hash whose `w` is older as empty. Every key a script touches is passed in KEYS (Redis Cluster
