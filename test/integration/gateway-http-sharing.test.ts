@@ -8,7 +8,7 @@
  * error with nothing past the cap reaching the upstream (HTTP and stdio).
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { descendantPids } from "../../src/bench/procfs.js";
+import { descendantPids, parentPid } from "../../src/bench/procfs.js";
 import { tokenSha256 } from "../../src/gateway/grants.js";
 import { fixtureUpstreamCmd, INITIALIZE, readJsonLines, serveArgs, startRawGateway, tempDir, writeJson } from "../fixtures/servers/gateway-process.js";
 import { clockFile } from "../helpers/kommo-sim-process.js";
@@ -62,8 +62,13 @@ function textOf(answer: Answer): string {
 }
 
 /** The gateway's children that run the fixture server. */
+/**
+ * The gateway's own children (the upstream processes). Not every descendant: the fixture runs
+ * through tsx, which may start an esbuild service process of its own under the upstream.
+ */
 function upstreamChildren(gateway: HttpGateway): number[] {
-  return descendantPids(gateway.child.pid!);
+  const pid = gateway.child.pid!;
+  return descendantPids(pid).filter((child) => parentPid(child) === pid);
 }
 
 async function health(gateway: HttpGateway): Promise<{ sessions: number }> {
