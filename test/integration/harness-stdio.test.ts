@@ -39,7 +39,7 @@ function io() {
 }
 
 test("the runaway-loop scenario passes over stdio processes with the clock file steering their time", async () => {
-  const result = await runScenarioExternal({ ...load("seed-policy-runaway-loop"), scenario: { ...load("seed-policy-runaway-loop").scenario, agents: [load("seed-policy-runaway-loop").scenario.agents[0]!], expect: { effects: { salesbotStops: 11 }, kommoRequests: { "POST /api/v4/bots/:id/stop": 11 }, audit: { total: 51, byCode: { rate_limited: 40 } } } } }, { template, cwd: root, env: process.env, clockFile: true });
+  const result = await runScenarioExternal({ ...load("seed-policy-runaway-loop"), scenario: { ...load("seed-policy-runaway-loop").scenario, agents: [load("seed-policy-runaway-loop").scenario.agents[0]!], expect: { effects: { salesbotStops: 11 }, kommoRequests: { "POST /api/v4/bots/:id/stop": 11 }, audit: { total: 51, byCode: { rate_limited: 40 } } } } }, { template, cwd: root, env: process.env });
   expect(mismatchLines(result)).toEqual([]);
   expect(result.steps.map((s) => s.verdict)).toEqual(["passed", "passed", "passed"]);
   expect(result.calls.filter((c) => c.outcome === "allow")).toHaveLength(11);
@@ -62,7 +62,7 @@ test("an external gateway that lets unknown tools through fails default deny ove
   const agent = full.scenario.agents[0]!;
   // Two steps are enough (the leaked read tools would otherwise page through Kommo at 7 requests/s).
   const scenario = { ...full.scenario, agents: [{ ...agent, steps: [agent.steps[0]!, agent.steps.at(-1)!] }], expect: undefined };
-  const result = await runScenarioExternal({ ...full, scenario }, { template: leaky, cwd: root, env: process.env, clockFile: true });
+  const result = await runScenarioExternal({ ...full, scenario }, { template: leaky, cwd: root, env: process.env });
   expect(result.verdict).toBe("failed");
   expect(mismatchLines(result).join("\n")).toMatch(/get_account at 0 ms .*expected deny default_deny by \(default deny\), got allow/);
 }, 60_000);
