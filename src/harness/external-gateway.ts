@@ -265,7 +265,7 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
       const hintsMs = [spec.gateway.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS, ...(spec.gateway.approvalTimeoutMs !== undefined ? [spec.gateway.approvalTimeoutMs] : []), ...[...(spec.kommo.faults ?? []), ...(scenario.events ?? []).flatMap((e) => (e.kind === "fault" ? [e.fault] : []))].flatMap((f) => [f.latencyMs ?? 0, f.answerLatencyMs ?? 0]).filter((d) => d > 0)];
       const time = new SteppedTime({ publish: (nowMs) => publishTime(files, startMs + nowMs), hintsMs, quietMs: options.quietMs ?? 250, settleMs: 20 });
       for (const [name, call] of calls) calls.set(name, time.track(call));
-      await runOnSteppedTime(runnable, (entry) => runEntry(entry, time), time, { settleLimitMs: Math.max(...hintsMs) + 60_000, onError });
+      await runOnSteppedTime(runnable, (entry) => runEntry(entry, time), time, { settleLimitMs: Math.max(...hintsMs) + 60_000, instant: (entry) => entry.id.startsWith("events["), onError });
     }
     for (const entry of runnable) {
       const result = results.get(entry.id);

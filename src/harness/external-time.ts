@@ -37,9 +37,13 @@ export function findFaketimeLibrary(env: Record<string, string | undefined>): st
   return FAKETIME_LIBRARIES.find((path) => existsSync(path));
 }
 
-/** An absolute, frozen libfaketime timestamp in UTC with milliseconds: `2026-01-01 00:00:00.000`. */
+/**
+ * An absolute, frozen libfaketime timestamp in UTC: `2026-01-01 00:00:15.600500`. The extra half
+ * millisecond keeps the process's millisecond reading exact: libfaketime parses the fraction as a
+ * double, and `.600` alone reads back as 15 599 ms.
+ */
 export function faketimeStamp(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace("T", " ").replace("Z", "");
+  return `${new Date(epochMs).toISOString().slice(0, 19).replace("T", " ")}.${String(((epochMs % 1000) + 1000) % 1000).padStart(3, "0")}500`;
 }
 
 export interface TimeFiles {

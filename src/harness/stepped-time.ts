@@ -125,6 +125,8 @@ export class SteppedTime implements TimeDriver {
 export interface SteppedRunOptions {
   /** How long (virtual ms) after the last entry started the run still waits for entries to finish. */
   readonly settleLimitMs: number;
+  /** Entries that take no scenario time (events): time moves on only once they have finished. */
+  readonly instant?: (entry: { readonly id: string }) => boolean;
   readonly onError: (message: string) => void;
 }
 
@@ -133,20 +135,21 @@ export async function runOnSteppedTime<T extends { readonly id: string; readonly
   timeline: readonly T[],
   start: (entry: T) => Promise<void>,
   time: SteppedTime,
-  { settleLimitMs, onError }: SteppedRunOptions,
+  { settleLimitMs, instant, onError }: SteppedRunOptions,
 ): Promise<void> {
   const tasks: { id: string; done: boolean }[] = [];
   for (const entry of timeline) {
     await time.advanceTo(entry.atMs);
     const task = { id: entry.id, done: false };
     tasks.push(task);
-    void start(entry).then(
+    const started = start(entry).then(
       () => void (task.done = true),
       (error: unknown) => {
         task.done = true;
         onError(`${entry.id}: the step crashed: ${stackOf(error)}`);
       },
     );
+    if (instant?.(entry)) await started;
     await time.quiet(10);
   }
   const limitMs = (timeline.at(-1)?.atMs ?? 0) + settleLimitMs;
