@@ -181,6 +181,12 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
     processes.push(process);
     return process;
   };
+  /** Tool names each agent's gateway listed after connecting. */
+  const listed = new Map<string, ReadonlySet<string>>();
+  const listTools = async (agent: string, client: Client): Promise<void> => {
+    const result = await client.listTools().catch(() => undefined);
+    if (result) listed.set(agent, new Set(result.tools.map((t) => t.name)));
+  };
   const answered = (call: CallFn): CallFn => async (spec) => {
     const got = await call(spec);
     answers.push({ tool: spec.tool, argsSha256: argsDigest(spec.args), outcome: got.outcome, code: got.code });
@@ -199,6 +205,7 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
         const client = new Client({ name: `toolgate-check-${agent.name}`, version: "0.1.0" });
         await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {}));
         clients.push(client);
+        await listTools(agent.name, client);
         calls.set(agent.name, answered(sdkCallFn(client)));
       }
     } else {
@@ -209,6 +216,7 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
           throw new Error(process.describeBreak() ?? messageOf(e));
         });
         clients.push(client);
+        await listTools(agent.name, client);
         calls.set(agent.name, answered(sdkCallFn(client)));
       }
     }
@@ -278,7 +286,7 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
     for (const client of clients) await client.close().catch(() => undefined);
     await Promise.all(processes.map((p) => p.stop()));
     const effectLines = effectsFiles.flatMap((f) => readJsonLines(f));
-    const hidden = answersVsEffects(answers, effectLines);
+    const hidden = [...answersVsEffects(answers, effectLines), ...listedButDenied(log.calls, listed)];
     if (scenario.expect && skippedSince === undefined) {
       const auditLines = profile.capabilities.has("audit") && options.template.includes("{audit}") ? readJsonLines(files.audit) : undefined;
       const expect = auditLines === undefined ? { ...scenario.expect, audit: undefined } : scenario.expect;
@@ -294,4 +302,14 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
     rmSync(dir, { recursive: true, force: true });
   }
   return finish(error);
+}
+
+/** A tool the gateway listed to an agent, then denied to it as hidden or not allowed: `tools/list` is not filtered. */
+function listedButDenied(calls: readonly { agent: string; tool: string; outcome: string; code?: string }[], listed: ReadonlyMap<string, ReadonlySet<string>>): string[] {
+  const lines = new Set<string>();
+  for (const call of calls) {
+    if (call.outcome !== "deny" || (call.code !== "hidden" && call.code !== "default_deny")) continue;
+    if (listed.get(call.agent)?.has(call.tool)) lines.add(`listed but denied: the gateway listed \`${call.tool}\` to agent \`${call.agent}\` in \`tools/list\`, then denied its call (${call.code}); a tool the policy hides or does not allow must not be listed`);
+  }
+  return [...lines];
 }
