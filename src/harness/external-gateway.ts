@@ -53,7 +53,7 @@ export interface ExternalGatewayOptions {
   readonly approveCmd?: string;
   readonly denyCmd?: string;
   readonly reloadCmd?: string;
-  /** Real ms without a call starting or ending before time moves under calls in flight (default 250). */
+  /** Real ms without a call starting or ending before time moves under calls in flight (default 1 000). */
   readonly quietMs?: number;
   /** `real` time: entries later than this are skipped (default 130 000 ms). */
   readonly maxRealWaitMs?: number;
@@ -271,7 +271,7 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
       await time.run(runnable, (entry) => runEntry(entry, time), onError);
     } else {
       const hintsMs = [spec.gateway.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS, ...(spec.gateway.approvalTimeoutMs !== undefined ? [spec.gateway.approvalTimeoutMs] : []), ...[...(spec.kommo.faults ?? []), ...(scenario.events ?? []).flatMap((e) => (e.kind === "fault" ? [e.fault] : []))].flatMap((f) => [f.latencyMs ?? 0, f.answerLatencyMs ?? 0]).filter((d) => d > 0)];
-      const time = new SteppedTime({ publish: (nowMs) => publishTime(files, startMs + nowMs), hintsMs, quietMs: options.quietMs ?? 250, settleMs: 20 });
+      const time = new SteppedTime({ publish: (nowMs) => publishTime(files, startMs + nowMs), hintsMs, quietMs: options.quietMs ?? 1_000, settleMs: 20 });
       for (const [name, call] of calls) calls.set(name, time.track(call));
       await runOnSteppedTime(runnable, (entry) => runEntry(entry, time), time, { settleLimitMs: Math.max(...hintsMs) + 60_000, instant: (entry) => entry.id.startsWith("events["), onError });
     }

@@ -6,10 +6,12 @@
  * the in-process loop would, guessing the next due time from what it knows:
  *
  * - nothing in flight: straight to the next entry or wait (nothing can be due before it);
- * - calls in flight and the world quiet for `quietMs` real ms: to the earliest of the next wait,
- *   the next known duration after a call in flight started (upstream timeout, approval hold, fault
- *   latencies: `hintsMs`), or the next whole second — so an answer that comes when a timer fires
- *   is stamped with that timer's time.
+ * - calls in flight and the world quiet for `quietMs` real ms: to the earliest of the next wait
+ *   and the next known duration after a call in flight started (upstream timeout, approval hold,
+ *   fault latencies: `hintsMs`), else along a grid of whole seconds that doubles while nothing
+ *   answers — so an answer that comes when a timer fires is stamped with that timer's time. A
+ *   gateway slower than `quietMs` to answer a call that waits on nothing sees time move under it:
+ *   `quietMs` is generous for a loaded machine.
  *
  * `runOnSteppedTime` walks a timeline with it, like `runOnVirtualTime`.
  */
@@ -93,9 +95,11 @@ export class SteppedTime implements TimeDriver {
     const wait = Math.min(limitMs, ...this.waiters.map((w) => w.atMs));
     if (this.inFlight.size === 0) return Number.isFinite(wait) ? wait : undefined;
     const hinted = [...this.inFlight.values()].flatMap((start) => this.options.hintsMs.map((d) => start + d)).filter((t) => t > this.now);
+    const next = Math.min(wait, ...hinted);
+    if (Number.isFinite(next)) return next;
+    // Nothing known is due: walk a grid that doubles while nothing answers.
     const strideMs = 1000 * 2 ** Math.min(this.idleMoves, 10);
-    const nextGrid = (Math.floor(this.now / strideMs) + 1) * strideMs;
-    return Math.min(wait, nextGrid, ...hinted);
+    return (Math.floor(this.now / strideMs) + 1) * strideMs;
   }
 
   /** Moves time one stop toward `limitMs` (Infinity: only for waits and calls); false when nothing moved it. */
