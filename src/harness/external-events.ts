@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import type { FaultSpec } from "../kommo/rest-api/fake-kommo.js";
 import type { ApprovalRecord, DecideResult } from "../stores/approval-store.js";
+import { systemClock } from "../core/clock.js";
 import { splitCommand } from "../transports/split-command.js";
 import type { ApprovalDesk } from "./decide-approval.js";
 import type { GatewayProcess } from "./gateway-process.js";
@@ -26,7 +27,7 @@ export async function setFaults(restPorts: readonly number[], faults: Record<str
 
 /** Waits until at least `count` simulators have written their control port and answer on it. */
 export async function simulatorsReady(count: number, ports: () => readonly number[], isBroken: () => string | undefined, maxMs = 30_000): Promise<void> {
-  const began = Date.now();
+  const began = systemClock.nowMs();
   for (;;) {
     const known = ports();
     if (known.length >= count) {
@@ -35,8 +36,8 @@ export async function simulatorsReady(count: number, ports: () => readonly numbe
     }
     const broken = isBroken();
     if (broken !== undefined) throw new Error(broken);
-    if (Date.now() - began > maxMs) throw new Error(`the simulator's control routes did not come up within ${maxMs} ms (${known.length} of ${count} simulators): does the gateway start its \`{upstream}\` command when it starts?`);
-    await new Promise((r) => setTimeout(r, 50));
+    if (systemClock.nowMs() - began > maxMs) throw new Error(`the simulator's control routes did not come up within ${maxMs} ms (${known.length} of ${count} simulators): does the gateway start its \`{upstream}\` command when it starts?`);
+    await systemClock.sleep(50);
   }
 }
 

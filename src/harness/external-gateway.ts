@@ -9,14 +9,13 @@
  * not declare is skipped with the reason (external-skips.ts); at the end the effects are checked
  * against the answers (answers-vs-effects.ts) and against the scenario's end expectations.
  */
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { monotonicNs } from "../core/clock.js";
+import { monotonicNs, randomHex, systemClock } from "../core/clock.js";
 import { assertNever, messageOf } from "../core/errors.js";
 import { sha256Hex } from "../core/sha256.js";
 import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "../gateway/gateway-options.js";
@@ -78,7 +77,7 @@ async function freePort(): Promise<number> {
 
 /** Waits until `port` accepts HTTP, or says why the process broke. */
 async function listening(port: number, process: GatewayProcess, maxMs = 30_000): Promise<void> {
-  const began = Date.now();
+  const began = systemClock.nowMs();
   for (;;) {
     try {
       await fetch(`http://127.0.0.1:${port}/`, { method: "GET" });
@@ -88,8 +87,8 @@ async function listening(port: number, process: GatewayProcess, maxMs = 30_000):
     }
     const broken = process.describeBreak();
     if (broken !== undefined) throw new Error(broken);
-    if (Date.now() - began > maxMs) throw new Error(`the gateway did not listen on 127.0.0.1:${port} within ${maxMs} ms (\`{port}\`); its stderr:\n${process.stderrTail()}`);
-    await new Promise((r) => setTimeout(r, 50));
+    if (systemClock.nowMs() - began > maxMs) throw new Error(`the gateway did not listen on 127.0.0.1:${port} within ${maxMs} ms (\`{port}\`); its stderr:\n${process.stderrTail()}`);
+    await systemClock.sleep(50);
   }
 }
 
@@ -143,7 +142,7 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
   writeFileSync(files.seed, JSON.stringify(spec.seed));
   publishTime(files, startMs);
   const settings = settingsFlags(profile, spec.gateway);
-  const adminToken = randomBytes(16).toString("hex");
+  const adminToken = randomHex(16);
   const baseEnv = Object.fromEntries(Object.entries(options.env).filter((e): e is [string, string] => e[1] !== undefined));
   const env = { ...baseEnv, ...gatewayTimeEnv(mechanism, files, faketimeLibrary), TOOLGATE_ADMIN_TOKEN: adminToken };
   const processes: GatewayProcess[] = [];
@@ -195,7 +194,7 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
 
   try {
     if (transport === "http") {
-      const tokens = new Map((loaded.scenario.grants ?? [...new Set(scenario.agents.flatMap((a) => (a.grant ? [a.grant] : [])))]).map((g) => [g, `tg-${g}-${randomBytes(12).toString("hex")}`]));
+      const tokens = new Map((loaded.scenario.grants ?? [...new Set(scenario.agents.flatMap((a) => (a.grant ? [a.grant] : [])))]).map((g) => [g, `tg-${g}-${randomHex(12)}`]));
       writeFileSync(files.grants, JSON.stringify({ version: "1", grants: [...tokens].map(([id, token]) => ({ id, tokenSha256: sha256Hex(token) })) }));
       const port = await freePort();
       const process = await start({ port });

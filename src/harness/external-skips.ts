@@ -71,6 +71,10 @@ export function scenarioSkipReason(loaded: LoadedScenario, { profile, transport 
   if (approvals && !has("approvals")) return { needs: "approvals", reason: `${approvals}, and the profile declares no \`approvals\` (an \`{admin}\` placeholder or \`--approve-cmd\`/\`--deny-cmd\`)` };
   const flags = settingsFlags(profile, scenario.gateway ?? {});
   if (!flags.ok) return { needs: flags.missing.includes("shadow") ? "shadow" : "stdio", reason: `sets ${flags.missing.map((m) => `\`gateway.${m}\``).join(", ")}, for which the profile's \`settings\` give no flag` };
+  if (transport === "http") {
+    const anonymous = scenario.agents.find((a) => a.grant === undefined);
+    if (anonymous) return { needs: "stdio", reason: `agent \`${anonymous.name}\` has no grant, and an HTTP gateway with a grants file refuses a caller without a token before any MCP (401); over stdio the gateway starts without a grant` };
+  }
   if (transport === "stdio") {
     const shared = sharedStateReason(loaded);
     if (shared) return { needs: "http", reason: `over stdio each agent gets its own gateway process, but ${shared}; an HTTP template (\`{port}\`) serves every agent from one process` };

