@@ -3,6 +3,7 @@
  * in examples/stack/ and valid there: documentation that cannot rot silently.
  */
 import { readFileSync } from "node:fs";
+import { parseProfileText } from "../src/harness/capability-profile.js";
 import { expect, test } from "vitest";
 import { formatIssues } from "../src/core/errors.js";
 import { parsePolicyText } from "../src/policy/load-policy.js";
@@ -11,7 +12,14 @@ import { formatConfigIssues, loadStackConfigText } from "../src/gateway/stack/st
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 const policies = [...readme.matchAll(/```json\n([\s\S]*?)```/g)]
   .map((m) => m[1]!.replace(/^ {3}/gm, ""))
-  .filter((text) => /"version"\s*:\s*"1"/.test(text) && !text.includes("…") && !text.includes('"servers"') && !text.includes('"claimGrants"'));
+  .filter((text) => /"version"\s*:\s*"1"/.test(text) && !text.includes("…") && !text.includes('"servers"') && !text.includes('"claimGrants"') && !text.includes('"capabilities"'));
+const profiles = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((text) => text.includes('"capabilities"'));
+
+test("the README's capability profile is a valid profile", () => {
+  expect(profiles).toHaveLength(1);
+  const parsed = parseProfileText(profiles[0]!, "README.md");
+  expect(parsed.ok && [...parsed.value.capabilities]).toEqual(["stdio", "http", "approvals", "shadow", "reload", "audit"]);
+});
 const configs = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((text) => text.includes('"servers"'));
 
 test("the README's gateway config is examples/stack/stack.json, valid with the policies beside it", () => {

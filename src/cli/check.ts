@@ -10,9 +10,21 @@ import { expandScenarioPaths } from "../harness/load-scenario.js";
 import { writeReport } from "../harness/report/write-report.js";
 import { mismatchLines } from "../harness/result.js";
 import { runCheck } from "../harness/run-check.js";
+import { inferredProfile, loadProfile } from "../harness/capability-profile.js";
+import type { ExternalGatewayOptions } from "../harness/external-gateway.js";
+import { describeTime, isTimeMechanism, TIME_MECHANISMS } from "../harness/external-time.js";
 import { parseArgs, UsageError, type CommandIo } from "./args.js";
 
-const FLAGS = { "gateway-cmd": { kind: "string" }, report: { kind: "string" } } as const;
+const FLAGS = {
+  "gateway-cmd": { kind: "string" },
+  report: { kind: "string" },
+  time: { kind: "string" },
+  profile: { kind: "string" },
+  "approve-cmd": { kind: "string" },
+  "deny-cmd": { kind: "string" },
+  "reload-cmd": { kind: "string" },
+  "max-real-wait-ms": { kind: "string" },
+} as const;
 
 export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const { flags, positionals } = parseArgs(argv, FLAGS, { positionals: true });
@@ -24,11 +36,16 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   if (template !== undefined && !template.includes("{upstream}")) {
     throw new UsageError("flag `--gateway-cmd`: expected a command template containing `{upstream}` (and usually `{policy}`)");
   }
+  const str = (name: keyof typeof FLAGS): string | undefined => flags[name] as string | undefined;
+  const external = template === undefined ? undefined : externalOptions(template, str, io);
+  if (template === undefined) {
+    for (const name of ["time", "profile", "approve-cmd", "deny-cmd", "reload-cmd", "max-real-wait-ms"] as const) if (str(name) !== undefined) throw new UsageError(`flag \`--${name}\` needs \`--gateway-cmd\``);
+  }
   const reportDir = resolve(io.cwd, (flags.report as string | undefined) ?? "reports/latest");
   const show = (file: string): string => relative(io.cwd, file) || file;
 
   const report = await runCheck(files, {
-    ...(template !== undefined ? { external: { template, cwd: io.cwd, env: io.env } } : {}),
+    ...(external !== undefined ? { external } : {}),
     onStart: (file, i, total) => io.stderr.write(`[${i + 1}/${total}] ${show(file)} …\n`),
     onScenario: (result, i, total) => {
       const calls = result.calls.length;
@@ -47,7 +64,43 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const paths2 = await writeReport(reportDir, report);
   out.push(`report: ${show(paths2.html)} (also report.json, junit.xml)`);
   const { passed, failed, skipped } = report.totals;
+  if (external !== undefined) {
+    const all = report.scenarios.flatMap((r) => r.steps);
+    out.push(`time: ${describeTime(external.time ?? "clock-file")}; profile: ${external.profile?.source ?? "inferred from the template and flags"}`);
+    out.push(`${all.filter((s) => s.verdict !== "skipped").length} of ${all.length} steps ran`);
+  }
   out.push(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);
   io.stdout.write(`${out.join("\n")}\n`);
   return failed > 0 ? 1 : 0;
+}
+
+function externalOptions(template: string, str: (name: keyof typeof FLAGS) => string | undefined, io: CommandIo): ExternalGatewayOptions {
+  const time = str("time") ?? "clock-file";
+  if (!isTimeMechanism(time)) throw new UsageError(`flag \`--time\`: expected one of ${TIME_MECHANISMS.map((m) => `\`${m}\``).join(", ")}, found \`${time}\``);
+  const profileName = str("profile");
+  const loaded = profileName === undefined ? undefined : loadProfile(profileName === "toolgate" ? profileName : resolve(io.cwd, profileName));
+  if (loaded && !loaded.ok) throw new UsageError(`flag \`--profile\`: ${loaded.message}`);
+  const approveCmd = str("approve-cmd");
+  const denyCmd = str("deny-cmd");
+  if ((approveCmd === undefined) !== (denyCmd === undefined)) throw new UsageError("flags `--approve-cmd` and `--deny-cmd` go together: give both, each with `{id}`");
+  for (const [name, value] of [["approve-cmd", approveCmd], ["deny-cmd", denyCmd]] as const) {
+    if (value !== undefined && !value.includes("{id}")) throw new UsageError(`flag \`--${name}\`: expected a command template containing \`{id}\`, found \`${value}\``);
+  }
+  const waitText = str("max-real-wait-ms");
+  const maxRealWaitMs = waitText === undefined ? undefined : Number(waitText);
+  if (maxRealWaitMs !== undefined && !(Number.isInteger(maxRealWaitMs) && maxRealWaitMs > 0)) throw new UsageError(`flag \`--max-real-wait-ms\`: expected a whole number of milliseconds above 0, found \`${waitText}\``);
+  const reloadCmd = str("reload-cmd");
+  const profile = loaded?.value ?? inferredProfile({ template, approveCmd, reloadCmd });
+  return {
+    template,
+    cwd: io.cwd,
+    env: io.env,
+    time,
+    profile,
+    ...(approveCmd !== undefined ? { approveCmd } : {}),
+    ...(denyCmd !== undefined ? { denyCmd } : {}),
+    ...(reloadCmd !== undefined ? { reloadCmd } : {}),
+    ...(maxRealWaitMs !== undefined ? { maxRealWaitMs } : {}),
+    onProgress: (line) => void io.stderr.write(`${line}\n`),
+  };
 }

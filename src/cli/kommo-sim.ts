@@ -3,7 +3,7 @@
  *
  *   toolgate kommo-sim [--listen HOST:PORT] [--rest HOST:PORT] [--rest-tls CERT KEY] [--seed FILE]
  *                      [--confirm-writes] [--schema v2|v3] [--protocol any|2026-07-28]
- *                      [--kommo-rps N] [--effects-file FILE]
+ *                      [--kommo-rps N] [--effects-file FILE] [--rest-port-file FILE]
  *
  * stdio by default (newline-delimited JSON-RPC on stdin/stdout, logs on stderr); `--listen` serves
  * Streamable HTTP at `/mcp` plus `GET /health`. The tools call the fake Kommo REST API through the
@@ -11,11 +11,13 @@
  * `--rest` also serves that same fake on a loopback port (HTTPS with `--rest-tls`) for other
  * clients, e.g. a real Kommo MCP server. Time comes from `processClock` (TOOLGATE_CLOCK_FILE).
  */
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import { setupServer } from "msw/node";
+import { canonicalJson } from "../core/canonical-json.js";
 import { processClock } from "../core/clock.js";
+import { sha256Hex } from "../core/sha256.js";
 import { formatIssues, messageOf } from "../core/errors.js";
 import { parseCrmSeed } from "../kommo/crm/index.js";
 import { createFakeKommo, type FakeKommoOptions } from "../kommo/rest-api/fake-kommo.js";
@@ -37,6 +39,7 @@ const FLAGS = {
   protocol: { kind: "string" },
   "kommo-rps": { kind: "string" },
   "effects-file": { kind: "string" },
+  "rest-port-file": { kind: "string" },
 } as const;
 
 export interface KommoSimFlags {
@@ -49,6 +52,8 @@ export interface KommoSimFlags {
   readonly protocol: KommoProtocolMode;
   readonly kommoRps: number | undefined;
   readonly effectsFile: string | undefined;
+  /** `--rest-port-file`: append the REST port (useful with `--rest 127.0.0.1:0`) as a line. */
+  readonly restPortFile: string | undefined;
 }
 
 export function parseKommoSimFlags(argv: readonly string[]): KommoSimFlags {
@@ -67,6 +72,7 @@ export function parseKommoSimFlags(argv: readonly string[]): KommoSimFlags {
   }
   const tls = str("rest-tls")?.split("\u0000");
   const rest = str("rest");
+  if (str("rest-port-file") !== undefined && rest === undefined) throw new UsageError("flag `--rest-port-file` needs `--rest HOST:PORT`");
   if (tls && rest === undefined) throw new UsageError("flag `--rest-tls` needs `--rest HOST:PORT`");
   const listen = str("listen");
   return {
@@ -79,6 +85,7 @@ export function parseKommoSimFlags(argv: readonly string[]): KommoSimFlags {
     protocol,
     kommoRps,
     effectsFile: str("effects-file"),
+    restPortFile: str("rest-port-file"),
   };
 }
 
@@ -120,6 +127,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
         : undefined;
       const restServer = await startKommoRestServer(fake, { host: flags.rest.host, port: flags.rest.port, ...(tls ? { tls } : {}) });
       closers.push(() => restServer.close());
+      if (flags.restPortFile !== undefined) appendFileSync(resolvePath(io.cwd, flags.restPortFile), `${new URL(restServer.url).port}\n`);
       log(`fake Kommo REST API on ${restServer.url} (token \`${fake.token}\`)`);
     }
     if (flags.listen) {
@@ -129,7 +137,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       await untilSignal();
     } else {
       log(`MCP on stdio (protocol ${flags.protocol}, schema ${flags.schema})`);
-      await serveOnStdio(sim, io);
+      await serveOnStdio(sim, io, flags.effectsFile === undefined ? undefined : (line) => appendFileSync(resolvePath(io.cwd, flags.effectsFile!), `${JSON.stringify({ ...line, atMs: clock.nowMs() })}\n`));
     }
   } finally {
     await sim.close();
@@ -140,13 +148,26 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   return 0;
 }
 
-async function serveOnStdio(sim: ReturnType<typeof createKommoMcpServer>, io: CommandIo): Promise<void> {
+/** A `tools/call` that reached the simulator, as an effects-file line (`kind: "call"`). */
+type CallLine = { readonly kind: "call"; readonly tool: string; readonly argsSha256: string };
+
+async function serveOnStdio(sim: ReturnType<typeof createKommoMcpServer>, io: CommandIo, recordCall?: (line: CallLine) => void): Promise<void> {
   const stdin = io.stdin as Readable;
   const ended = new Promise<void>((resolve) => {
     stdin.once("end", resolve);
     stdin.once("close", resolve);
   });
-  await sim.connect(new StdioServerTransport(stdin, io.stdout as Writable));
+  const transport = new StdioServerTransport(stdin, io.stdout as Writable);
+  await sim.connect(transport);
+  const deliver = transport.onmessage;
+  if (recordCall && deliver) {
+    // What reached the CRM's MCP server, whatever a gateway in front of it answered its agent.
+    transport.onmessage = (message) => {
+      const m = message as { method?: unknown; params?: { name?: unknown; arguments?: unknown } };
+      if (m.method === "tools/call" && typeof m.params?.name === "string") recordCall({ kind: "call", tool: m.params.name, argsSha256: sha256Hex(canonicalJson(m.params.arguments ?? {})) });
+      deliver.call(transport, message);
+    };
+  }
   await Promise.race([ended, untilSignal()]);
 }
 

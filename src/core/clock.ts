@@ -29,11 +29,17 @@ export const systemClock: Clock = {
   sleep: (delayMs) => new Promise((resolve) => realTimer(resolve, delayMs)),
 };
 
+/** How often (real ms) a file clock with pending timers looks at its file. */
+export const FILE_CLOCK_POLL_MS = 5;
+
 /**
- * A clock whose "now" is read from a file holding epoch milliseconds; timers still run on real
- * time. It exists so that tests can move the time of a child process (`toolgate serve`,
- * `toolgate kommo-sim`) without sleeping: write a new number into the file and the next decision
- * sees it. Selected with the environment variable `TOOLGATE_CLOCK_FILE`.
+ * A clock whose "now" is read from a file holding epoch milliseconds. It exists so that a harness
+ * can move the time of a child process (`toolgate serve`, `toolgate kommo-sim`) without sleeping:
+ * write a new number into the file and the next decision sees it. Timers follow the file too: a
+ * timer fires once the file's time reaches its due time (the file is polled every
+ * `FILE_CLOCK_POLL_MS` real ms while timers are pending), so an upstream timeout or a held
+ * approval ends when the harness moves time past it, never on the real clock. Selected with the
+ * environment variable `TOOLGATE_CLOCK_FILE`.
  */
 export function fileClock(path: string): Clock {
   const read = (): number => {
@@ -45,7 +51,41 @@ export function fileClock(path: string): Clock {
     return value;
   };
   read();
-  return { nowMs: read, setTimer: realTimer, sleep: systemClock.sleep };
+  interface FileTimer {
+    readonly dueMs: number;
+    readonly seq: number;
+    readonly fn: () => void;
+  }
+  const timers = new Set<FileTimer>();
+  let seq = 0;
+  let poller: ReturnType<typeof setInterval> | undefined;
+  const fire = (): void => {
+    let nowMs: number;
+    try {
+      nowMs = read();
+    } catch {
+      return; // a half-written file: look again at the next poll
+    }
+    const due = [...timers].filter((t) => t.dueMs <= nowMs).sort((a, b) => a.dueMs - b.dueMs || a.seq - b.seq);
+    for (const timer of due) {
+      if (!timers.delete(timer)) continue; // cancelled by an earlier timer's callback
+      timer.fn();
+    }
+    if (timers.size === 0 && poller !== undefined) {
+      clearInterval(poller);
+      poller = undefined;
+    }
+  };
+  const setTimer = (fn: () => void, delayMs: number): TimerHandle => {
+    const timer: FileTimer = { dueMs: read() + Math.max(0, delayMs), seq: seq++, fn };
+    timers.add(timer);
+    if (poller === undefined) {
+      poller = setInterval(fire, FILE_CLOCK_POLL_MS);
+      poller.unref?.();
+    }
+    return { cancel: () => void timers.delete(timer) };
+  };
+  return { nowMs: read, setTimer, sleep: (delayMs) => new Promise((resolve) => setTimer(resolve, delayMs)) };
 }
 
 /** The process clock: `TOOLGATE_CLOCK_FILE` when set (a documented test hook), else the system clock. */

@@ -48,6 +48,7 @@ export function fileEndFacts(effectLines: readonly JsonLine[], auditLines: reado
     audit: auditLines
       ?.filter((r) => r.event === undefined)
       .map((r) => ({ decision: String(r.decision), code: (r.code as string | null) ?? null, ...(Array.isArray(r.wouldDeny) ? { wouldDeny: r.wouldDeny as { code: string; rule: string }[] } : {}) })),
+    ...(auditLines ? { approvalLines: auditLines.filter((r) => r.event === "approval").map((r) => ({ step: String(r.step) })) } : {}),
   };
 }
 

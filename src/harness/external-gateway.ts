@@ -1,158 +1,314 @@
 /**
- * Runs a scenario against an external gateway process: a command template with `{policy}` (a temp
- * file the runner writes), `{upstream}` (the command line of a `toolgate kommo-sim` child),
- * `{grant}` and `{audit}` (a temp JSONL file). The agent is an SDK 1.x client over the process's
- * stdio. Time is the real clock — or, with `clockFile`, a `TOOLGATE_CLOCK_FILE` the runner moves.
- * The world (seed, policy, Kommo settings) and the timeline are the in-process runner's; what
- * cannot be steered from outside is reported as skipped, never as passed (external-skips.ts).
- * The end checks need every entry to run.
+ * Runs a scenario against external gateway processes built from a command template. Over stdio
+ * (no `{port}`): one process per agent, each with its grant (`{grant}`); over HTTP (`{port}`): one
+ * process for every agent, each agent an MCP session with its grant's bearer token from the
+ * generated `{grants}` file. Behind each process a `toolgate kommo-sim` child (`{upstream}`) on the
+ * harness's clock, with its control routes on a loopback port (faults) and an effects file (what
+ * reached the CRM). Time moves by the chosen mechanism (external-time.ts, stepped-time.ts); events
+ * go through the simulator, signals and the admin API (external-events.ts); what the profile does
+ * not declare is skipped with the reason (external-skips.ts); at the end the effects are checked
+ * against the answers (answers-vs-effects.ts) and against the scenario's end expectations.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { monotonicNs, systemClock } from "../core/clock.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { monotonicNs, randomHex, systemClock } from "../core/clock.js";
 import { assertNever, messageOf } from "../core/errors.js";
-import { splitCommand } from "../transports/split-command.js";
+import { sha256Hex } from "../core/sha256.js";
+import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "../gateway/gateway-options.js";
 import { runAgentStep, sdkCallFn, type CallFn, type TimeDriver } from "./agents.js";
+import { answersVsEffects, argsDigest, type AnswerFact } from "./answers-vs-effects.js";
+import { inferredProfile, settingsFlags, type CapabilityProfile } from "./capability-profile.js";
 import { CallLog } from "./call-log.js";
+import { decideApproval, type ApprovalDesk } from "./decide-approval.js";
 import { fileEndFacts, readJsonLines } from "./end-facts.js";
 import { checkEnd, checkStep } from "./expectations.js";
-import { assertsExactTimes, entrySkipReason, scenarioSkipReason } from "./external-skips.js";
+import { adminApprovals, commandApprovals, reloadExternal, setFaults, simulatorsReady } from "./external-events.js";
+import { assertsExactTimes, entrySkipReason, scenarioSkipReason, type SkipReason } from "./external-skips.js";
+import { findFaketimeLibrary, gatewayTimeEnv, publishTime, type TimeMechanism } from "./external-time.js";
 import { fillTemplate, kommoSimCommand } from "./gateway-command.js";
+import { GatewayProcess, ProcessStdioTransport } from "./gateway-process.js";
 import type { LoadedScenario } from "./load-scenario.js";
+import { RealTime } from "./real-time.js";
 import { elapsedMs, resultHeader } from "./result-header.js";
-import type { ScenarioResult, StepResult } from "./result.js";
-import { worldSpec } from "./scenario-world.js";
-import { checkedResult, endResult, skippedEndResult, skippedResult } from "./step-results.js";
-import { scenarioEntries, scenarioTimeline, type TimelineEntry } from "./timeline.js";
+import type { ApprovalMark, ScenarioResult, StepResult } from "./result.js";
+import { faultSpec, worldSpec } from "./scenario-world.js";
+import { checkedResult, END_ID, endResult, skippedEndResult, skippedResult } from "./step-results.js";
+import { runOnSteppedTime, SteppedTime } from "./stepped-time.js";
+import { scenarioTimeline, type TimelineEntry } from "./timeline.js";
 
 export interface ExternalGatewayOptions {
   /** e.g. `node bin/toolgate.mjs serve --policy {policy} --grant {grant} --audit {audit} --upstream-cmd {upstream}`. */
   readonly template: string;
   readonly cwd: string;
   readonly env: Record<string, string | undefined>;
-  /** Drive the children's time through `TOOLGATE_CLOCK_FILE` instead of the real clock. */
-  readonly clockFile?: boolean;
+  /** How the processes' time moves; default `clock-file`. */
+  readonly time?: TimeMechanism;
+  /** What the gateway declares; default inferred from the template and the command flags. */
+  readonly profile?: CapabilityProfile;
+  readonly approveCmd?: string;
+  readonly denyCmd?: string;
+  readonly reloadCmd?: string;
+  /** Real ms without a call starting or ending before time moves under calls in flight (default 1 000). */
+  readonly quietMs?: number;
+  /** `real` time: entries later than this are skipped (default 130 000 ms). */
+  readonly maxRealWaitMs?: number;
+  /** `real` time: a line while the run waits. */
+  readonly onProgress?: (line: string) => void;
   /** The `toolgate` entry point for the kommo-sim child; default this checkout's `bin/toolgate.mjs`. */
   readonly toolgateBin?: string;
 }
 
 const WITHOUT_LABEL = { withLabel: false } as const;
 
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** Waits until `port` accepts HTTP, or says why the process broke. */
+async function listening(port: number, process: GatewayProcess, maxMs = 30_000): Promise<void> {
+  const began = systemClock.nowMs();
+  for (;;) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/`, { method: "GET" });
+      return;
+    } catch {
+      // not yet
+    }
+    const broken = process.describeBreak();
+    if (broken !== undefined) throw new Error(broken);
+    if (systemClock.nowMs() - began > maxMs) throw new Error(`the gateway did not listen on 127.0.0.1:${port} within ${maxMs} ms (\`{port}\`); its stderr:\n${process.stderrTail()}`);
+    await systemClock.sleep(50);
+  }
+}
+
 export async function runScenarioExternal(loaded: LoadedScenario, options: ExternalGatewayOptions): Promise<ScenarioResult> {
   const began = monotonicNs();
   const { scenario, startMs } = loaded;
   const steps: StepResult[] = [];
   const log = new CallLog(scenario);
+  const mechanism = options.time ?? "clock-file";
+  const transport = options.template.includes("{port}") ? "http" : "stdio";
+  const profile = options.profile ?? inferredProfile({ template: options.template, approveCmd: options.approveCmd, reloadCmd: options.reloadCmd });
   const header = { ...resultHeader(loaded, "external"), counters: [] };
+  const declaredButSkipped: string[] = [];
+  const skip = (entryOrEnd: TimelineEntry | "end", why: SkipReason): void => {
+    if (why.needs !== "time" && profile.capabilities.has(why.needs)) declaredButSkipped.push(`${entryOrEnd === "end" ? END_ID : entryOrEnd.id}: the profile declares \`${why.needs}\`, but the step was skipped: ${why.reason}`);
+    steps.push(entryOrEnd === "end" ? skippedEndResult(why.reason) : skippedResult(entryOrEnd, why.reason));
+  };
+  const approvalMarks: ApprovalMark[] = [];
   const finish = (error?: string): ScenarioResult => {
-    const failed = error !== undefined || steps.some((s) => s.verdict === "failed");
+    const failed = error !== undefined || declaredButSkipped.length > 0 || steps.some((s) => s.verdict === "failed");
     const allSkipped = steps.length > 0 && steps.every((s) => s.verdict === "skipped");
-    return { ...header, verdict: failed ? "failed" : allSkipped ? "skipped" : "passed", endMs: Math.max(0, ...log.calls.map((c) => c.endMs)), durationMs: elapsedMs(began), steps, calls: log.calls, ...(error ? { error } : {}) };
+    const errors = [error, ...declaredButSkipped].filter((e): e is string => e !== undefined);
+    return {
+      ...header,
+      verdict: failed ? "failed" : allSkipped ? "skipped" : "passed",
+      endMs: Math.max(0, ...log.calls.map((c) => c.endMs)),
+      durationMs: elapsedMs(began),
+      steps,
+      calls: [...log.calls].sort((a, b) => a.startMs - b.startMs),
+      ...(approvalMarks.length > 0 ? { approvals: approvalMarks } : {}),
+      ...(errors.length > 0 ? { error: errors.join("\n") } : {}),
+    };
   };
 
-  const whole = scenarioSkipReason(loaded);
+  const timeline = scenarioTimeline(scenario);
+  const whole = scenarioSkipReason(loaded, { profile, transport });
   if (whole !== undefined) {
-    steps.push(...scenarioEntries(scenario).map((entry) => skippedResult(entry, whole)));
-    if (scenario.expect) steps.push(skippedEndResult(whole));
+    for (const entry of timeline) skip(entry, whole);
+    if (scenario.expect) skip("end", whole);
     return finish();
   }
   const world = worldSpec(loaded);
   if (!world.ok) return finish(world.message);
   const { spec } = world;
+  const faketimeLibrary = mechanism === "faketime" ? findFaketimeLibrary(options.env) : undefined;
+  if (mechanism === "faketime" && faketimeLibrary === undefined) return finish("`--time faketime` needs libfaketime (Debian: `apt-get install -y faketime`; or set TOOLGATE_FAKETIME_LIB to libfaketime.so.1), found none");
 
   const dir = mkdtempSync(join(tmpdir(), "toolgate-check-"));
-  const files = { policy: join(dir, "policy.json"), seed: join(dir, "seed.json"), effects: join(dir, "effects.jsonl"), audit: join(dir, "audit.jsonl"), clock: join(dir, "clock") };
+  const files = { policy: join(dir, "policy.json"), seed: join(dir, "seed.json"), audit: join(dir, "audit.jsonl"), clock: join(dir, "clock"), faketime: join(dir, "faketime"), grants: join(dir, "grants.json") };
   writeFileSync(files.policy, spec.policyText);
   writeFileSync(files.seed, JSON.stringify(spec.seed));
-  writeFileSync(files.clock, String(startMs));
-  const agent = scenario.agents[0]!;
-  const upstream = kommoSimCommand(spec.kommo, files, options.toolgateBin);
-  const line = fillTemplate(options.template, { policy: files.policy, upstream, grant: agent.grant ?? "", audit: files.audit });
-  const [command, ...args] = splitCommand(line);
-  const env = Object.fromEntries(Object.entries({ ...options.env, ...(options.clockFile ? { TOOLGATE_CLOCK_FILE: files.clock } : {}) }).filter((e): e is [string, string] => e[1] !== undefined));
-  const client = new Client({ name: `toolgate-check-${agent.name}`, version: "0.1.0" });
-  const clockFile = options.clockFile === true;
+  publishTime(files, startMs);
+  const settings = settingsFlags(profile, spec.gateway);
+  const adminToken = randomHex(16);
+  const baseEnv = Object.fromEntries(Object.entries(options.env).filter((e): e is [string, string] => e[1] !== undefined));
+  const env = { ...baseEnv, ...gatewayTimeEnv(mechanism, files, faketimeLibrary), TOOLGATE_ADMIN_TOKEN: adminToken };
+  const processes: GatewayProcess[] = [];
+  const portFiles: string[] = [];
+  const effectsFiles: string[] = [];
+  const restPorts = (): number[] => portFiles.flatMap((f) => (existsSync(f) ? readFileSync(f, "utf8").split("\n").filter((l) => l !== "").map(Number) : []));
+  const answers: AnswerFact[] = [];
+  const clients: Client[] = [];
+  const calls = new Map<string, CallFn>();
+  let adminAddress: string | undefined;
   let error: string | undefined;
+  const usesFaults = (spec.kommo.faults ?? []).length > 0 || (scenario.events ?? []).some((e) => e.kind === "fault" || e.kind === "clearFaults");
+  const broken = (): string | undefined => processes.map((p) => p.describeBreak()).find((b) => b !== undefined);
+
+  const start = async (fill: { grant?: string; port?: number }): Promise<GatewayProcess> => {
+    const restPortFile = join(dir, `rest-ports-${portFiles.length}`);
+    const effects = join(dir, `effects-${portFiles.length}.jsonl`);
+    portFiles.push(restPortFile);
+    effectsFiles.push(effects);
+    const upstream = kommoSimCommand(spec.kommo, { seed: files.seed, effects, ...(mechanism === "real" ? {} : { clock: files.clock }) }, { ...(usesFaults ? { restPortFile } : {}), ...(options.toolgateBin ? { toolgateBin: options.toolgateBin } : {}) });
+    // One admin API per process; approvals are decided only where one process serves every agent.
+    const admin = options.template.includes("{admin}") ? `127.0.0.1:${await freePort()}` : undefined;
+    adminAddress ??= admin;
+    const line = fillTemplate(options.template, {
+      policy: files.policy,
+      upstream,
+      grant: fill.grant ?? "",
+      audit: files.audit,
+      grants: files.grants,
+      ...(fill.port !== undefined ? { port: String(fill.port) } : {}),
+      ...(admin !== undefined ? { admin } : {}),
+      settings: settings.ok ? settings.flags : "",
+    });
+    const process = new GatewayProcess(line, { cwd: options.cwd, env });
+    processes.push(process);
+    return process;
+  };
+  /** Tool names each agent's gateway listed after connecting. */
+  const listed = new Map<string, ReadonlySet<string>>();
+  const listTools = async (agent: string, client: Client): Promise<void> => {
+    const result = await client.listTools().catch(() => undefined);
+    if (result) listed.set(agent, new Set(result.tools.map((t) => t.name)));
+  };
+  const answered = (call: CallFn): CallFn => async (spec) => {
+    const got = await call(spec);
+    answers.push({ tool: spec.tool, argsSha256: argsDigest(spec.args), outcome: got.outcome, code: got.code });
+    return got;
+  };
+
   try {
-    await client.connect(new StdioClientTransport({ command: command!, args, cwd: options.cwd, env, stderr: "pipe" }));
-    const time = clockFile ? clockFileTime(files.clock, startMs) : await realTime();
-    const run: EntryRun = { call: sdkCallFn(client), time, startMs, clockFile, log };
+    if (transport === "http") {
+      const tokens = new Map((loaded.scenario.grants ?? [...new Set(scenario.agents.flatMap((a) => (a.grant ? [a.grant] : [])))]).map((g) => [g, `tg-${g}-${randomHex(12)}`]));
+      writeFileSync(files.grants, JSON.stringify({ version: "1", grants: [...tokens].map(([id, token]) => ({ id, tokenSha256: sha256Hex(token) })) }));
+      const port = await freePort();
+      const process = await start({ port });
+      await listening(port, process);
+      for (const agent of scenario.agents) {
+        const token = agent.grant === undefined ? undefined : tokens.get(agent.grant);
+        const client = new Client({ name: `toolgate-check-${agent.name}`, version: "0.1.0" });
+        await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {}));
+        clients.push(client);
+        await listTools(agent.name, client);
+        calls.set(agent.name, answered(sdkCallFn(client)));
+      }
+    } else {
+      for (const agent of scenario.agents) {
+        const process = await start(agent.grant !== undefined ? { grant: agent.grant } : {});
+        const client = new Client({ name: `toolgate-check-${agent.name}`, version: "0.1.0" });
+        await client.connect(new ProcessStdioTransport(process)).catch((e: unknown) => {
+          throw new Error(process.describeBreak() ?? messageOf(e));
+        });
+        clients.push(client);
+        await listTools(agent.name, client);
+        calls.set(agent.name, answered(sdkCallFn(client)));
+      }
+    }
+    if (usesFaults) {
+      await simulatorsReady(portFiles.length, restPorts, broken);
+      const initial = Object.fromEntries((spec.kommo.faults ?? []).map((f) => [f.route, faultSpec(f)]));
+      if (Object.keys(initial).length > 0) await setFaults(restPorts(), initial);
+    }
+
+    const approvals: ApprovalDesk["approvals"] | undefined =
+      adminAddress !== undefined ? adminApprovals(adminAddress, adminToken) : options.approveCmd !== undefined ? commandApprovals({ approve: options.approveCmd, deny: options.denyCmd ?? options.approveCmd }, options.cwd, baseEnv) : undefined;
+    const realLimitMs = mechanism === "real" ? (options.maxRealWaitMs ?? 130_000) : undefined;
+    const runnable: TimelineEntry[] = [];
     let skippedSince: string | undefined;
-    for (const entry of scenarioTimeline(scenario)) {
-      const reason = entrySkipReason(entry, { clockFile, skippedSince });
-      if (reason !== undefined) {
+    for (const entry of timeline) {
+      const why = entrySkipReason(entry, { profile, skippedSince, realLimitMs });
+      if (why !== undefined) {
         skippedSince ??= entry.id;
-        steps.push(skippedResult(entry, reason));
-        continue;
-      }
-      steps.push(await runEntry(entry, run));
+        skip(entry, why);
+      } else runnable.push(entry);
     }
-    await client.close();
-    if (scenario.expect) {
-      if (skippedSince !== undefined) {
-        steps.push(skippedEndResult(`follows skipped ${skippedSince}`));
-      } else {
-        const facts = fileEndFacts(readJsonLines(files.effects), options.template.includes("{audit}") ? readJsonLines(files.audit) : undefined);
-        steps.push(endResult(0, checkEnd(scenario.expect, facts)));
+
+    const results = new Map<string, StepResult>();
+    const runEntry = async (entry: TimelineEntry, time: TimeDriver): Promise<void> => {
+      switch (entry.kind) {
+        case "event": {
+          const { event } = entry;
+          let lines: string[] = [];
+          if (event.kind === "fault") await setFaults(restPorts(), { [event.fault.route]: faultSpec(event.fault) });
+          else if (event.kind === "clearFaults") await setFaults(restPorts(), "clear");
+          else if (event.kind === "reload") lines = await reloadExternal(event, loaded.reloadPolicies.get(entry.index)!, { policyFile: files.policy, processes, reloadCmd: options.reloadCmd, cwd: options.cwd, env: baseEnv });
+          else if (event.kind === "approval") lines = approvals ? await decideApproval(event, { scenario, calls: log, approvals, onDecision: (m) => void approvalMarks.push(m) }) : ["no way to decide approvals"];
+          results.set(entry.id, checkedResult(entry, lines, WITHOUT_LABEL));
+          return;
+        }
+        case "step": {
+          const made = await runAgentStep(entry.step, { agent: entry.agent.name, stepId: entry.id, call: calls.get(entry.agent.name)!, time, record: log.record });
+          if (mechanism === "real" && assertsExactTimes(entry.step)) {
+            results.set(entry.id, skippedResult(entry, "asserts exact retry or answer times, which only a moved clock (clock-file, faketime) makes exact"));
+            return;
+          }
+          results.set(entry.id, checkedResult(entry, checkStep(entry.step, made, startMs, log), WITHOUT_LABEL));
+          return;
+        }
+        default:
+          return assertNever(entry, "timeline entry");
       }
+    };
+    const onError = (message: string): void => void (error ??= message);
+    if (mechanism === "real") {
+      const time = await RealTime.start(startMs, options.onProgress);
+      await time.run(runnable, (entry) => runEntry(entry, time), onError);
+    } else {
+      const hintsMs = [spec.gateway.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS, ...(spec.gateway.approvalTimeoutMs !== undefined ? [spec.gateway.approvalTimeoutMs] : []), ...[...(spec.kommo.faults ?? []), ...(scenario.events ?? []).flatMap((e) => (e.kind === "fault" ? [e.fault] : []))].flatMap((f) => [f.latencyMs ?? 0, f.answerLatencyMs ?? 0]).filter((d) => d > 0)];
+      const time = new SteppedTime({ publish: (nowMs) => publishTime(files, startMs + nowMs), hintsMs, quietMs: options.quietMs ?? 1_000, settleMs: 20 });
+      for (const [name, call] of calls) calls.set(name, time.track(call));
+      await runOnSteppedTime(runnable, (entry) => runEntry(entry, time), time, { settleLimitMs: Math.max(...hintsMs) + 60_000, instant: (entry) => entry.id.startsWith("events["), onError });
     }
+    for (const entry of runnable) {
+      const result = results.get(entry.id);
+      if (result) steps.push(result);
+    }
+    steps.sort((a, b) => timeline.findIndex((e) => e.id === a.id) - timeline.findIndex((e) => e.id === b.id));
+    const gone = broken();
+    if (gone !== undefined) error ??= gone;
+    const approvalsLeft = adminAddress !== undefined && approvals ? await approvals.list().catch(() => undefined) : undefined;
+    for (const client of clients) await client.close().catch(() => undefined);
+    await Promise.all(processes.map((p) => p.stop()));
+    const effectLines = effectsFiles.flatMap((f) => readJsonLines(f));
+    const hidden = [...answersVsEffects(answers, effectLines), ...listedButDenied(log.calls, listed)];
+    if (scenario.expect && skippedSince === undefined) {
+      const auditLines = profile.capabilities.has("audit") && options.template.includes("{audit}") ? readJsonLines(files.audit) : undefined;
+      const expect = auditLines === undefined ? { ...scenario.expect, audit: undefined } : scenario.expect;
+      const facts = { ...fileEndFacts(effectLines, auditLines), ...(approvalsLeft ? { approvals: approvalsLeft } : {}) };
+      steps.push(endResult(0, [...checkEnd(expect, facts), ...hidden]));
+    } else if (hidden.length > 0) steps.push(endResult(0, hidden));
+    else if (scenario.expect) skip("end", { needs: "time", reason: `follows skipped ${skippedSince}` });
   } catch (e) {
-    error = `the external gateway run broke: ${messageOf(e)}`;
-    await client.close().catch(() => undefined);
+    error = broken() ?? `the external gateway run broke: ${messageOf(e)}`;
+    for (const client of clients) await client.close().catch(() => undefined);
+    await Promise.all(processes.map((p) => p.stop()));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   return finish(error);
 }
 
-interface EntryRun {
-  readonly call: CallFn;
-  readonly time: TimeDriver;
-  readonly startMs: number;
-  readonly clockFile: boolean;
-  readonly log: CallLog;
-}
-
-/** Runs an entry that `entrySkipReason` let through. */
-async function runEntry(entry: TimelineEntry, { call, time, startMs, clockFile, log }: EntryRun): Promise<StepResult> {
-  await time.waitUntil(entry.atMs);
-  switch (entry.kind) {
-    case "event":
-      // Only events that need no hook get here: they mark time.
-      return checkedResult(entry, [], WITHOUT_LABEL);
-    case "step": {
-      const made = await runAgentStep(entry.step, { agent: entry.agent.name, stepId: entry.id, call, time, record: log.record });
-      // The calls ran (later steps depend on them), but the step asserts virtual-clock facts.
-      if (!clockFile && assertsExactTimes(entry.step)) return skippedResult(entry, "asserts exact retry or answer times, which need the virtual clock");
-      return checkedResult(entry, checkStep(entry.step, made, startMs), WITHOUT_LABEL);
-    }
-    default:
-      return assertNever(entry, "timeline entry");
+/** A tool the gateway listed to an agent, then denied to it as hidden or not allowed: `tools/list` is not filtered. */
+function listedButDenied(calls: readonly { agent: string; tool: string; outcome: string; code?: string }[], listed: ReadonlyMap<string, ReadonlySet<string>>): string[] {
+  const lines = new Set<string>();
+  for (const call of calls) {
+    if (call.outcome !== "deny" || (call.code !== "hidden" && call.code !== "default_deny")) continue;
+    if (listed.get(call.agent)?.has(call.tool)) lines.add(`listed but denied: the gateway listed \`${call.tool}\` to agent \`${call.agent}\` in \`tools/list\`, then denied its call (${call.code}); a tool the policy hides or does not allow must not be listed`);
   }
-}
-
-/** Time the runner moves by writing the children's clock file; calls of a loop go one at a time. */
-function clockFileTime(file: string, startMs: number): TimeDriver {
-  let virtualNow = 0;
-  return {
-    serialCalls: true,
-    nowMs: () => virtualNow,
-    waitUntil: async (atMs) => {
-      virtualNow = Math.max(virtualNow, atMs);
-      writeFileSync(file, String(startMs + virtualNow));
-    },
-  };
-}
-
-/** The real clock from now, started inside a minute with room to spare, so a burst does not straddle a boundary. */
-async function realTime(): Promise<TimeDriver> {
-  let realStartMs = systemClock.nowMs();
-  if (realStartMs % 60_000 > 55_000) {
-    await systemClock.sleep(60_000 - (realStartMs % 60_000) + 5);
-    realStartMs = systemClock.nowMs();
-  }
-  return { nowMs: () => systemClock.nowMs() - realStartMs, waitUntil: async () => {} };
+  return [...lines];
 }

@@ -1,15 +1,23 @@
 /**
- * What a run against an external gateway process cannot steer from outside, and is therefore
- * reported as skipped, never as passed: whole scenarios (global shadow mode, approval decisions,
- * several agents, Kommo faults from time 0), and single entries (events that need an in-process
- * hook, steps after time 0 or waiting on time on the real clock, and everything after the first
- * skipped entry, whose state would differ).
+ * What a run against an external gateway process skips, and why — always for a capability the
+ * gateway's profile does not declare (capability-profile.ts), or for a limit of the time mechanism:
+ * whole scenarios (global shadow mode, approvals, settings the profile gives no flag for, several
+ * agents sharing counters over stdio), single entries (reload events, steps past the real-time
+ * limit, exact times on the real clock), and everything after the first skipped entry, whose state
+ * would differ. Each reason carries the capability it needs, so a declared one that is still
+ * skipped fails the run.
  */
 import { assertNever } from "../core/errors.js";
-import { stepNeedsTime } from "./agents.js";
+import { settingsFlags, type Capability, type CapabilityProfile } from "./capability-profile.js";
 import type { LoadedScenario } from "./load-scenario.js";
-import { normaliseCallExpect, stepCallExpects, type AgentStep, type ScenarioEvent } from "./scenario-schema.js";
+import { normaliseCallExpect, stepCallExpects, type AgentStep } from "./scenario-schema.js";
 import type { TimelineEntry } from "./timeline.js";
+
+export interface SkipReason {
+  readonly reason: string;
+  /** The capability the skipped part needs (`time`: the real-time mechanism's limits). */
+  readonly needs: Capability | "time";
+}
 
 /** Why a scenario needs approvals decided by a human (undefined when it does not). */
 export function needsApprovals(loaded: LoadedScenario): string | undefined {
@@ -26,50 +34,84 @@ export function needsApprovals(loaded: LoadedScenario): string | undefined {
   return undefined;
 }
 
-/** Why the whole scenario is skipped against an external gateway (undefined when it can run). */
-export function scenarioSkipReason(loaded: LoadedScenario): string | undefined {
+/** Why several agents cannot each have their own stdio gateway process (undefined when they can). */
+export function sharedStateReason(loaded: LoadedScenario): string | undefined {
   const { scenario } = loaded;
-  if (scenario.gateway?.shadow === true) return "runs the gateway in global shadow mode (`gateway.shadow`); an external gateway's flags come from the `--gateway-cmd` template, so the harness cannot switch it on";
-  const approvalReason = needsApprovals(loaded);
-  if (approvalReason) return `${approvalReason}: deciding approvals needs the gateway's admin API (\`toolgate approvals\`), which a \`--gateway-cmd\` run does not drive`;
-  if (scenario.agents.length !== 1) return "needs several agents on one gateway's counters; an external gateway process serves one agent";
-  if ((scenario.kommo?.faults ?? []).length > 0) return "needs Kommo fault injection, which is an in-process hook";
+  if (scenario.agents.length < 2) return undefined;
+  const byGrant = new Map<string, string[]>();
+  for (const agent of scenario.agents) byGrant.set(agent.grant ?? "", [...(byGrant.get(agent.grant ?? "") ?? []), agent.name]);
+  const shared = [...byGrant.entries()].find(([, names]) => names.length > 1);
+  if (shared) return `agents ${shared[1].map((n) => `\`${n}\``).join(" and ")} share grant \`${shared[0]}\`, whose counters and approvals one gateway process must hold`;
+  const global = globalCounter(loaded.compiledPolicy.document);
+  if (global !== undefined) return `counter \`${global}\` has scope \`global\`, shared by every agent`;
+  if (needsApprovals(loaded) !== undefined) return "its approvals are decided for several agents in one store";
   return undefined;
 }
 
-/** Why an event cannot be applied to an external gateway's world (a clock note only marks time). */
-function eventSkipReason(event: ScenarioEvent): string | undefined {
-  switch (event.kind) {
-    case "clock":
-      return undefined;
-    case "reload":
-    case "fault":
-    case "clearFaults":
-    case "approval":
-      return `${event.kind} events need an in-process hook`;
-    default:
-      return assertNever(event, "event");
-  }
+/** The first counter of scope `global` anywhere in a policy document. */
+function globalCounter(value: unknown): string | undefined {
+  if (Array.isArray(value)) return value.map(globalCounter).find((c) => c !== undefined);
+  if (value === null || typeof value !== "object") return undefined;
+  const record = value as Record<string, unknown>;
+  if (record.scope === "global" && typeof record.counter === "string") return record.counter;
+  return Object.values(record).map(globalCounter).find((c) => c !== undefined);
 }
 
-export interface SkipState {
-  /** The children's time follows a clock file the runner writes (else: the real clock). */
-  readonly clockFile: boolean;
+export interface PlanContext {
+  readonly profile: CapabilityProfile;
+  readonly transport: "stdio" | "http";
+}
+
+/** Why the whole scenario is skipped (undefined when it can run). */
+export function scenarioSkipReason(loaded: LoadedScenario, { profile, transport }: PlanContext): SkipReason | undefined {
+  const { scenario } = loaded;
+  const has = (c: Capability): boolean => profile.capabilities.has(c);
+  if (scenario.gateway?.shadow === true && !has("shadow")) return { needs: "shadow", reason: "runs the gateway in global shadow mode (`gateway.shadow`), and the profile declares no `shadow`" };
+  const approvals = needsApprovals(loaded);
+  if (approvals && !has("approvals")) return { needs: "approvals", reason: `${approvals}, and the profile declares no \`approvals\` (an \`{admin}\` placeholder or \`--approve-cmd\`/\`--deny-cmd\`)` };
+  const flags = settingsFlags(profile, scenario.gateway ?? {});
+  if (!flags.ok) return { needs: flags.missing.includes("shadow") ? "shadow" : "stdio", reason: `sets ${flags.missing.map((m) => `\`gateway.${m}\``).join(", ")}, for which the profile's \`settings\` give no flag` };
+  if (transport === "http") {
+    const anonymous = scenario.agents.find((a) => a.grant === undefined);
+    if (anonymous) return { needs: "stdio", reason: `agent \`${anonymous.name}\` has no grant, and an HTTP gateway with a grants file refuses a caller without a token before any MCP (401); over stdio the gateway starts without a grant` };
+  }
+  if (transport === "stdio") {
+    const shared = sharedStateReason(loaded);
+    if (shared) return { needs: "http", reason: `over stdio each agent gets its own gateway process, but ${shared}; an HTTP template (\`{port}\`) serves every agent from one process` };
+  }
+  return undefined;
+}
+
+export interface EntryContext {
+  readonly profile: CapabilityProfile;
   /** The first entry skipped so far. */
   readonly skippedSince: string | undefined;
+  /** Real-time mode: entries later than this (ms) are not waited for. */
+  readonly realLimitMs: number | undefined;
 }
 
 /** Why the entry is skipped (undefined when it runs). */
-export function entrySkipReason(entry: TimelineEntry, { clockFile, skippedSince }: SkipState): string | undefined {
-  const hook = entry.kind === "event" ? eventSkipReason(entry.event) : undefined;
-  if (hook !== undefined) return hook;
-  if (skippedSince !== undefined) return `follows skipped ${skippedSince}`;
-  if (!clockFile && entry.atMs > 0) return "runs after time 0, which needs the virtual clock";
-  if (!clockFile && entry.kind === "step" && stepNeedsTime(entry.step)) return "waits on time, which needs the virtual clock";
+export function entrySkipReason(entry: TimelineEntry, { profile, skippedSince, realLimitMs }: EntryContext): SkipReason | undefined {
+  if (entry.kind === "event") {
+    switch (entry.event.kind) {
+      case "reload":
+        if (!profile.capabilities.has("reload")) return { needs: "reload", reason: "reloads the policy, and the profile declares no `reload` (SIGHUP or `--reload-cmd`)" };
+        break;
+      case "clock":
+      case "fault":
+      case "clearFaults":
+      case "approval":
+        break;
+      default:
+        return assertNever(entry.event, "event");
+    }
+  }
+  if (skippedSince !== undefined) return { needs: "time", reason: `follows skipped ${skippedSince}` };
+  if (realLimitMs !== undefined && entry.atMs > realLimitMs) return { needs: "time", reason: `starts at ${entry.atMs} ms, past the real-time limit of ${realLimitMs} ms (--max-real-wait-ms); clock-file or faketime runs it at once` };
   return undefined;
 }
 
-/** Whether a step asserts exact retry or answer times (facts of the virtual clock). */
+/** Whether a step asserts exact retry or answer times (checked only when the harness moves time). */
 export function assertsExactTimes(step: AgentStep): boolean {
   const exact = stepCallExpects(step).some((e) => {
     const n = normaliseCallExpect(e);

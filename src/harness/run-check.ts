@@ -7,6 +7,7 @@ import type { GatewayFactory } from "./gateway-factory.js";
 import { loadScenarioFile, scenarioName } from "./load-scenario.js";
 import { runScenario } from "./run-scenario.js";
 import { runScenarioExternal, type ExternalGatewayOptions } from "./external-gateway.js";
+import { describeTime } from "./external-time.js";
 import { totalsOf, type RunReport, type ScenarioResult } from "./result.js";
 
 export interface CheckOptions {
@@ -36,7 +37,7 @@ export async function runCheck(files: readonly string[], options: CheckOptions =
   return {
     tool: "toolgate check",
     startedAt,
-    gateway: options.external ? `external: ${options.external.template}` : "built-in (in process, virtual clock)",
+    gateway: options.external ? `external: ${options.external.template} (time: ${describeTime(options.external.time ?? "clock-file")})` : "built-in (in process, virtual clock)",
     scenarios: results,
     totals: totalsOf(results),
   };

@@ -4,7 +4,8 @@
  *
  * Lines: `{"kind":"request","atMs","method","path","query","body","status"}` for every REST request
  * once answered, and `{"kind":"effect","effect":"run"|"stop","botId","entityId","entityType","atMs"}`
- * for every accepted Salesbot run/stop. Lines are written synchronously before the REST answer
+ * for every accepted Salesbot run/stop; over stdio also `{"kind":"call","tool","argsSha256","atMs"}` for
+ * every `tools/call` that reached the simulator (`argsSha256`: SHA-256 of the arguments' canonical JSON). Lines are written synchronously before the REST answer
  * goes back to the tool, so a tool result is never seen before its lines.
  */
 import { appendFileSync, writeFileSync } from "node:fs";

@@ -39,21 +39,25 @@ function io() {
 }
 
 test("the runaway-loop scenario passes over stdio processes with the clock file steering their time", async () => {
-  const result = await runScenarioExternal({ ...load("seed-policy-runaway-loop"), scenario: { ...load("seed-policy-runaway-loop").scenario, agents: [load("seed-policy-runaway-loop").scenario.agents[0]!], expect: { effects: { salesbotStops: 11 }, kommoRequests: { "POST /api/v4/bots/:id/stop": 11 }, audit: { total: 51, byCode: { rate_limited: 40 } } } } }, { template, cwd: root, env: process.env, clockFile: true });
+  const result = await runScenarioExternal({ ...load("seed-policy-runaway-loop"), scenario: { ...load("seed-policy-runaway-loop").scenario, agents: [load("seed-policy-runaway-loop").scenario.agents[0]!], expect: { effects: { salesbotStops: 11 }, kommoRequests: { "POST /api/v4/bots/:id/stop": 11 }, audit: { total: 51, byCode: { rate_limited: 40 } } } } }, { template, cwd: root, env: process.env });
   expect(mismatchLines(result)).toEqual([]);
   expect(result.steps.map((s) => s.verdict)).toEqual(["passed", "passed", "passed"]);
   expect(result.calls.filter((c) => c.outcome === "allow")).toHaveLength(11);
 }, 60_000);
 
-test("on the real clock, steps that need the virtual clock are reported as skipped, not passed", async () => {
-  const result = await runScenarioExternal(load("argument-validation"), { template, cwd: root, env: process.env });
-  expect(result.error).toBeUndefined();
-  const verdicts = Object.fromEntries(result.steps.map((s) => [s.id, s.verdict]));
-  expect(verdicts["agents[0].steps[0]"]).toBe("passed");
-  expect(verdicts["agents[0].steps[1]"]).toBe("skipped");
-  expect(result.steps.find((s) => s.id === "agents[0].steps[1]")!.skipReason).toMatch(/virtual clock/);
-  expect(verdicts.expect).toBe("skipped");
-  expect(result.verdict).toBe("passed");
+test("the README's template, with \"{upstream}\" in quotes, runs every step of a scenario and passes", async () => {
+  const readme = `${process.execPath} ${bin} serve --policy {policy} --grant {grant} --upstream-cmd "{upstream}"`;
+  const result = await runScenarioExternal(load("argument-validation"), { template: readme, cwd: root, env: process.env });
+  expect(mismatchLines(result)).toEqual([]);
+  // The end check asserts only what reached the CRM here; without `{audit}` nothing else is asked.
+  expect(result.steps.map((s) => s.verdict).filter((v) => v !== "passed")).toEqual([]);
+}, 60_000);
+
+test("a gateway that exits at start fails the scenario with its exit code and the last lines of its stderr", async () => {
+  const dying = `${process.execPath} -e "process.stderr.write('cannot read the license file\\n'); process.exit(3)" {policy} {upstream}`;
+  const result = await runScenarioExternal(load("hide-all"), { template: dying, cwd: root, env: process.env });
+  expect(result.verdict).toBe("failed");
+  expect(result.error).toMatch(/^the gateway process `.*` exited with code 3; the last lines of its stderr:\ncannot read the license file$/);
 }, 60_000);
 
 test("an external gateway that lets unknown tools through fails default deny over stdio", async () => {
@@ -62,7 +66,7 @@ test("an external gateway that lets unknown tools through fails default deny ove
   const agent = full.scenario.agents[0]!;
   // Two steps are enough (the leaked read tools would otherwise page through Kommo at 7 requests/s).
   const scenario = { ...full.scenario, agents: [{ ...agent, steps: [agent.steps[0]!, agent.steps.at(-1)!] }], expect: undefined };
-  const result = await runScenarioExternal({ ...full, scenario }, { template: leaky, cwd: root, env: process.env, clockFile: true });
+  const result = await runScenarioExternal({ ...full, scenario }, { template: leaky, cwd: root, env: process.env });
   expect(result.verdict).toBe("failed");
   expect(mismatchLines(result).join("\n")).toMatch(/get_account at 0 ms .*expected deny default_deny by \(default deny\), got allow/);
 }, 60_000);
@@ -87,14 +91,26 @@ test("toolgate check exits 1 and prints the file and JSON path of an invalid sce
   expect(t.out().trim().split("\n").at(-1)).toBe("0 passed, 1 failed");
 });
 
-test("toolgate check --gateway-cmd reports virtual-clock steps as skipped", async () => {
+test("toolgate check --gateway-cmd names the time mechanism and says how many steps ran", async () => {
   const t = io();
-  const code = await check([join(root, "scenarios/hide-all.scenario.json"), "--gateway-cmd", template, "--report", join(temp, "ext")], t.io);
+  const code = await check([join(root, "scenarios/hide-all.scenario.json"), join(root, "scenarios/shared-vs-separate-grants.scenario.json"), "--gateway-cmd", template, "--report", join(temp, "ext")], t.io);
   expect(code).toBe(0);
-  expect(t.out().trim().split("\n").at(-1)).toBe("1 passed, 0 failed");
+  const lines = t.out().trim().split("\n");
+  expect(lines.slice(-3)).toEqual(["time: clock-file (TOOLGATE_CLOCK_FILE, moved by the harness); profile: inferred from the template and flags", "6 of 10 steps ran", "1 passed, 0 failed, 1 skipped"]);
   const json = JSON.parse(readFileSync(join(temp, "ext/report.json"), "utf8"));
-  expect(json.scenarios[0].steps.filter((s: { verdict: string }) => s.verdict === "skipped").length).toBeGreaterThan(0);
+  expect(json.gateway).toMatch(/\(time: clock-file/);
+  expect(json.scenarios[1].steps[0].skipReason).toMatch(/share grant `team`/);
 }, 60_000);
+
+test("toolgate check names a bad --time, --profile or approval command template", async () => {
+  const bad = async (...flags: string[]) => check([join(root, "scenarios/hide-all.scenario.json"), "--gateway-cmd", template, ...flags], io().io).then(() => "ran", (e: Error) => e.message);
+  expect(await bad("--time", "later")).toBe("flag `--time`: expected one of `clock-file`, `faketime`, `real`, found `later`");
+  expect(await bad("--profile", join(temp, "missing.json"))).toMatch(/^flag `--profile`: .*missing\.json: cannot read the capability profile: /);
+  expect(await bad("--approve-cmd", "approve")).toBe("flags `--approve-cmd` and `--deny-cmd` go together: give both, each with `{id}`");
+  expect(await bad("--approve-cmd", "approve", "--deny-cmd", "deny {id}")).toBe("flag `--approve-cmd`: expected a command template containing `{id}`, found `approve`");
+  expect(await bad("--max-real-wait-ms", "soon")).toBe("flag `--max-real-wait-ms`: expected a whole number of milliseconds above 0, found `soon`");
+  expect(await check([join(root, "scenarios/hide-all.scenario.json"), "--time", "real"], io().io).then(() => "ran", (e: Error) => e.message)).toBe("flag `--time` needs `--gateway-cmd`");
+});
 
 test("toolgate init classifies the Kommo simulator: salesbots execute 10/min per grant, reads allowed, writes 30/min", async () => {
   const t = io();

@@ -188,7 +188,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
       for (const id of grantIds) policies.set(id, next);
     },
     log: logger.line,
-    clock,
+    // Debounced on the real clock: a file's writes settle in real time, whatever time the gateway decides on.
   });
   const stopSighup = reloadOnSighup(watcher);
   logger.info(`listening on ${front.url}`, { event: "listening", url: front.url, grants: policies.grants().length, upstream: upstreamLabel(config), upstreamSharing: config.upstreamSharing });

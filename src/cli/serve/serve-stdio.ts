@@ -47,7 +47,8 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
     drainOnDownstreamClose: true,
     ...(telemetry ? { tracer: telemetry.tracer } : {}),
   });
-  const watcher = watchPolicyFiles([{ file: config.policyFile!, grantIds: [config.grantId], version: policy.version }], { apply: (_grants, next) => policies.set(next), log: logger.line, clock });
+  const watcher = watchPolicyFiles([{ file: config.policyFile!, grantIds: [config.grantId], version: policy.version }], { apply: (_grants, next) => policies.set(next), log: logger.line });
+  // (Debounced on the real clock: a file's writes settle in real time, whatever time the gateway decides on.)
   const stopSighup = reloadOnSighup(watcher);
 
   const stopOnSignal = (): void => void gateway.close();

@@ -1,7 +1,7 @@
 /**
- * Against an external gateway (`--gateway-cmd`) the harness cannot decide approvals (that needs the
- * gateway's admin API) nor switch on global shadow mode (the template sets the flags): such
- * scenarios are reported as skipped with the reason, never as passed, and no process is started.
+ * Against an external gateway (`--gateway-cmd`) whose profile (here inferred from a template with
+ * no `{admin}` and no `{settings}`) declares neither approvals nor shadow mode, such scenarios are
+ * reported as skipped with the reason, never as passed, and no process is started.
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +21,7 @@ function load(name: string) {
 }
 
 test.each(["approval-approve-passes-once", "approval-changed-arguments", "approval-deny", "approval-expire", "approval-hold", "approval-replay-after-consume"])(
-  "the approval scenario %s is skipped against an external gateway, naming the admin API",
+  "the approval scenario %s is skipped against an external gateway that declares no approvals",
   async (name) => {
     const result = await runScenarioExternal(load(name), options);
     expect(result.error).toBeUndefined();
@@ -30,15 +30,22 @@ test.each(["approval-approve-passes-once", "approval-changed-arguments", "approv
     expect(result.steps.length).toBeGreaterThan(0);
     for (const step of result.steps) {
       expect(step.verdict).toBe("skipped");
-      expect(step.skipReason).toMatch(/deciding approvals needs the gateway's admin API \(`toolgate approvals`\), which a `--gateway-cmd` run does not drive$/);
+      expect(step.skipReason).toMatch(/, and the profile declares no `approvals` \(an `\{admin\}` placeholder or `--approve-cmd`\/`--deny-cmd`\)$/);
     }
   },
 );
 
-test("the global shadow scenario is skipped against an external gateway: the template decides its flags", async () => {
+test("the global shadow scenario is skipped against an external gateway that declares no shadow mode", async () => {
   const result = await runScenarioExternal(load("shadow-global"), options);
   expect(result.verdict).toBe("skipped");
-  expect(result.steps.every((s) => s.skipReason?.includes("global shadow mode (`gateway.shadow`)"))).toBe(true);
+  expect(result.steps.every((s) => s.skipReason === "runs the gateway in global shadow mode (`gateway.shadow`), and the profile declares no `shadow`")).toBe(true);
+});
+
+test("a declared capability whose steps are skipped fails the scenario, naming the capability", async () => {
+  const result = await runScenarioExternal(load("shared-vs-separate-grants"), { ...options, profile: { capabilities: new Set(["stdio", "http"] as const), settings: {}, source: "test" } });
+  expect(result.verdict).toBe("failed");
+  expect(result.calls).toEqual([]);
+  expect(result.error).toMatch(/^agents\[0\]\.steps\[0\]: the profile declares `http`, but the step was skipped: over stdio each agent gets its own gateway process, but agents `team-a` and `team-b` share grant `team`/);
 });
 
 test("scenarios without approvals are not flagged as needing them", () => {
