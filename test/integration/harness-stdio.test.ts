@@ -87,7 +87,7 @@ test("toolgate check exits 1 and prints the file and JSON path of an invalid sce
   const t = io();
   const code = await check([join(root, "fixtures/scenarios/invalid/deny-without-rule.scenario.json"), "--report", join(temp, "bad")], t.io);
   expect(code).toBe(1);
-  expect(t.out()).toContain("deny-without-rule.scenario.json: agents[0].steps[0].expect.rule: missing; expected a string");
+  expect(t.out()).toContain("deny-without-rule.scenario.json: agents[0].steps[0].expect.rule: missing; expected the rule that denies with `denied`");
   expect(t.out().trim().split("\n").at(-1)).toBe("0 passed, 1 failed");
 });
 
