@@ -4,7 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { Clock } from "../../core/clock.js";
-import type { AuditRecord } from "../../gateway/audit-log.js";
+import type { AuditLine, AuditRecord } from "../../gateway/audit-log.js";
+import { ActivityHub } from "../../gateway/console/activity-hub.js";
 import { createGateway } from "../../gateway/gateway.js";
 import { formatGrantsIssues, GrantTable, loadGrantsText } from "../../gateway/grants.js";
 import { startHttpFront, type AuthOutcome } from "../../gateway/http/http-front.js";
@@ -26,6 +27,7 @@ import { reloadOnSighup, watchPolicyFiles, type WatchedPolicyFile } from "../../
 import type { ChildProcessTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
+import { mountConsole } from "./serve-console.js";
 import { openAudit, openRecording, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
 import { messageOf } from "../../core/errors.js";
 import { checkReadiness, DEFAULT_READINESS_TIMEOUT_MS, type ReadinessCheck, type ReadinessReport, storeCheck } from "../../gateway/readiness.js";
@@ -94,14 +96,19 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   const metrics = new Metrics();
   const audit = openAudit(config, logger);
   const recording = openRecording(config, logger);
+  const hub = new ActivityHub();
+  const writeAudit = (line: AuditLine): void => {
+    audit?.write(line);
+    hub.publish(line);
+  };
   const onAudit = (record: AuditRecord): void => {
     metrics.observeAudit(record);
-    audit?.write(record);
+    writeAudit(record);
   };
   // The admin API starts with the stores, before the checks below exist: its /ready asks them late.
   let readiness: (() => Promise<ReadinessReport>) | undefined;
   const starting: ReadinessReport = { ready: false, checks: { starting: { ok: false, reason: "the gateway is starting" } } };
-  const approvals = await startApprovals(config, clock, logger, audit?.write, io, () => (readiness ? readiness() : Promise.resolve(starting)));
+  const approvals = await startApprovals(config, clock, logger, writeAudit, io, () => (readiness ? readiness() : Promise.resolve(starting)));
   if (!approvals) {
     await audit?.close();
     return 1;
@@ -191,6 +198,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     clock,
   });
   const stopSighup = reloadOnSighup(watcher);
+  mountConsole(config, io, clock, { approvals, hub, policies, grants: () => policies.grants(), sources, watcher });
   logger.info(`listening on ${front.url}`, { event: "listening", url: front.url, grants: policies.grants().length, upstream: upstreamLabel(config), upstreamSharing: config.upstreamSharing });
 
   const signal = await new Promise<string>((resolveSignal) => {

@@ -115,6 +115,13 @@ function watchServerPolicies(stack: StackConfig, grantId: string, policies: Poli
   );
   return {
     reload: async () => (await Promise.all(watchers.map((w) => w.reload()))).flat(),
+    reloadFile: async (file) => {
+      for (const w of watchers) {
+        const result = await w.reloadFile(file);
+        if (result !== undefined) return result;
+      }
+      return undefined;
+    },
     close: () => watchers.forEach((w) => w.close()),
   };
 }

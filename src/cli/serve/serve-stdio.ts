@@ -10,6 +10,9 @@ import { reloadOnSighup, watchPolicyFiles } from "../../gateway/reload.js";
 import { ChildProcessTransport, StdioTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
+import { mountConsole } from "./serve-console.js";
+import type { AuditLine } from "../../gateway/audit-log.js";
+import { ActivityHub } from "../../gateway/console/activity-hub.js";
 import { flush, openAudit, openRecording, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
 
 export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
@@ -17,7 +20,12 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
   if (!policy) return 1;
   const audit = openAudit(config, logger);
   const recording = openRecording(config, logger);
-  const approvals = await startApprovals(config, clock, logger, audit?.write, io);
+  const hub = new ActivityHub();
+  const writeAudit = (line: AuditLine): void => {
+    audit?.write(line);
+    hub.publish(line);
+  };
+  const approvals = await startApprovals(config, clock, logger, writeAudit, io);
   if (!approvals) {
     await audit?.close();
     return 1;
@@ -34,7 +42,7 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
     store,
     upstream,
     downstream,
-    audit: audit?.write,
+    audit: writeAudit,
     ...(recording ? { record: recording.write } : {}),
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     maxMessageBytes: config.maxMessageBytes,
@@ -47,8 +55,10 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
     drainOnDownstreamClose: true,
     ...(telemetry ? { tracer: telemetry.tracer } : {}),
   });
-  const watcher = watchPolicyFiles([{ file: config.policyFile!, grantIds: [config.grantId], version: policy.version }], { apply: (_grants, next) => policies.set(next), log: logger.line, clock });
+  const sources = [{ file: config.policyFile!, grantIds: [config.grantId], version: policy.version }];
+  const watcher = watchPolicyFiles(sources, { apply: (_grants, next) => policies.set(next), log: logger.line, clock });
   const stopSighup = reloadOnSighup(watcher);
+  mountConsole(config, io, clock, { approvals, hub, policies, grants: () => [config.grantId], sources, watcher });
 
   const stopOnSignal = (): void => void gateway.close();
   process.once("SIGTERM", stopOnSignal);
