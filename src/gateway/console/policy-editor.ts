@@ -21,7 +21,7 @@ export interface EditableFile {
 }
 
 export interface IssueView {
-  /** `(root)` or a JSON path such as `/tools/stop_salesbot/limits/0/max`. */
+  /** `(root)` or a path such as `tools.stop_salesbot.limits[0].max`. */
   readonly path: string;
   readonly message: string;
   /** `FILE: PATH: MESSAGE`, the line `toolgate validate` prints. */
