@@ -30,12 +30,12 @@ function Record({ id, onClose }) {
 
 function Row({ line, onOpen }) {
   if (line.event === "approval")
-    return html`<tr class="approval-line"><td>${time(line.time)}</td><td>${line.grant}</td><td>${line.tool}</td><td><span class="badge approval-${line.step}">approval ${line.step}</span></td><td>${line.decidedBy ?? ""}</td><td><code>${line.approvalId}</code></td></tr>`;
+    return html`<tr class="approval-line"><td data-label="Time">${time(line.time)}</td><td data-label="Grant">${line.grant}</td><td data-label="Tool">${line.tool}</td><td data-label="Step"><span class="badge approval-${line.step}">approval ${line.step}</span></td><td data-label="By">${line.decidedBy ?? ""}${line.reason ? html` · ${line.reason}` : null}</td><td data-label="Approval"><code class="small">${line.approvalId}</code></td></tr>`;
   return html`<tr class="decision-line clickable" data-testid="activity-row" data-decision=${line.decision} tabindex="0" onClick=${() => onOpen(line.decisionId)} onKeyDown=${(e) => e.key === "Enter" && onOpen(line.decisionId)}>
-    <td>${time(line.time)}</td><td>${line.grant ?? "—"}</td><td>${line.tool}</td>
-    <td><span class=${`badge decision-${line.decision}`}>${line.decision}</span></td>
-    <td>${line.code ? html`<code>${line.code}</code>` : ""}</td>
-    <td><code class="small">${line.decisionId}</code></td>
+    <td data-label="Time">${time(line.time)}</td><td data-label="Grant">${line.grant ?? "—"}</td><td data-label="Tool">${line.tool}</td>
+    <td data-label="Decision"><span class=${`badge decision-${line.decision}`}>${line.decision}</span></td>
+    <td data-label="Code">${line.code ? html`<code>${line.code}</code>` : ""}</td>
+    <td data-label="Decision id"><code class="small">${line.decisionId}</code></td>
   </tr>`;
 }
 
@@ -77,7 +77,7 @@ export function ActivityPage({ arg }) {
     ${arg ? html`<${Record} id=${decodeURIComponent(arg)} onClose=${() => (location.hash = "#/activity")} />` : null}
     <div class="split">
       <div class="table-wrap">
-        <table class="activity">
+        <table class="activity stack">
           <thead><tr><th>Time</th><th>Grant</th><th>Tool</th><th>Decision</th><th>Code</th><th>Decision id</th></tr></thead>
           <tbody>${lines.length === 0 ? html`<tr><td colspan="6" class="muted">No activity yet.</td></tr>` : lines.map((l, i) => html`<${Row} key=${l.decisionId ?? `${l.approvalId}-${l.step}-${i}`} line=${l} onOpen=${open} />`)}</tbody>
         </table>

@@ -88,10 +88,10 @@ export function ApprovalsPage() {
           ${data.pending.length === 0 ? html`<p class="muted empty">Nothing is waiting for a human.</p>` : html`<ul class="cards">${data.pending.map((a) => html`<${PendingRow} key=${a.id} approval=${a} skewMs=${data.skewMs} now=${now} onDecided=${load} />`)}</ul>`}
           <h2>Recently decided</h2>
           <div class="table-wrap">
-            <table>
+            <table class="stack">
               <thead><tr><th>Id</th><th>State</th><th>Tool</th><th>Grant</th><th>Decided by</th><th>Created</th></tr></thead>
               <tbody>
-                ${data.decided.map((a) => html`<tr data-testid="decided-approval"><td><code>${a.id}</code></td><td><span class=${`badge approval-${a.state}`}>${a.state}</span></td><td>${a.tool}</td><td>${a.grant}</td><td>${a.decidedBy ?? "—"}</td><td>${time(a.createdAt)}</td></tr>`)}
+                ${data.decided.map((a) => html`<tr data-testid="decided-approval"><td data-label="Id"><code>${a.id}</code></td><td data-label="State"><span class=${`badge approval-${a.state}`}>${a.state}</span></td><td data-label="Tool">${a.tool}</td><td data-label="Grant">${a.grant}</td><td data-label="Decided by">${a.decidedBy ?? "—"}</td><td data-label="Created">${time(a.createdAt)}</td></tr>`)}
               </tbody>
             </table>
           </div>

@@ -15,14 +15,14 @@ function ToolEditor({ doc, name, issues, onChange }) {
   const prefix = `tools.${name}`;
   return html`<tr data-testid="edit-tool" data-tool=${name}>
     <td><strong>${name}</strong>${m.inPolicy ? null : html`<div class="muted small">not in the policy (default)</div>`}${m.custom ? html`<div class="muted small">has argument rules (edit them in raw JSON)</div>` : null}</td>
-    <td>
+    <td data-label="State">
       <select aria-label=${`state of ${name}`} data-testid="state-select" value=${m.state} onChange=${(e) => onChange(setState(doc, name, e.target.value))}>
         <option value="allow">Allow</option><option value="deny">Deny (visible)</option><option value="hide">Hide</option><option value="approval">Require approval</option>
       </select>
       ${m.state === "deny" ? html`<input class="reason" type="text" placeholder="Deny reason" aria-label=${`deny reason of ${name}`} value=${m.reason} onChange=${(e) => onChange(setReason(doc, name, e.target.value))} />` : null}
       ${m.state === "approval" ? html`<input class="ttl" type="text" placeholder="ttl (10m)" aria-label=${`approval ttl of ${name}`} value=${m.ttl} onChange=${(e) => onChange(setTtl(doc, name, e.target.value))} />` : null}
     </td>
-    <td>
+    <td data-label="Limit">
       ${m.limit === undefined
         ? html`<button class="secondary small" onClick=${() => onChange(addLimit(doc, name))}>Add limit</button>`
         : html`<span class="limit-fields">
@@ -32,7 +32,7 @@ function ToolEditor({ doc, name, issues, onChange }) {
             <button class="link small" onClick=${() => onChange(removeLimit(doc, name))}>remove</button>
           </span>`}
     </td>
-    <td><${IssuesAt} issues=${issues} prefix=${prefix} /></td>
+    <td class="issues-cell"><${IssuesAt} issues=${issues} prefix=${prefix} /></td>
   </tr>`;
 }
 
@@ -80,7 +80,7 @@ export function PolicyPage() {
   } catch {
     doc = null;
   }
-  const names = doc ? [...new Set([...toolNames, ...Object.keys(doc.tools ?? {})])] : [];
+  const names = doc ? [...new Set([...Object.keys(doc.tools ?? {}), ...toolNames])] : [];
 
   const save = async () => {
     setStatus(null);
@@ -110,7 +110,7 @@ export function PolicyPage() {
     <p class="muted small"><code>${file.file}</code> · grants ${file.grantIds.join(", ")} · version <code>${file.policyVersion ?? "invalid"}</code> · sha256 <code>${file.sha256.slice(0, 12)}</code></p>
     ${mode === "raw" || doc === null
       ? html`<textarea class="raw" data-testid="raw-json" spellcheck="false" aria-label="policy JSON" value=${text} onInput=${(e) => edit(e.target.value)}></textarea>`
-      : html`<div class="table-wrap"><table class="editor">
+      : html`<div class="table-wrap"><table class="editor stack">
           <thead><tr><th>Tool</th><th>State</th><th>Limit</th><th>Issues</th></tr></thead>
           <tbody>${names.map((n) => html`<${ToolEditor} key=${n} doc=${doc} name=${n} issues=${check.issues} onChange=${(d) => edit(toText(d))} />`)}</tbody>
         </table></div>`}

@@ -14,7 +14,7 @@ function Annotations({ annotations }) {
   if (!annotations) return html`<span class="muted">none</span>`;
   const shown = HINTS.filter(([k]) => annotations[k] !== undefined);
   if (shown.length === 0) return html`<span class="muted">none</span>`;
-  return shown.map(([k, label]) => html`<span class=${`hint ${annotations[k] ? "yes" : "no"}`} title=${k}>${annotations[k] ? "" : "not "}${label}</span> `);
+  return html`<span class="hints">${shown.map(([k, label]) => html`<span class=${`hint ${annotations[k] ? "yes" : "no"}`} title=${`${k}: ${annotations[k]}`}>${annotations[k] ? "" : "not "}${label}</span>`)}</span>`;
 }
 
 export function Counters({ counters }) {
@@ -36,10 +36,10 @@ function ToolRow({ tool }) {
       ${tool.description ? html`<div class="muted small">${tool.description}</div>` : null}
       ${open ? html`<pre class="schema">${JSON.stringify(tool.inputSchema ?? null, null, 2)}</pre>` : null}
     </td>
-    <td><${RiskBadge} risk=${tool.risk} /><div class="muted small">${tool.riskEvidence}</div></td>
-    <td><${StateBadge} state=${tool.state} /><div class="muted small"><code>${tool.stateRule}</code>${tool.denyReason ? html` · ${tool.denyReason}` : null}${tool.approvalTtlMs ? html` · ttl ${duration(tool.approvalTtlMs)}` : null}</div></td>
-    <td><${Annotations} annotations=${tool.annotations} /></td>
-    <td><${Counters} counters=${tool.counters} /></td>
+    <td data-label="Risk"><${RiskBadge} risk=${tool.risk} /><div class="muted small">${tool.riskEvidence}</div></td>
+    <td data-label="State now"><${StateBadge} state=${tool.state} /><div class="muted small"><code>${tool.stateRule}</code>${tool.denyReason ? html` · ${tool.denyReason}` : null}${tool.approvalTtlMs ? html` · ttl ${duration(tool.approvalTtlMs)}` : null}</div></td>
+    <td data-label="Annotations"><${Annotations} annotations=${tool.annotations} /></td>
+    <td data-label="Counters"><${Counters} counters=${tool.counters} /></td>
   </tr>`;
 }
 
@@ -83,7 +83,7 @@ export function ServersPage() {
             ${s.state === "down" ? html`<p class="error">${s.error}</p>` : null}
             <p class="muted small">grant <b>${data.grant}</b> · policy <code>${data.policyVersion}</code> · ${s.tools.length} tools${s.protocolVersion ? ` · protocol ${s.protocolVersion}` : ""}</p>
             <div class="table-wrap">
-              <table class="tools">
+              <table class="tools stack">
                 <thead><tr><th>Tool</th><th>Risk</th><th>State now</th><th>Annotations</th><th>Counters</th></tr></thead>
                 <tbody>${s.tools.map((t) => html`<${ToolRow} key=${t.name} tool=${t} />`)}</tbody>
               </table>

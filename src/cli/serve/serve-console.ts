@@ -36,7 +36,7 @@ export function mountConsole(config: ServeConfig, io: CommandIo, clock: Clock, p
         counters: approvals.counters,
         policies: parts.policies,
         grants: parts.grants,
-        server: { name: upstreamLabel(config), probe: () => probeUpstream(() => openUpstream(config, io), clock) },
+        server: { name: config.upstream.kind === "cmd" ? [config.upstream.command, ...config.upstream.args].join(" ") : upstreamLabel(config), probe: () => probeUpstream(() => openUpstream(config, io), clock) },
         editor,
       },
       config.admin.token,
