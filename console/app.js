@@ -73,6 +73,7 @@ function App() {
   useEffect(() => {
     get("session")
       .then((s) => {
+        if (!s.signedIn) return setSession(null);
         setCsrf(s.csrf);
         setSession(s);
       })

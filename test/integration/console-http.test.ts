@@ -163,9 +163,10 @@ test("the API needs the session cookie; state changes need the CSRF token and th
   const rebound = await call("/console/api/approvals/apr_x/approve", { body: {}, session, origin: "http://evil.example:1", headers: { Host: "evil.example:1" } });
   expect(rebound.status).toBe(403);
   expect((await call("/approvals", { session })).status).toBe(401); // the cookie is not the bearer token
-  expect((await call("/console/api/session", { session })).body).toEqual({ user: "tester", csrf: session.csrf });
+  expect((await call("/console/api/session", { session })).body).toEqual({ signedIn: true, user: "tester", csrf: session.csrf });
   expect((await call("/console/api/sign-out", { method: "POST", session })).status).toBe(200);
-  expect((await call("/console/api/session", { session })).status).toBe(401);
+  expect((await call("/console/api/session", { session })).body).toEqual({ signedIn: false });
+  expect((await call("/console/api/approvals", { session })).status).toBe(401);
 });
 
 test("approvals: listed with the asking call's argument keys; decided by console:<user> with the reason in the audit; bad inputs refused", async () => {

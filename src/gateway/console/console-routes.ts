@@ -4,7 +4,7 @@
  *
  * Sign-in: `POST /console/api/sign-in {"token", "user"?}` (same-origin, rate limited) sets the
  * session cookie and answers the CSRF token; `GET /console/api/session` answers it again for a
- * signed-in page. Every other API route needs the session cookie; every state change (POST) also
+ * signed-in page (`{"signedIn": false}` otherwise). Every other API route needs the session cookie; every state change (POST) also
  * needs `Origin` equal to this listener and `X-CSRF-Token`. A cross-origin `Origin` is refused on
  * every route. The bearer-token routes of `toolgate approvals` (`/approvals…`) are not touched.
  */
@@ -62,6 +62,10 @@ export function consoleRoutes(deps: ConsoleDeps, sessions: ConsoleSessions, asse
         return true;
       }
       const session = sessions.fromCookie(request.headers.cookie);
+      if (session === undefined && route === "session" && method === "GET") {
+        sendJson(response, 200, { signedIn: false });
+        return true;
+      }
       if (session === undefined) {
         sendJson(response, 401, consoleError("signed_out", "sign in to the console first (POST /console/api/sign-in with the admin token)"));
         return true;
@@ -78,7 +82,7 @@ export function consoleRoutes(deps: ConsoleDeps, sessions: ConsoleSessions, asse
       }
       if (route === "session") {
         if (method !== "GET") return notAllowed(response, "GET");
-        sendJson(response, 200, { user: session.user, csrf: session.csrf });
+        sendJson(response, 200, { signedIn: true, user: session.user, csrf: session.csrf });
         return true;
       }
       if (route === "sign-out") {
