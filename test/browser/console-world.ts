@@ -60,7 +60,7 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
   const tokenFile = writeJson(dir, "admin-token", `${ADMIN_TOKEN}\n`);
   const clock = clockFile(dir, T0_MS);
   const upstream = quoted(kommoSimCommand(["--kommo-rps", "0", "--effects-file", effects]));
-  const gateway = startRawGateway([TOOLGATE_BIN, "serve", "--policy", policyFile, "--upstream-cmd", upstream, "--audit", auditFile, "--admin-listen", "127.0.0.1:0", "--admin-token-file", tokenFile], { TOOLGATE_CLOCK_FILE: clock.path });
+  const gateway = startRawGateway([TOOLGATE_BIN, "serve", "--policy", policyFile, "--upstream-cmd", upstream, "--audit", auditFile, "--admin-listen", "127.0.0.1:0", "--admin-token-file", tokenFile, "--console-show-args"], { TOOLGATE_CLOCK_FILE: clock.path });
   gateway.send(INITIALIZE);
   await gateway.answerFor("init", 30_000);
   gateway.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));

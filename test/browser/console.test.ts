@@ -65,6 +65,7 @@ run("an agent's stop_salesbot that needs approval appears in the queue within a 
   await expect.poll(() => row.textContent()).toMatch(/stop_salesbot.*grant stdio.*expires in (10m 00s|9m [0-5]\ds)/s);
   expect(await row.locator("code.key").allTextContents()).toEqual(["bot_id", "entity_id", "entity_type"]);
   expect(await row.locator("code.digest").textContent()).toMatch(/^[0-9a-f]{64}$/);
+  expect(JSON.parse((await row.getByTestId("args").textContent())!)).toEqual(APPROVAL_ARGS); // --console-show-args
   expect(world.stops()).toBe(0);
   await row.getByLabel("Reason").fill("checked with sales");
   await row.getByRole("button", { name: "Approve" }).click();

@@ -176,6 +176,7 @@ test("approvals: listed with the asking call's argument keys; decided by console
   hub.publish({ time: "t", decisionId: "dec_1", grant: "g1", session: "s", tool: "stop_salesbot", decision: "deny", code: "approval_required", rule: "/tools/stop_salesbot/approval", argKeys: ["bot_id", "entity_id"], argsSha256: "a".repeat(64), policyVersion: "v1", approvalId: asked.record.id, latencyMs: null, outcome: "denied" } as never);
   const listed = await call("/console/api/approvals", { session });
   expect(listed.body.pending).toEqual([expect.objectContaining({ id: asked.record.id, tool: "stop_salesbot", argKeys: ["bot_id", "entity_id"], expiresAtMs: clock.nowMs() + 600_000 })]);
+  expect((listed.body.pending as object[])[0]).not.toHaveProperty("args"); // values only with --console-show-args
   const id = asked.record.id;
   expect((await call(`/console/api/approvals/${id}/approve`, { body: { reason: "x".repeat(501) }, session })).status).toBe(400);
   expect((await call(`/console/api/approvals/${id}/approve`, { body: { by: "mallory" }, session })).status).toBe(400);

@@ -10,6 +10,26 @@ import type { PolicySetWatcher, WatchedPolicyFile } from "../../gateway/reload.j
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
 import { openUpstream, upstreamLabel } from "./serve-shared.js";
+import { keyMatcher, parseRedactList, redactArguments, type RecordingInput, type RecordingWriter } from "../../gateway/recording.js";
+
+/** Keys whose values the console never shows, on top of `--record-redact`. */
+export const CONSOLE_REDACT = "token,*token,password,*password,secret,*secret,*_key,authorization,cookie";
+/** Longer strings are cut in the console's view. */
+const CONSOLE_MAX_VALUE_CHARS = 200;
+
+/**
+ * The gateway's `record` hook: the `--record` file's writer and, with `--console-show-args`, the
+ * argument values of calls that asked for an approval (redacted and cut) for the console's queue.
+ */
+export function recordHook(config: ServeConfig, hub: ActivityHub, recording: RecordingWriter | undefined): ((input: RecordingInput) => void) | undefined {
+  if (!config.consoleShowArgs) return recording?.write;
+  const redact = keyMatcher([...parseRedactList(CONSOLE_REDACT), ...(config.recording?.redact ?? [])]);
+  return (input) => {
+    recording?.write(input);
+    const approvalId = input.audit.approvalId;
+    if (approvalId !== undefined && input.audit.code === "approval_required") hub.rememberArgs(approvalId, redactArguments(input.args, redact, CONSOLE_MAX_VALUE_CHARS).args);
+  };
+}
 
 export interface ConsoleParts {
   readonly approvals: ServeApprovals;
@@ -38,6 +58,7 @@ export function mountConsole(config: ServeConfig, io: CommandIo, clock: Clock, p
         grants: parts.grants,
         server: { name: config.upstream.kind === "cmd" ? [config.upstream.command, ...config.upstream.args].join(" ") : upstreamLabel(config), probe: () => probeUpstream(() => openUpstream(config, io), clock) },
         editor,
+        showArgs: config.consoleShowArgs,
       },
       config.admin.token,
     ),

@@ -27,7 +27,7 @@ import { reloadOnSighup, watchPolicyFiles, type WatchedPolicyFile } from "../../
 import type { ChildProcessTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
-import { mountConsole } from "./serve-console.js";
+import { mountConsole, recordHook } from "./serve-console.js";
 import { openAudit, openRecording, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
 import { messageOf } from "../../core/errors.js";
 import { checkReadiness, DEFAULT_READINESS_TIMEOUT_MS, type ReadinessCheck, type ReadinessReport, storeCheck } from "../../gateway/readiness.js";
@@ -97,6 +97,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   const audit = openAudit(config, logger);
   const recording = openRecording(config, logger);
   const hub = new ActivityHub();
+  const record = recordHook(config, hub, recording);
   const writeAudit = (line: AuditLine): void => {
     audit?.write(line);
     hub.publish(line);
@@ -168,7 +169,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
         upstream: sharesUpstream(config.upstreamSharing, initialize, stateless) ? shared.laneFor(grantId) : ownUpstream(),
         downstream,
         audit: onAudit,
-        ...(recording ? { record: recording.write } : {}),
+        ...(record ? { record } : {}),
         upstreamTimeoutMs: config.upstreamTimeoutMs,
         maxMessageBytes: config.maxBodyBytes,
         logger: logger.line,

@@ -10,7 +10,7 @@ import { reloadOnSighup, watchPolicyFiles } from "../../gateway/reload.js";
 import { ChildProcessTransport, StdioTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
-import { mountConsole } from "./serve-console.js";
+import { mountConsole, recordHook } from "./serve-console.js";
 import type { AuditLine } from "../../gateway/audit-log.js";
 import { ActivityHub } from "../../gateway/console/activity-hub.js";
 import { flush, openAudit, openRecording, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
@@ -21,6 +21,7 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
   const audit = openAudit(config, logger);
   const recording = openRecording(config, logger);
   const hub = new ActivityHub();
+  const record = recordHook(config, hub, recording);
   const writeAudit = (line: AuditLine): void => {
     audit?.write(line);
     hub.publish(line);
@@ -43,7 +44,7 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
     upstream,
     downstream,
     audit: writeAudit,
-    ...(recording ? { record: recording.write } : {}),
+    ...(record ? { record } : {}),
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     maxMessageBytes: config.maxMessageBytes,
     logger: logger.line,

@@ -43,6 +43,8 @@ export class ActivityHub {
   private readonly subscribers = new Set<(line: AuditLine) => void>();
   /** Argument keys of the call that asked for each approval (approval records keep only the digest). */
   private readonly approvalKeys = new Map<string, readonly string[]>();
+  /** Argument values of the asking call, only when the operator turned them on (`--console-show-args`). */
+  private readonly approvalArgs = new Map<string, Record<string, unknown>>();
 
   constructor(private readonly capacity: number = DEFAULT_ACTIVITY_LINES) {}
 
@@ -66,6 +68,17 @@ export class ActivityHub {
     const decision = this.lines.find((l): l is AuditRecord => isDecisionLine(l) && l.decisionId === decisionId);
     const approvalSteps = this.lines.filter((l): l is ApprovalAuditRecord => !isDecisionLine(l) && l.decisionId === decisionId);
     return { decision, approvalSteps };
+  }
+
+  /** Keeps the (already redacted) argument values of the call that asked for `approvalId`. */
+  rememberArgs(approvalId: string, args: Record<string, unknown>): void {
+    if (this.approvalArgs.has(approvalId)) return;
+    this.approvalArgs.set(approvalId, args);
+    if (this.approvalArgs.size > this.capacity) this.approvalArgs.delete(this.approvalArgs.keys().next().value!);
+  }
+
+  argsOf(approvalId: string): Record<string, unknown> | undefined {
+    return this.approvalArgs.get(approvalId);
   }
 
   argKeysOf(approvalId: string): readonly string[] | undefined {

@@ -37,6 +37,8 @@ export interface ConsoleDeps {
   /** The upstream server's label (its command or URL origin) and a fresh look at it. */
   readonly server: { readonly name: string; readonly probe: () => Promise<ProbeResult> };
   readonly editor: PolicyEditor;
+  /** `--console-show-args`: the queue shows the asking call's argument values (redacted). */
+  readonly showArgs?: boolean;
 }
 
 const DecideSchema = z.strictObject({ reason: z.string().max(500).optional() });
@@ -78,7 +80,13 @@ async function listApprovals(deps: ConsoleDeps, response: ServerResponse): Promi
   const records = await deps.gate.list();
   const pending = records.filter((r) => r.state === "pending");
   const decided = records.filter((r) => r.state !== "pending").slice(0, DECIDED_SHOWN);
-  const view = (r: (typeof records)[number]) => ({ ...approvalWire(r), argKeys: deps.hub.argKeysOf(r.id) ?? null, expiresAtMs: r.expiresAtMs, createdAtMs: r.createdAtMs });
+  const view = (r: (typeof records)[number]) => ({
+    ...approvalWire(r),
+    argKeys: deps.hub.argKeysOf(r.id) ?? null,
+    ...(deps.showArgs ? { args: deps.hub.argsOf(r.id) ?? null } : {}),
+    expiresAtMs: r.expiresAtMs,
+    createdAtMs: r.createdAtMs,
+  });
   sendJson(response, 200, { nowMs: deps.clock.nowMs(), pending: pending.map(view), decided: decided.map(view) });
 }
 
