@@ -170,12 +170,12 @@ run("screenshots of every page at 1280 and 390 pixels wide (when TOOLGATE_CONSOL
       await page.locator("main .muted", { hasText: "Loading…" }).waitFor({ state: "detached" });
       if (name === "servers") await page.locator("[data-testid=tool-row]").first().waitFor();
       if (name === "activity") await page.locator("[data-testid=activity-row]").first().waitFor();
-      if (folder) await page.screenshot({ path: join(folder, `${name}-${width}.png`), fullPage: width === 390 || name !== "servers" });
+      if (folder) await page.screenshot({ path: join(folder, `${name}-${width}.png`), fullPage: width === 1280 && name !== "servers" });
     }
   }
   const row = page.locator("[data-testid=activity-row]").first();
   await row.click();
   await page.getByTestId("decision-record").locator("pre").first().waitFor();
   expect(JSON.parse((await page.getByTestId("decision-record").locator("pre").first().textContent())!)).toMatchObject({ decisionId: expect.any(String), tool: "stop_salesbot" });
-  if (folder) await page.screenshot({ path: join(folder, "activity-record-390.png"), fullPage: true });
+  if (folder) await page.screenshot({ path: join(folder, "activity-record-390.png") });
 }, 60_000);

@@ -20,7 +20,7 @@ import type { CounterStore } from "../../stores/counter-store.js";
 import type { ApprovalGate } from "../approvals/approval-gate.js";
 import { approvalWire } from "../approvals/approval-wire.js";
 import type { PolicySource } from "../policy-source.js";
-import { FILTER_KEYS, matches, type ActivityFilter, type ActivityHub } from "./activity-hub.js";
+import { FILTER_KEYS, matches, serverOf, type ActivityFilter, type ActivityHub } from "./activity-hub.js";
 import { consoleError, readJsonBody, securityHeaders, sendJson } from "./console-http.js";
 import type { ConsoleSession } from "./console-sessions.js";
 import type { PolicyEditor } from "./policy-editor.js";
@@ -82,6 +82,7 @@ async function listApprovals(deps: ConsoleDeps, response: ServerResponse): Promi
   const decided = records.filter((r) => r.state !== "pending").slice(0, DECIDED_SHOWN);
   const view = (r: (typeof records)[number]) => ({
     ...approvalWire(r),
+    server: serverOf(r.tool) || deps.server.name,
     argKeys: deps.hub.argKeysOf(r.id) ?? null,
     ...(deps.showArgs ? { args: deps.hub.argsOf(r.id) ?? null } : {}),
     expiresAtMs: r.expiresAtMs,
