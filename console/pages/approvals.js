@@ -35,7 +35,7 @@ function PendingRow({ approval, skewMs, now, onDecided }) {
     </div>
     <dl class="facts">
       <dt>Id</dt><dd><code>${approval.id}</code></dd>
-      <dt>Server</dt><dd><code class="digest">${approval.server}</code></dd>
+      <dt>Server</dt><dd><code class="server-name">${approval.server}</code></dd>
       <dt>Argument keys</dt><dd>${approval.argKeys === null ? html`<span class="muted">not seen by this console</span>` : approval.argKeys.length === 0 ? html`<span class="muted">none</span>` : approval.argKeys.map((k) => html`<code class="key">${k}</code> `)}</dd>
       ${approval.args !== undefined ? html`<dt>Arguments</dt><dd>${approval.args === null ? html`<span class="muted">not seen by this console</span>` : html`<pre class="args" data-testid="args">${JSON.stringify(approval.args, null, 2)}</pre>`}</dd>` : null}
       <dt>Arguments SHA-256</dt><dd><code class="digest">${approval.argsSha256}</code></dd>

@@ -143,6 +143,35 @@ run("a save against a file changed since the edit began is refused with the diff
   expect(await max.inputValue()).toBe("4");
 }, 60_000);
 
+run("a new approval request raises a desktop notification once the browser allows them", async () => {
+  const notes = await world.browser.newContext({ viewport: { width: 1280, height: 860 } });
+  await notes.grantPermissions(["notifications"], { origin: world.adminUrl });
+  await notes.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { seenNotifications: string[] }).seenNotifications = seen;
+    class Recorder {
+      static permission = "granted";
+      static requestPermission = async () => "granted";
+      constructor(title: string) {
+        seen.push(title);
+      }
+    }
+    (window as unknown as { Notification: unknown }).Notification = Recorder;
+  });
+  const tab = await notes.newPage();
+  await tab.goto(`${world.adminUrl}/console/`);
+  await tab.getByLabel("Admin token").fill(ADMIN_TOKEN);
+  await tab.getByRole("button", { name: "Sign in" }).click();
+  await tab.locator(".live.on").waitFor();
+  const before = await tab.locator("[data-testid=pending-approval]").count();
+  const asked = await world.call({ ...APPROVAL_ARGS, bot_id: APPROVAL_ARGS.bot_id + 1000 }); // new arguments: a new approval
+  expect(asked.code).toBe("approval_required");
+  await tab.locator(`[data-approval-id="${asked.approvalId}"]`).waitFor();
+  expect(await tab.locator("[data-testid=pending-approval]").count()).toBe(before + 1);
+  expect(await tab.evaluate(() => (window as unknown as { seenNotifications: string[] }).seenNotifications)).toEqual(["Approval needed: stop_salesbot"]);
+  await notes.close();
+}, 60_000);
+
 run("a state change without the CSRF token, or from a foreign Origin, is refused", async () => {
   await page.goto(`${world.adminUrl}/console/#/approvals`);
   const noCsrf = await page.evaluate(async () => {
