@@ -148,7 +148,7 @@ run("a new approval request raises a desktop notification once the browser allow
   await notes.grantPermissions(["notifications"], { origin: world.adminUrl });
   await notes.addInitScript(() => {
     const seen: string[] = [];
-    (window as unknown as { seenNotifications: string[] }).seenNotifications = seen;
+    (globalThis as unknown as { seenNotifications: string[] }).seenNotifications = seen;
     class Recorder {
       static permission = "granted";
       static requestPermission = async () => "granted";
@@ -156,7 +156,7 @@ run("a new approval request raises a desktop notification once the browser allow
         seen.push(title);
       }
     }
-    (window as unknown as { Notification: unknown }).Notification = Recorder;
+    (globalThis as unknown as { Notification: unknown }).Notification = Recorder;
   });
   const tab = await notes.newPage();
   await tab.goto(`${world.adminUrl}/console/`);
@@ -168,7 +168,7 @@ run("a new approval request raises a desktop notification once the browser allow
   expect(asked.code).toBe("approval_required");
   await tab.locator(`[data-approval-id="${asked.approvalId}"]`).waitFor();
   expect(await tab.locator("[data-testid=pending-approval]").count()).toBe(before + 1);
-  expect(await tab.evaluate(() => (window as unknown as { seenNotifications: string[] }).seenNotifications)).toEqual(["Approval needed: stop_salesbot"]);
+  expect(await tab.evaluate(() => (globalThis as unknown as { seenNotifications: string[] }).seenNotifications)).toEqual(["Approval needed: stop_salesbot"]);
   await notes.close();
 }, 60_000);
 
