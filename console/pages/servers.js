@@ -78,10 +78,10 @@ export function ServersPage() {
               <span class=${`dot ${s.state}`}></span>
               <strong>${s.serverInfo?.name ?? "upstream"}</strong> <span class="muted">${s.serverInfo?.version ?? ""}</span>
               <span class=${`badge server-${s.state}`} data-testid="server-state">${s.state}</span>
-              <code class="muted small">${s.name}</code>
+              <code class="muted small server-label">${s.label}</code>
             </div>
             ${s.state === "down" ? html`<p class="error">${s.error}</p>` : null}
-            <p class="muted small">grant <b>${data.grant}</b> · policy <code>${data.policyVersion}</code> · ${s.tools.length} tools${s.protocolVersion ? ` · protocol ${s.protocolVersion}` : ""}</p>
+            <p class="muted small">grant <b>${data.grant}</b> · policy <code>${s.policyVersion ?? "none"}</code> · ${s.tools.length} tools${s.protocolVersion ? ` · protocol ${s.protocolVersion}` : ""}</p>
             <div class="table-wrap">
               <table class="tools stack">
                 <thead><tr><th>Tool</th><th>Risk</th><th>State now</th><th>Annotations</th><th>Counters</th></tr></thead>

@@ -54,7 +54,7 @@ beforeAll(async () => {
         counters: new MemoryCounterStore({ clock }),
         policies,
         grants: () => ["g1"],
-        server: { name: "fake upstream", probe: async () => ({ state: "up", serverInfo: { name: "fake", version: "1" }, protocolVersion: "2025-06-18", tools: [{ name: "stop_salesbot", annotations: { destructiveHint: true } }, { name: "get_leads" }] }) },
+        servers: [{ name: "", label: "fake upstream", probe: async () => ({ state: "up", serverInfo: { name: "fake", version: "1" }, protocolVersion: "2025-06-18", tools: [{ name: "stop_salesbot", annotations: { destructiveHint: true } }, { name: "get_leads" }] }) }],
         editor: new PolicyEditor([{ file: policyFile, grantIds: ["g1"] }], (file) => watcher.reloadFile(file)),
       },
       TOKEN,

@@ -2,6 +2,7 @@
 import type { Clock } from "../../core/clock.js";
 import type { ServeApprovals } from "../../gateway/approvals/serve-approvals.js";
 import type { ActivityHub } from "../../gateway/console/activity-hub.js";
+import type { ConsoleServer } from "../../gateway/console/console-api.js";
 import { createConsole } from "../../gateway/console/console.js";
 import { PolicyEditor } from "../../gateway/console/policy-editor.js";
 import { probeUpstream } from "../../gateway/console/upstream-probe.js";
@@ -33,11 +34,19 @@ export function recordHook(config: ServeConfig, hub: ActivityHub, recording: Rec
 
 export interface ConsoleParts {
   readonly approvals: ServeApprovals;
+  /** The upstream servers as the console shows them; default: the one upstream of `--upstream-cmd|url`. */
+  readonly servers?: readonly ConsoleServer[];
   readonly hub: ActivityHub;
   readonly policies: PolicySource;
   readonly grants: () => readonly string[];
   readonly sources: readonly WatchedPolicyFile[];
   readonly watcher: PolicySetWatcher;
+}
+
+/** The one upstream of a single-server gateway, named by its command line or URL origin. */
+function singleServer(config: ServeConfig, io: CommandIo, clock: Clock): ConsoleServer {
+  const label = config.upstream.kind === "cmd" ? [config.upstream.command, ...config.upstream.args].join(" ") : upstreamLabel(config);
+  return { name: "", label, probe: () => probeUpstream(() => openUpstream(config, io), clock) };
 }
 
 export function mountConsole(config: ServeConfig, io: CommandIo, clock: Clock, parts: ConsoleParts): void {
@@ -56,7 +65,7 @@ export function mountConsole(config: ServeConfig, io: CommandIo, clock: Clock, p
         counters: approvals.counters,
         policies: parts.policies,
         grants: parts.grants,
-        server: { name: config.upstream.kind === "cmd" ? [config.upstream.command, ...config.upstream.args].join(" ") : upstreamLabel(config), probe: () => probeUpstream(() => openUpstream(config, io), clock) },
+        servers: parts.servers ?? [singleServer(config, io, clock)],
         editor,
         showArgs: config.consoleShowArgs,
       },

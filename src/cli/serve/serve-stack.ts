@@ -23,6 +23,10 @@ import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
 import { flush, openAudit, openRecording, releaseStdin, startApprovals } from "./serve-shared.js";
 import { startTelemetry } from "./telemetry.js";
+import { mountConsole, recordHook } from "./serve-console.js";
+import type { AuditLine } from "../../gateway/audit-log.js";
+import { ActivityHub } from "../../gateway/console/activity-hub.js";
+import { probeUpstream } from "../../gateway/console/upstream-probe.js";
 
 export async function serveStack(config: ServeConfig, configFile: string, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
   const loaded = loadStackConfigFile(configFile);
@@ -33,7 +37,14 @@ export async function serveStack(config: ServeConfig, configFile: string, io: Co
   const stack = loaded.value;
   const audit = openAudit(config, logger);
   const recording = openRecording(config, logger);
-  const approvals = await startApprovals(config, clock, logger, audit?.write, io);
+  const naming = new StackNaming(stack.servers.map((s) => s.name), stack.separator);
+  const hub = new ActivityHub((tool) => naming.split("tool", tool)?.server ?? NO_SERVER);
+  const writeAudit = (line: AuditLine): void => {
+    audit?.write(line);
+    hub.publish(line);
+  };
+  const record = recordHook(config, hub, recording);
+  const approvals = await startApprovals(config, clock, logger, writeAudit, io);
   if (!approvals) {
     await audit?.close();
     return 1;
@@ -42,7 +53,6 @@ export async function serveStack(config: ServeConfig, configFile: string, io: Co
   const policies = new PolicyTable();
   for (const server of stack.servers) policies.set(config.grantId, withStackLimits(server.policy, stack.stackLimits), server.name);
   policies.set(config.grantId, stack.stackPolicy, NO_SERVER);
-  const naming = new StackNaming(stack.servers.map((s) => s.name), stack.separator);
   const maxMessageBytes = config.maxMessageBytes * 16;
   const upstream = new StackUpstream({
     servers: stack.servers.map((server) => ({ name: server.name, open: () => openServer(server, io, maxMessageBytes), ...(server.timeoutMs !== undefined ? { timeoutMs: server.timeoutMs } : {}), onStartFailure: server.onStartFailure })),
@@ -62,8 +72,8 @@ export async function serveStack(config: ServeConfig, configFile: string, io: Co
     store: approvals.counters,
     upstream,
     downstream,
-    audit: audit?.write,
-    ...(recording ? { record: recording.write } : {}),
+    audit: writeAudit,
+    ...(record ? { record } : {}),
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     maxMessageBytes: config.maxMessageBytes,
     logger: logger.line,
@@ -77,6 +87,15 @@ export async function serveStack(config: ServeConfig, configFile: string, io: Co
   });
   const watcher = watchServerPolicies(stack, config.grantId, policies, clock, logger);
   const stopSighup = reloadOnSighup(watcher);
+  mountConsole(config, io, clock, {
+    approvals,
+    hub,
+    policies,
+    grants: () => [config.grantId],
+    sources: stack.servers.map((s) => ({ file: s.policyFile, grantIds: [config.grantId], version: s.policy.version })),
+    watcher,
+    servers: stack.servers.map((server) => ({ name: server.name, label: server.name, probe: () => probeUpstream(() => openServer(server, io, maxMessageBytes), clock) })),
+  });
   const stopOnSignal = (): void => void gateway.close();
   process.once("SIGTERM", stopOnSignal);
   process.once("SIGINT", stopOnSignal);

@@ -23,13 +23,12 @@ export function isDecisionLine(line: AuditLine): line is AuditRecord {
   return !("event" in line);
 }
 
-/** The server a line's tool belongs to: the `<server>__` prefix of an exposed name, else the one server (`""`). */
-export function serverOf(tool: string): string {
-  const at = tool.indexOf("__");
-  return at > 0 ? tool.slice(0, at) : "";
-}
+/** Which server an exposed tool name belongs to (`""`: the one server of a single-upstream gateway). */
+export type ServerOf = (tool: string) => string;
 
-export function matches(line: AuditLine, filter: ActivityFilter): boolean {
+export const SINGLE_SERVER_OF: ServerOf = () => "";
+
+export function matches(line: AuditLine, filter: ActivityFilter, serverOf: ServerOf = SINGLE_SERVER_OF): boolean {
   if (filter.grant !== undefined && (line.grant ?? "") !== filter.grant) return false;
   if (filter.tool !== undefined && line.tool !== filter.tool) return false;
   if (filter.server !== undefined && serverOf(line.tool) !== filter.server) return false;
@@ -46,7 +45,10 @@ export class ActivityHub {
   /** Argument values of the asking call, only when the operator turned them on (`--console-show-args`). */
   private readonly approvalArgs = new Map<string, Record<string, unknown>>();
 
-  constructor(private readonly capacity: number = DEFAULT_ACTIVITY_LINES) {}
+  constructor(
+    readonly serverOf: ServerOf = SINGLE_SERVER_OF,
+    private readonly capacity: number = DEFAULT_ACTIVITY_LINES,
+  ) {}
 
   publish(line: AuditLine): void {
     this.lines.push(line);
@@ -60,7 +62,7 @@ export class ActivityHub {
 
   /** Newest last, at most `limit`. */
   recent(filter: ActivityFilter, limit: number): AuditLine[] {
-    return this.lines.filter((l) => matches(l, filter)).slice(-limit);
+    return this.lines.filter((l) => matches(l, filter, this.serverOf)).slice(-limit);
   }
 
   /** The decision line with this id and the approval steps it caused. */

@@ -20,7 +20,7 @@ import type { CounterStore } from "../../stores/counter-store.js";
 import type { ApprovalGate } from "../approvals/approval-gate.js";
 import { approvalWire } from "../approvals/approval-wire.js";
 import type { PolicySource } from "../policy-source.js";
-import { FILTER_KEYS, matches, serverOf, type ActivityFilter, type ActivityHub } from "./activity-hub.js";
+import { FILTER_KEYS, matches, type ActivityFilter, type ActivityHub } from "./activity-hub.js";
 import { consoleError, readJsonBody, securityHeaders, sendJson } from "./console-http.js";
 import type { ConsoleSession } from "./console-sessions.js";
 import type { PolicyEditor } from "./policy-editor.js";
@@ -34,11 +34,19 @@ export interface ConsoleDeps {
   readonly counters: CounterStore;
   readonly policies: PolicySource;
   readonly grants: () => readonly string[];
-  /** The upstream server's label (its command or URL origin) and a fresh look at it. */
-  readonly server: { readonly name: string; readonly probe: () => Promise<ProbeResult> };
+  /** Every upstream server: its policy key (`""` for a single upstream), its label and a fresh look at it. */
+  readonly servers: readonly ConsoleServer[];
   readonly editor: PolicyEditor;
   /** `--console-show-args`: the queue shows the asking call's argument values (redacted). */
   readonly showArgs?: boolean;
+}
+
+export interface ConsoleServer {
+  /** The server's name in the policy table and counter keys (`""` behind a single-upstream gateway). */
+  readonly name: string;
+  /** What the page calls it: the stack's server name, or the upstream's command or URL. */
+  readonly label: string;
+  readonly probe: () => Promise<ProbeResult>;
 }
 
 const DecideSchema = z.strictObject({ reason: z.string().max(500).optional() });
@@ -48,7 +56,7 @@ const DECIDED_SHOWN = 50;
 /** A probe result is reused for this long unless the page asks for a refresh. */
 const PROBE_REUSE_MS = 30_000;
 
-const probeCache = new WeakMap<ConsoleDeps, { atMs: number; result: Promise<ProbeResult> }>();
+const probeCache = new WeakMap<ConsoleServer, { atMs: number; result: Promise<ProbeResult> }>();
 
 export async function handleApi(deps: ConsoleDeps, session: ConsoleSession, route: string, url: URL, method: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const parts = route.split("/");
@@ -82,7 +90,7 @@ async function listApprovals(deps: ConsoleDeps, response: ServerResponse): Promi
   const decided = records.filter((r) => r.state !== "pending").slice(0, DECIDED_SHOWN);
   const view = (r: (typeof records)[number]) => ({
     ...approvalWire(r),
-    server: serverOf(r.tool) || deps.server.name,
+    server: deps.servers.find((s) => s.name === deps.hub.serverOf(r.tool))?.label ?? deps.hub.serverOf(r.tool),
     argKeys: deps.hub.argKeysOf(r.id) ?? null,
     ...(deps.showArgs ? { args: deps.hub.argsOf(r.id) ?? null } : {}),
     expiresAtMs: r.expiresAtMs,
@@ -125,24 +133,32 @@ async function servers(deps: ConsoleDeps, url: URL, response: ServerResponse): P
   const refresh = url.searchParams.get("refresh");
   if (refresh !== null && refresh !== "1") return sendJson(response, 400, consoleError("invalid_query", `query \`refresh\`: found \`${refresh}\`, expected 1`));
   const nowMs = deps.clock.nowMs();
-  let cached = probeCache.get(deps);
-  if (cached === undefined || refresh === "1" || nowMs - cached.atMs > PROBE_REUSE_MS) {
-    cached = { atMs: nowMs, result: deps.server.probe() };
-    probeCache.set(deps, cached);
-  }
-  const probe = await cached.result;
-  const policy = deps.policies.get(grant)!;
-  const tools = await toolViews(policy, grant, probe.state === "up" ? probe.tools : [], deps.counters, deps.clock);
-  sendJson(response, 200, { nowMs, grants: deps.grants(), grant, policyVersion: policy.version, servers: [{ name: deps.server.name, ...probe, checkedAtMs: cached.atMs, tools }] });
+  const views = await Promise.all(
+    deps.servers.map(async (server) => {
+      let cached = probeCache.get(server);
+      if (cached === undefined || refresh === "1" || nowMs - cached.atMs > PROBE_REUSE_MS) {
+        cached = { atMs: nowMs, result: server.probe() };
+        probeCache.set(server, cached);
+      }
+      const probe = await cached.result;
+      const policy = deps.policies.get(grant, server.name);
+      const tools = policy === undefined ? [] : await toolViews(policy, grant, probe.state === "up" ? probe.tools : [], deps.counters, deps.clock, server.name);
+      return { name: server.name, label: server.label, policyVersion: policy?.version ?? null, ...probe, checkedAtMs: cached.atMs, tools };
+    }),
+  );
+  sendJson(response, 200, { nowMs, grants: deps.grants(), grant, servers: views });
 }
 
 async function counters(deps: ConsoleDeps, url: URL, response: ServerResponse): Promise<void> {
   const grant = grantOf(deps, url, response);
   if (grant === undefined) return;
-  const policy = deps.policies.get(grant)!;
-  const views = await toolViews(policy, grant, [], deps.counters, deps.clock);
   const seen = new Map<string, object>();
-  for (const tool of views) for (const c of tool.counters) seen.set(c.key ?? `${c.scope}|${c.counter}`, { ...c, tools: views.filter((t) => t.counters.some((x) => x.rule === c.rule)).map((t) => t.name) });
+  for (const server of deps.servers) {
+    const policy = deps.policies.get(grant, server.name);
+    if (policy === undefined) continue;
+    const views = await toolViews(policy, grant, [], deps.counters, deps.clock, server.name);
+    for (const tool of views) for (const c of tool.counters) seen.set(c.key ?? `${server.name}|${c.scope}|${c.counter}`, { ...c, server: server.label, tools: views.filter((t) => t.counters.some((x) => x.rule === c.rule)).map((t) => t.name) });
+  }
   sendJson(response, 200, { nowMs: deps.clock.nowMs(), grant, counters: [...seen.values()] });
 }
 
@@ -226,7 +242,7 @@ function stream(deps: ConsoleDeps, url: URL, request: IncomingMessage, response:
   response.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", Connection: "keep-alive" });
   response.write(": toolgate console activity\n\n");
   const unsubscribe = deps.hub.subscribe((line) => {
-    if (matches(line, filter)) response.write(`event: line\ndata: ${JSON.stringify(line)}\n\n`);
+    if (matches(line, filter, deps.hub.serverOf)) response.write(`event: line\ndata: ${JSON.stringify(line)}\n\n`);
   });
   const stop = (): void => void unsubscribe();
   request.on("close", stop);

@@ -57,7 +57,7 @@ export function ruleState(policy: CompiledPolicy, name: string): { state: RuleSt
 }
 
 /** Every tool the upstream lists, plus every tool the policy names that the upstream did not list. */
-export async function toolViews(policy: CompiledPolicy, grantId: string, upstream: readonly UpstreamTool[], store: CounterStore, clock: Clock): Promise<ToolView[]> {
+export async function toolViews(policy: CompiledPolicy, grantId: string, upstream: readonly UpstreamTool[], store: CounterStore, clock: Clock, server: string = ""): Promise<ToolView[]> {
   const names = new Set(upstream.map((t) => t.name));
   const all: UpstreamTool[] = [...upstream, ...[...policy.tools.keys()].filter((n) => !names.has(n)).map((name) => ({ name }))];
   return Promise.all(
@@ -77,16 +77,16 @@ export async function toolViews(policy: CompiledPolicy, grantId: string, upstrea
         stateRule: state.rule,
         ...(state.denyReason === undefined ? {} : { denyReason: state.denyReason }),
         ...(state.approvalTtlMs === undefined ? {} : { approvalTtlMs: state.approvalTtlMs }),
-        counters: await Promise.all(limits.map((limit) => counterView(limit, grantId, store, clock))),
+        counters: await Promise.all(limits.map((limit) => counterView(limit, grantId, server, store, clock))),
       };
     }),
   );
 }
 
-async function counterView(limit: CompiledLimit, grantId: string, store: CounterStore, clock: Clock): Promise<CounterView> {
+async function counterView(limit: CompiledLimit, grantId: string, server: string, store: CounterStore, clock: Clock): Promise<CounterView> {
   const base = { rule: limit.rule, counter: limit.counter, scope: limit.scope, window: limit.window, max: limit.max, shadow: limit.shadow };
   if (limit.scope === "session") return base;
-  const key = counterKey(limit, { grantId, sessionKey: "" });
+  const key = counterKey(limit, { grantId, sessionKey: "", server });
   try {
     const level = await store.peek(key, limit.windowMs);
     return { ...base, key, used: level.used, resetInMs: Math.max(0, level.windowEndMs - (level.nowMs ?? clock.nowMs())) };
