@@ -2,6 +2,7 @@
 import type { Clock } from "../../core/clock.js";
 import type { ServeApprovals } from "../../gateway/approvals/serve-approvals.js";
 import type { ActivityHub } from "../../gateway/console/activity-hub.js";
+import type { AuditLine } from "../../gateway/audit-log.js";
 import type { ConsoleServer } from "../../gateway/console/console-api.js";
 import { createConsole } from "../../gateway/console/console.js";
 import { PolicyEditor } from "../../gateway/console/policy-editor.js";
@@ -17,6 +18,18 @@ import { keyMatcher, parseRedactList, redactArguments, type RecordingInput, type
 export const CONSOLE_REDACT = "token,*token,password,*password,secret,*secret,*_key,authorization,cookie";
 /** Longer strings are cut in the console's view. */
 const CONSOLE_MAX_VALUE_CHARS = 200;
+
+/**
+ * The audit sink: the audit file and the console's activity. Undefined when neither is on, so the
+ * gateway builds no audit record that nothing reads.
+ */
+export function auditSink(config: ServeConfig, hub: ActivityHub, file: { write(line: AuditLine): void } | undefined): ((line: AuditLine) => void) | undefined {
+  if (config.admin === undefined) return file === undefined ? undefined : (line) => file.write(line);
+  return (line) => {
+    file?.write(line);
+    hub.publish(line);
+  };
+}
 
 /**
  * The gateway's `record` hook: the `--record` file's writer and, with `--console-show-args`, the

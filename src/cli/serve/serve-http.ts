@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Clock } from "../../core/clock.js";
-import type { AuditLine, AuditRecord } from "../../gateway/audit-log.js";
+import type { AuditRecord } from "../../gateway/audit-log.js";
 import { ActivityHub } from "../../gateway/console/activity-hub.js";
 import { createGateway } from "../../gateway/gateway.js";
 import { formatGrantsIssues, GrantTable, loadGrantsText } from "../../gateway/grants.js";
@@ -27,7 +27,7 @@ import { reloadOnSighup, watchPolicyFiles, type WatchedPolicyFile } from "../../
 import type { ChildProcessTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
-import { mountConsole, recordHook } from "./serve-console.js";
+import { auditSink, mountConsole, recordHook } from "./serve-console.js";
 import { openAudit, openRecording, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
 import { messageOf } from "../../core/errors.js";
 import { checkReadiness, DEFAULT_READINESS_TIMEOUT_MS, type ReadinessCheck, type ReadinessReport, storeCheck } from "../../gateway/readiness.js";
@@ -98,13 +98,10 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   const recording = openRecording(config, logger);
   const hub = new ActivityHub();
   const record = recordHook(config, hub, recording);
-  const writeAudit = (line: AuditLine): void => {
-    audit?.write(line);
-    hub.publish(line);
-  };
+  const writeAudit = auditSink(config, hub, audit);
   const onAudit = (record: AuditRecord): void => {
     metrics.observeAudit(record);
-    writeAudit(record);
+    writeAudit?.(record);
   };
   // The admin API starts with the stores, before the checks below exist: its /ready asks them late.
   let readiness: (() => Promise<ReadinessReport>) | undefined;

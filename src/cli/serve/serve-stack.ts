@@ -23,8 +23,7 @@ import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
 import { flush, openAudit, openRecording, releaseStdin, startApprovals } from "./serve-shared.js";
 import { startTelemetry } from "./telemetry.js";
-import { mountConsole, recordHook } from "./serve-console.js";
-import type { AuditLine } from "../../gateway/audit-log.js";
+import { auditSink, mountConsole, recordHook } from "./serve-console.js";
 import { ActivityHub } from "../../gateway/console/activity-hub.js";
 import { probeUpstream } from "../../gateway/console/upstream-probe.js";
 
@@ -39,10 +38,7 @@ export async function serveStack(config: ServeConfig, configFile: string, io: Co
   const recording = openRecording(config, logger);
   const naming = new StackNaming(stack.servers.map((s) => s.name), stack.separator);
   const hub = new ActivityHub((tool) => naming.split("tool", tool)?.server ?? NO_SERVER);
-  const writeAudit = (line: AuditLine): void => {
-    audit?.write(line);
-    hub.publish(line);
-  };
+  const writeAudit = auditSink(config, hub, audit);
   const record = recordHook(config, hub, recording);
   const approvals = await startApprovals(config, clock, logger, writeAudit, io);
   if (!approvals) {

@@ -10,8 +10,7 @@ import { reloadOnSighup, watchPolicyFiles } from "../../gateway/reload.js";
 import { ChildProcessTransport, StdioTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
-import { mountConsole, recordHook } from "./serve-console.js";
-import type { AuditLine } from "../../gateway/audit-log.js";
+import { auditSink, mountConsole, recordHook } from "./serve-console.js";
 import { ActivityHub } from "../../gateway/console/activity-hub.js";
 import { flush, openAudit, openRecording, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
 
@@ -22,10 +21,7 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
   const recording = openRecording(config, logger);
   const hub = new ActivityHub();
   const record = recordHook(config, hub, recording);
-  const writeAudit = (line: AuditLine): void => {
-    audit?.write(line);
-    hub.publish(line);
-  };
+  const writeAudit = auditSink(config, hub, audit);
   const approvals = await startApprovals(config, clock, logger, writeAudit, io);
   if (!approvals) {
     await audit?.close();
