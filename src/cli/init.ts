@@ -17,7 +17,7 @@ import { formatIssues, messageOf } from "../core/errors.js";
 import { parseJsonText } from "../core/json-text.js";
 import { errorMap, issuesFromZod } from "../core/schema-issues.js";
 import { StackConfigSchema, type StackConfigDocument } from "../gateway/stack/stack-config.js";
-import { starterPolicy, type ToolInfo } from "../harness/risk-classification.js";
+import { starterPolicy, type ToolInfo } from "../policy/risk-classification.js";
 import { compilePolicy } from "../policy/load-policy.js";
 import { splitCommand } from "../transports/split-command.js";
 import { parseArgs, UsageError, type CommandIo } from "./args.js";

@@ -135,6 +135,8 @@ export interface WatchedPolicyFile {
 export interface PolicySetWatcher {
   /** Reloads every file (SIGHUP). */
   reload(): Promise<readonly ReloadResult[]>;
+  /** Reloads one watched file now (the console after a save); undefined when it is not watched. */
+  reloadFile(file: string): Promise<ReloadResult | undefined>;
   close(): void;
 }
 
@@ -171,6 +173,10 @@ export function watchPolicyFiles(
   );
   return {
     reload: () => Promise.all(watchers.map((w) => w.reload())),
+    reloadFile: async (file) => {
+      const at = sources.findIndex((s) => resolve(s.file) === resolve(file));
+      return at < 0 ? undefined : watchers[at]!.reload();
+    },
     close: () => watchers.forEach((w) => w.close()),
   };
 }

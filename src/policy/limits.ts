@@ -107,7 +107,7 @@ function limitAmount(limit: CompiledLimit, call: CallInput): number | Deny {
   return value;
 }
 
-function scopeKey(scope: LimitScope, call: CallInput): string {
+function scopeKey(scope: LimitScope, call: Pick<CallInput, "grantId" | "sessionKey">): string {
   switch (scope) {
     case "grant":
       return `grant:${call.grantId ?? ""}`;
@@ -123,7 +123,7 @@ function scopeKey(scope: LimitScope, call: CallInput): string {
  * servers, so two servers' counters of the same name never mix — unless the limit spans servers
  * (a stack-wide limit). Server names have no `/`, so keys cannot collide.
  */
-function counterKey(limit: CompiledLimit, call: CallInput): string {
+export function counterKey(limit: CompiledLimit, call: Pick<CallInput, "server" | "grantId" | "sessionKey">): string {
   const server = call.server;
   const prefix = server === undefined || server === "" || limit.spansServers ? "" : `${server}/`;
   return `${scopeKey(limit.scope, call)}|${prefix}${limit.counter}`;

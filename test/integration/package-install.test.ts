@@ -8,7 +8,7 @@
  * the prefix with a PATH holding only this Node and the system, serves an MCP session.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -70,7 +70,7 @@ test("npm pack yields a package that installs into a prefix with production depe
   // 1. A copy of what `npm pack` needs, sharing the checkout's node_modules (typescript for `prepare`).
   const copy = join(dir, "repo");
   mkdirSync(copy);
-  for (const entry of ["package.json", "package-lock.json", "README.md", "tsconfig.json", "tsconfig.build.json", "bin", "scripts", "src", "fixtures/crm"]) cpSync(join(REPO_ROOT, entry), join(copy, entry), { recursive: true });
+  for (const entry of ["package.json", "package-lock.json", "README.md", "tsconfig.json", "tsconfig.build.json", "bin", "console", "scripts", "src", "fixtures/crm"]) cpSync(join(REPO_ROOT, entry), join(copy, entry), { recursive: true });
   symlinkSync(join(REPO_ROOT, "node_modules"), join(copy, "node_modules"), "dir");
   const out = join(dir, "out");
   mkdirSync(out);
@@ -99,7 +99,11 @@ test("npm pack yields a package that installs into a prefix with production depe
   expect(`${help.stdout}${help.stderr}`).toMatch(/^usage: toolgate <command> \[flags\]\n[\s\S]*\n  serve /);
   const sim = await startAnnounced(toolgate, ["kommo-sim", "--listen", "127.0.0.1:0", "--kommo-rps", "0"], /MCP Streamable HTTP on (http:\/\/\S+\/mcp)/);
   cpSync(join(REPO_ROOT, "fixtures/policies/valid/seed.json"), join(dir, "seed-policy.json"));
-  const serve = await startAnnounced(toolgate, ["serve", "--listen", "127.0.0.1:0", "--policy", "seed-policy.json", "--upstream-url", sim.match[1]!], /"event":"listening","url":"([^"]+)"/);
+  writeFileSync(join(dir, "admin.token"), "package-test-admin-token-0123456789\n");
+  const serve = await startAnnounced(toolgate, ["serve", "--listen", "127.0.0.1:0", "--policy", "seed-policy.json", "--upstream-url", sim.match[1]!, "--admin-listen", "127.0.0.1:0", "--admin-token-file", "admin.token"], /"event":"listening","url":"([^"]+)"/);
+  // The web console ships in the package: its page, its modules and the vendored preact.
+  const adminUrl = /"event":"admin_listening"[^\n]*"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(serve.stderr())![1]!;
+  for (const path of ["/console/", "/console/app.js", "/console/vendor/preact.js", "/console/vendor/hooks.js", "/console/vendor/htm.js"]) expect((await fetch(`${adminUrl}${path}`)).status, path).toBe(200);
   const client = new Client({ name: "package-test", version: "1.0.0" });
   await client.connect(new StreamableHTTPClientTransport(new URL(serve.match[1]!)));
   const tools = await client.listTools();

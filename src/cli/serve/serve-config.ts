@@ -56,6 +56,7 @@ const FLAGS: FlagSpecs = {
   "approval-mode": { kind: "string" },
   "approval-timeout-ms": { kind: "string" },
   "approval-via-client": { kind: "boolean" },
+  "console-show-args": { kind: "boolean" },
 };
 
 /** The grant of a stdio gateway when `--grant` is not given (stdio names its grant at start-up). */
@@ -105,6 +106,8 @@ export interface ServeConfig {
   readonly approvalTimeoutMs: number | undefined;
   /** `--approval-via-client`: ask the person at the agent's client when it can (elicitation / input_required). */
   readonly approvalViaClient: boolean;
+  /** `--console-show-args`: the console's approval queue shows argument values (redacted like `--record`). */
+  readonly consoleShowArgs: boolean;
 }
 
 export function parseServeArgs(argv: readonly string[], cwd: string, env: Record<string, string | undefined> = process.env): ServeConfig {
@@ -163,6 +166,7 @@ export function parseServeArgs(argv: readonly string[], cwd: string, env: Record
   if (listen !== undefined && grants === undefined && !isLoopbackHostname(listen.host)) {
     throw new UsageError(`flag \`--listen\`: refusing to listen on \`${listen.host}\` without \`--grants FILE\`; anyone who can reach it could call the upstream. Use a loopback address or give grants`);
   }
+  if (flags["console-show-args"] === true && str("admin-listen") === undefined) throw new UsageError("flag `--console-show-args` needs `--admin-listen HOST:PORT` (the console is served there)");
   const httpOnly = ["allowed-origins", "max-body-bytes", "max-sessions", "max-sessions-per-grant", "session-idle-ms", "upstream-sharing", "drain-timeout-ms", "metrics-token-file"].filter((f) => flags[f] !== undefined);
   if (listen === undefined && httpOnly.length > 0) throw new UsageError(`flag \`--${httpOnly[0]}\` needs \`--listen HOST:PORT\``);
   const metricsTokenFile = str("metrics-token-file");
@@ -205,6 +209,7 @@ export function parseServeArgs(argv: readonly string[], cwd: string, env: Record
     maxInFlight: positiveInt(str("max-in-flight"), "max-in-flight", DEFAULT_MAX_IN_FLIGHT),
     shadow: flags.shadow === true,
     approvalViaClient: flags["approval-via-client"] === true,
+    consoleShowArgs: flags["console-show-args"] === true,
     ...parseApprovalFlags(str, cwd, env),
   };
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { Clock } from "../../core/clock.js";
 import type { AuditRecord } from "../../gateway/audit-log.js";
+import { ActivityHub } from "../../gateway/console/activity-hub.js";
 import { createGateway } from "../../gateway/gateway.js";
 import { formatGrantsIssues, GrantTable, loadGrantsText } from "../../gateway/grants.js";
 import { startHttpFront, type AuthOutcome } from "../../gateway/http/http-front.js";
@@ -26,6 +27,7 @@ import { reloadOnSighup, watchPolicyFiles, type WatchedPolicyFile } from "../../
 import type { ChildProcessTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
+import { auditSink, mountConsole, recordHook } from "./serve-console.js";
 import { openAudit, openRecording, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
 import { messageOf } from "../../core/errors.js";
 import { checkReadiness, DEFAULT_READINESS_TIMEOUT_MS, type ReadinessCheck, type ReadinessReport, storeCheck } from "../../gateway/readiness.js";
@@ -94,14 +96,17 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
   const metrics = new Metrics();
   const audit = openAudit(config, logger);
   const recording = openRecording(config, logger);
+  const hub = new ActivityHub();
+  const record = recordHook(config, hub, recording);
+  const writeAudit = auditSink(config, hub, audit);
   const onAudit = (record: AuditRecord): void => {
     metrics.observeAudit(record);
-    audit?.write(record);
+    writeAudit?.(record);
   };
   // The admin API starts with the stores, before the checks below exist: its /ready asks them late.
   let readiness: (() => Promise<ReadinessReport>) | undefined;
   const starting: ReadinessReport = { ready: false, checks: { starting: { ok: false, reason: "the gateway is starting" } } };
-  const approvals = await startApprovals(config, clock, logger, audit?.write, io, () => (readiness ? readiness() : Promise.resolve(starting)));
+  const approvals = await startApprovals(config, clock, logger, writeAudit, io, () => (readiness ? readiness() : Promise.resolve(starting)));
   if (!approvals) {
     await audit?.close();
     return 1;
@@ -161,7 +166,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
         upstream: sharesUpstream(config.upstreamSharing, initialize, stateless) ? shared.laneFor(grantId) : ownUpstream(),
         downstream,
         audit: onAudit,
-        ...(recording ? { record: recording.write } : {}),
+        ...(record ? { record } : {}),
         upstreamTimeoutMs: config.upstreamTimeoutMs,
         maxMessageBytes: config.maxBodyBytes,
         logger: logger.line,
@@ -191,6 +196,7 @@ export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock
     // Debounced on the real clock: a file's writes settle in real time, whatever time the gateway decides on.
   });
   const stopSighup = reloadOnSighup(watcher);
+  mountConsole(config, io, clock, { approvals, hub, policies, grants: () => policies.grants(), sources, watcher });
   logger.info(`listening on ${front.url}`, { event: "listening", url: front.url, grants: policies.grants().length, upstream: upstreamLabel(config), upstreamSharing: config.upstreamSharing });
 
   const signal = await new Promise<string>((resolveSignal) => {

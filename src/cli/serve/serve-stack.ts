@@ -23,6 +23,9 @@ import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
 import { flush, openAudit, openRecording, releaseStdin, startApprovals } from "./serve-shared.js";
 import { startTelemetry } from "./telemetry.js";
+import { auditSink, mountConsole, recordHook } from "./serve-console.js";
+import { ActivityHub } from "../../gateway/console/activity-hub.js";
+import { probeUpstream } from "../../gateway/console/upstream-probe.js";
 
 export async function serveStack(config: ServeConfig, configFile: string, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
   const loaded = loadStackConfigFile(configFile);
@@ -33,7 +36,11 @@ export async function serveStack(config: ServeConfig, configFile: string, io: Co
   const stack = loaded.value;
   const audit = openAudit(config, logger);
   const recording = openRecording(config, logger);
-  const approvals = await startApprovals(config, clock, logger, audit?.write, io);
+  const naming = new StackNaming(stack.servers.map((s) => s.name), stack.separator);
+  const hub = new ActivityHub((tool) => naming.split("tool", tool)?.server ?? NO_SERVER);
+  const writeAudit = auditSink(config, hub, audit);
+  const record = recordHook(config, hub, recording);
+  const approvals = await startApprovals(config, clock, logger, writeAudit, io);
   if (!approvals) {
     await audit?.close();
     return 1;
@@ -42,7 +49,6 @@ export async function serveStack(config: ServeConfig, configFile: string, io: Co
   const policies = new PolicyTable();
   for (const server of stack.servers) policies.set(config.grantId, withStackLimits(server.policy, stack.stackLimits), server.name);
   policies.set(config.grantId, stack.stackPolicy, NO_SERVER);
-  const naming = new StackNaming(stack.servers.map((s) => s.name), stack.separator);
   const maxMessageBytes = config.maxMessageBytes * 16;
   const upstream = new StackUpstream({
     servers: stack.servers.map((server) => ({ name: server.name, open: () => openServer(server, io, maxMessageBytes), ...(server.timeoutMs !== undefined ? { timeoutMs: server.timeoutMs } : {}), onStartFailure: server.onStartFailure })),
@@ -62,8 +68,8 @@ export async function serveStack(config: ServeConfig, configFile: string, io: Co
     store: approvals.counters,
     upstream,
     downstream,
-    audit: audit?.write,
-    ...(recording ? { record: recording.write } : {}),
+    audit: writeAudit,
+    ...(record ? { record } : {}),
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     maxMessageBytes: config.maxMessageBytes,
     logger: logger.line,
@@ -75,8 +81,17 @@ export async function serveStack(config: ServeConfig, configFile: string, io: Co
     drainOnDownstreamClose: true,
     ...(telemetry ? { tracer: telemetry.tracer } : {}),
   });
-  const watcher = watchServerPolicies(stack, config.grantId, policies, clock, logger);
+  const watcher = watchServerPolicies(stack, config.grantId, policies, logger);
   const stopSighup = reloadOnSighup(watcher);
+  mountConsole(config, io, clock, {
+    approvals,
+    hub,
+    policies,
+    grants: () => [config.grantId],
+    sources: stack.servers.map((s) => ({ file: s.policyFile, grantIds: [config.grantId], version: s.policy.version })),
+    watcher,
+    servers: stack.servers.map((server) => ({ name: server.name, label: server.name, probe: () => probeUpstream(() => openServer(server, io, maxMessageBytes), clock) })),
+  });
   const stopOnSignal = (): void => void gateway.close();
   process.once("SIGTERM", stopOnSignal);
   process.once("SIGINT", stopOnSignal);
@@ -105,16 +120,23 @@ function openServer(server: StackServer, io: CommandIo, maxMessageBytes: number)
 }
 
 /** One watcher per server's policy file; a reload replaces that server's policy only. */
-function watchServerPolicies(stack: StackConfig, grantId: string, policies: PolicyTable, clock: Clock, logger: Logger): PolicySetWatcher {
+function watchServerPolicies(stack: StackConfig, grantId: string, policies: PolicyTable, logger: Logger): PolicySetWatcher {
   const watchers = stack.servers.map((server) =>
     watchPolicyFiles([{ file: server.policyFile, grantIds: [grantId], version: server.policy.version }], {
       apply: (_grants, next) => policies.set(grantId, withStackLimits(next, stack.stackLimits), server.name),
+      // Debounced on the real clock: a file's writes settle in real time, whatever time the gateway decides on.
       log: logger.line,
-      clock,
     }),
   );
   return {
     reload: async () => (await Promise.all(watchers.map((w) => w.reload()))).flat(),
+    reloadFile: async (file) => {
+      for (const w of watchers) {
+        const result = await w.reloadFile(file);
+        if (result !== undefined) return result;
+      }
+      return undefined;
+    },
     close: () => watchers.forEach((w) => w.close()),
   };
 }

@@ -10,6 +10,8 @@ import { reloadOnSighup, watchPolicyFiles } from "../../gateway/reload.js";
 import { ChildProcessTransport, StdioTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
+import { auditSink, mountConsole, recordHook } from "./serve-console.js";
+import { ActivityHub } from "../../gateway/console/activity-hub.js";
 import { flush, openAudit, openRecording, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
 
 export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
@@ -17,7 +19,10 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
   if (!policy) return 1;
   const audit = openAudit(config, logger);
   const recording = openRecording(config, logger);
-  const approvals = await startApprovals(config, clock, logger, audit?.write, io);
+  const hub = new ActivityHub();
+  const record = recordHook(config, hub, recording);
+  const writeAudit = auditSink(config, hub, audit);
+  const approvals = await startApprovals(config, clock, logger, writeAudit, io);
   if (!approvals) {
     await audit?.close();
     return 1;
@@ -34,8 +39,8 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
     store,
     upstream,
     downstream,
-    audit: audit?.write,
-    ...(recording ? { record: recording.write } : {}),
+    audit: writeAudit,
+    ...(record ? { record } : {}),
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     maxMessageBytes: config.maxMessageBytes,
     logger: logger.line,
@@ -47,9 +52,11 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
     drainOnDownstreamClose: true,
     ...(telemetry ? { tracer: telemetry.tracer } : {}),
   });
-  const watcher = watchPolicyFiles([{ file: config.policyFile!, grantIds: [config.grantId], version: policy.version }], { apply: (_grants, next) => policies.set(next), log: logger.line });
+  const sources = [{ file: config.policyFile!, grantIds: [config.grantId], version: policy.version }];
   // (Debounced on the real clock: a file's writes settle in real time, whatever time the gateway decides on.)
+  const watcher = watchPolicyFiles(sources, { apply: (_grants, next) => policies.set(next), log: logger.line });
   const stopSighup = reloadOnSighup(watcher);
+  mountConsole(config, io, clock, { approvals, hub, policies, grants: () => [config.grantId], sources, watcher });
 
   const stopOnSignal = (): void => void gateway.close();
   process.once("SIGTERM", stopOnSignal);

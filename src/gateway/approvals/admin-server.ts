@@ -12,6 +12,8 @@
  * `invalid_body`, `body_too_large`, `store_unavailable` (503).
  * Every request needs `Authorization: Bearer <admin token>`, checked (in constant time) before
  * anything else. It binds to loopback addresses only; requests from elsewhere are refused too.
+ * The web console, once mounted, answers `/` and `/console/…` on the same listener with its own
+ * sign-in (a session cookie, never the bearer header; see gateway/console/console-routes.ts).
  */
 import type { ReadinessReport } from "../readiness.js";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -38,10 +40,17 @@ export interface AdminServerOptions {
   readonly readiness?: () => Promise<ReadinessReport>;
 }
 
+/** Routes mounted beside the API (the console): true when the request was theirs and is answered. */
+export interface AdminRoutes {
+  handle(request: IncomingMessage, response: ServerResponse): Promise<boolean>;
+}
+
 export interface AdminServer {
   /** `http://HOST:PORT` */
   readonly url: string;
   readonly port: number;
+  /** Serves the console's paths from now on (before that they are 404 like any unknown path). */
+  mount(routes: AdminRoutes): void;
   close(): Promise<void>;
 }
 
@@ -63,8 +72,9 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   if (!isLoopbackHost(host)) {
     throw new GatewayError("USAGE", `the approvals admin API listens on loopback only; found host \`${host}\`, expected 127.0.0.1, ::1 or localhost`);
   }
+  let mounted: AdminRoutes | undefined;
   const server: Server = createServer((request, response) => {
-    handle(options, request, response).catch((error: unknown) => {
+    handle(options, mounted, request, response).catch((error: unknown) => {
       options.log?.({ level: "error", event: "admin_api_error", message: messageOf(error) });
       if (!response.headersSent) send(response, 500, { error: { code: "internal", message: "the admin API could not handle this request" } });
       else response.destroy();
@@ -84,6 +94,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
+    mount: (routes) => void (mounted = routes),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -92,7 +103,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   };
 }
 
-async function handle(options: AdminServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(options: AdminServerOptions, mounted: AdminRoutes | undefined, request: IncomingMessage, response: ServerResponse): Promise<void> {
   if (!isLoopbackPeer(request.socket.remoteAddress)) return send(response, 403, error("forbidden", "the admin API answers loopback clients only"));
   const probe = (request.url ?? "/").split("?")[0];
   if (request.method === "GET" && probe === "/health") return send(response, 200, { status: "ok" });
@@ -100,6 +111,7 @@ async function handle(options: AdminServerOptions, request: IncomingMessage, res
     const report = await options.readiness();
     return send(response, report.ready ? 200 : 503, { status: report.ready ? "ready" : "not_ready", checks: report.checks });
   }
+  if (mounted !== undefined && (await mounted.handle(request, response))) return;
   if (!bearerMatches(request.headers.authorization, options.token)) {
     response.setHeader("WWW-Authenticate", 'Bearer realm="toolgate-admin"');
     return send(response, 401, error("unauthorized", "the admin API needs `Authorization: Bearer <admin token>`"));

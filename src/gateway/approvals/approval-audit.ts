@@ -26,4 +26,6 @@ export interface ApprovalAuditRecord {
   readonly decisionId?: string;
   /** Who approved or denied (free text from the admin API), on `approved` / `denied`. */
   readonly decidedBy?: string;
+  /** The decider's reason (the console asks for one), on `approved` / `denied`. */
+  readonly reason?: string;
 }

@@ -112,10 +112,10 @@ export class ApprovalGate {
   }
 
   /** A human's answer; wakes calls held on this approval. */
-  async decide(id: string, decision: ApprovalDecision, decidedBy?: string): Promise<DecideResult> {
+  async decide(id: string, decision: ApprovalDecision, decidedBy?: string, reason?: string): Promise<DecideResult> {
     const result = await this.options.store.decide(id, decision, decidedBy);
     if (result.ok) {
-      this.audit(decision === "approved" ? "approved" : "denied", result.record, undefined);
+      this.audit(decision === "approved" ? "approved" : "denied", result.record, undefined, reason);
       this.wake(id);
     }
     return result;
@@ -192,7 +192,7 @@ export class ApprovalGate {
     for (const done of [...(this.waiters.get(id) ?? [])]) done();
   }
 
-  private audit(step: ApprovalStep, record: ApprovalRecord, decisionId: string | undefined): void {
+  private audit(step: ApprovalStep, record: ApprovalRecord, decisionId: string | undefined, reason?: string): void {
     const sink = this.options.audit;
     if (!sink) return;
     sink({
@@ -207,6 +207,7 @@ export class ApprovalGate {
       expiresAt: new Date(record.expiresAtMs).toISOString(),
       ...(decisionId === undefined ? {} : { decisionId }),
       ...(record.decidedBy === undefined || (step !== "approved" && step !== "denied") ? {} : { decidedBy: record.decidedBy }),
+      ...(reason === undefined ? {} : { reason }),
     });
   }
 }

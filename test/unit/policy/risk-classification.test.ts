@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import { compilePolicy } from "../../../src/policy/load-policy.js";
-import { classifyTool, starterPolicy, type ToolInfo } from "../../../src/harness/risk-classification.js";
+import { classifyTool, starterPolicy, type ToolInfo } from "../../../src/policy/risk-classification.js";
 
 const WRITE = { readOnlyHint: false, destructiveHint: true, idempotentHint: false };
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true };
