@@ -15,8 +15,10 @@
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import { isJsonObject, type JsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from "../../protocol/messages.js";
 import type { Transport } from "../../protocol/transport.js";
-import { errorResponse, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND } from "../../protocol/wire-errors.js";
+import { errorResponse, INTERNAL_ERROR, INVALID_PARAMS } from "../../protocol/wire-errors.js";
 import { StackMember, type MemberState } from "./stack-member.js";
+import { exposeEntry, LISTS, mergeCapabilities, type ListMethod } from "./stack-lists.js";
+import { routeToServer } from "./stack-routes.js";
 import type { StackNaming } from "./stack-naming.js";
 
 export interface StackServerLink {
@@ -43,8 +45,6 @@ export interface ServerStatus {
   readonly restarts: number;
 }
 
-const LISTS = { "tools/list": "tools", "prompts/list": "prompts", "resources/list": "resources", "resources/templates/list": "resourceTemplates" } as const;
-type ListMethod = keyof typeof LISTS;
 const FAN_OUT = new Set<string>(["initialize", "server/discover", "logging/setLevel", ...Object.keys(LISTS)]);
 const LIST_CHANGED = ["notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed"];
 /** Pages read from one server for one list before the stack stops following `nextCursor`. */
@@ -134,43 +134,16 @@ export class StackUpstream implements Transport {
     if (request.method === "ping") return this.toGateway({ jsonrpc: "2.0", id: request.id, result: {} });
     if (request.method === "initialize") this.handshake = params;
     if (FAN_OUT.has(request.method)) return this.fanOut(request.id, request.method, params);
-    const target = this.target(request.method, params);
-    if ("error" in target) return this.toGateway(errorResponse(request.id, target.code, target.error));
-    const { link, routedParams } = target;
+    const target = routeToServer(this.o.naming, request.method, params);
+    const link = "server" in target ? this.links.get(target.server) : undefined;
+    if ("error" in target || link === undefined) return this.toGateway(errorResponse(request.id, "code" in target ? target.code : INVALID_PARAMS, "error" in target ? target.error : "no such server"));
+    const { routedParams } = target;
     if (link.member.state !== "ready") return this.toGateway(this.unavailable(request.id, link));
     const id = this.nextId++;
     const timeoutMs = link.spec.timeoutMs;
     const timer = timeoutMs === undefined ? undefined : this.o.clock.setTimer(() => this.timedOut(link, id, request.id, timeoutMs), timeoutMs);
     link.pending.set(id, { kind: "forward", gatewayId: request.id, method: request.method, timer });
     link.member.send({ jsonrpc: "2.0", id, method: request.method, ...(routedParams !== undefined ? { params: routedParams } : {}) });
-  }
-
-  /** The one server a request is for, and its params under that server's own names. */
-  private target(method: string, params: JsonObject | undefined): { link: StackLink; routedParams: JsonObject | undefined } | { error: string; code: number } {
-    const by = (kind: "tool" | "prompt" | "resource", exposed: unknown, rewrite: (name: string) => JsonObject) => {
-      if (typeof exposed !== "string") return { error: `\`${method}\` needs a ${kind === "resource" ? "`uri`" : "`name`"} string`, code: INVALID_PARAMS };
-      const routed = this.o.naming.split(kind, exposed);
-      const link = routed === undefined ? undefined : this.links.get(routed.server);
-      if (routed === undefined || link === undefined) return { error: `no server of this gateway has the ${kind} \`${exposed}\``, code: INVALID_PARAMS };
-      return { link, routedParams: rewrite(routed.name) };
-    };
-    switch (method) {
-      case "tools/call":
-        return by("tool", params?.name, (name) => ({ ...params, name }));
-      case "prompts/get":
-        return by("prompt", params?.name, (name) => ({ ...params, name }));
-      case "resources/read":
-      case "resources/subscribe":
-      case "resources/unsubscribe":
-        return by("resource", params?.uri, (uri) => ({ ...params, uri }));
-      case "completion/complete": {
-        const ref = isJsonObject(params?.ref) ? params.ref : undefined;
-        if (ref?.type === "ref/prompt") return by("prompt", ref.name, (name) => ({ ...params, ref: { ...ref, name } }));
-        return by("resource", ref?.uri, (uri) => ({ ...params, ref: { ...ref, uri } }));
-      }
-      default:
-        return { error: `method \`${method}\` is not routed to a server by this gateway (several servers are behind it)`, code: METHOD_NOT_FOUND };
-    }
   }
 
   private fanOut(id: JsonRpcId, method: string, params: JsonObject | undefined): void {
@@ -285,26 +258,10 @@ export class StackUpstream implements Transport {
     const listKey = LISTS[fan.method as ListMethod];
     const entries: JsonObject[] = [];
     for (const { member, entry } of fan.entries) {
-      const exposed = this.exposeEntry(member.member.name, listKey, entry);
+      const exposed = exposeEntry(this.o.naming, member.member.name, listKey, entry, this.o.log);
       if (exposed !== undefined) entries.push(exposed);
     }
     this.toGateway({ jsonrpc: "2.0", id: fan.id, result: { [listKey]: entries, ...this.cacheHints() } });
-  }
-
-  private exposeEntry(server: string, listKey: (typeof LISTS)[ListMethod], entry: JsonObject): JsonObject | undefined {
-    const { naming } = this.o;
-    switch (listKey) {
-      case "tools":
-      case "prompts": {
-        const name = typeof entry.name === "string" ? naming.exposeName(server, entry.name) : undefined;
-        if (name === undefined) this.o.log({ level: "warn", event: "name_not_exposed", server, name: entry.name, message: `the ${listKey === "tools" ? "tool" : "prompt"} \`${String(entry.name)}\` of server \`${server}\` is left out: its exposed name would not be 1–128 characters of [A-Za-z0-9_-]` });
-        return name === undefined ? undefined : { ...entry, name };
-      }
-      case "resources":
-        return typeof entry.uri === "string" ? { ...entry, uri: naming.exposeUri(server, entry.uri) } : undefined;
-      case "resourceTemplates":
-        return typeof entry.uriTemplate === "string" ? { ...entry, uriTemplate: naming.exposeUri(server, entry.uriTemplate) } : undefined;
-    }
   }
 
   private finishHandshake(fan: Fan): void {
@@ -391,17 +348,5 @@ export class StackUpstream implements Transport {
   private toGateway(message: JsonRpcMessage): void {
     if (this.closed) return;
     queueMicrotask(() => this.onmessage?.(message));
-  }
-}
-
-/** `into` gains every capability `from` has; list capabilities say `listChanged` (the stack forwards them). */
-function mergeCapabilities(into: JsonObject, from: JsonObject): void {
-  for (const key of ["tools", "prompts", "resources", "logging", "completions"]) {
-    const value = from[key];
-    if (!isJsonObject(value)) continue;
-    const merged: JsonObject = { ...(isJsonObject(into[key]) ? into[key] : {}), ...value };
-    if (key === "tools" || key === "prompts" || key === "resources") merged.listChanged = true;
-    if (key === "resources") merged.subscribe = (isJsonObject(into.resources) && into.resources.subscribe === true) || value.subscribe === true;
-    into[key] = merged;
   }
 }

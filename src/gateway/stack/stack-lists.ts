@@ -1,0 +1,38 @@
+/**
+ * What the stack merges: the lists it fans out (tools, prompts, resources, templates) with each
+ * entry under its exposed name or URI, and the servers' capabilities as one set.
+ */
+import { isJsonObject, type JsonObject } from "../../protocol/messages.js";
+import type { StackNaming } from "./stack-naming.js";
+
+export const LISTS = { "tools/list": "tools", "prompts/list": "prompts", "resources/list": "resources", "resources/templates/list": "resourceTemplates" } as const;
+export type ListMethod = keyof typeof LISTS;
+export type ListKey = (typeof LISTS)[ListMethod];
+
+/** One server's list entry as the agent sees it; undefined when it cannot be exposed (logged). */
+export function exposeEntry(naming: StackNaming, server: string, listKey: ListKey, entry: JsonObject, log: (line: object) => void): JsonObject | undefined {
+  switch (listKey) {
+    case "tools":
+    case "prompts": {
+      const name = typeof entry.name === "string" ? naming.exposeName(server, entry.name) : undefined;
+      if (name === undefined) log({ level: "warn", event: "name_not_exposed", server, name: entry.name, message: `the ${listKey === "tools" ? "tool" : "prompt"} \`${String(entry.name)}\` of server \`${server}\` is left out: its exposed name would not be 1–128 characters of [A-Za-z0-9_-]` });
+      return name === undefined ? undefined : { ...entry, name };
+    }
+    case "resources":
+      return typeof entry.uri === "string" ? { ...entry, uri: naming.exposeUri(server, entry.uri) } : undefined;
+    case "resourceTemplates":
+      return typeof entry.uriTemplate === "string" ? { ...entry, uriTemplate: naming.exposeUri(server, entry.uriTemplate) } : undefined;
+  }
+}
+
+/** `into` gains every capability `from` has; list capabilities say `listChanged` (the stack forwards them). */
+export function mergeCapabilities(into: JsonObject, from: JsonObject): void {
+  for (const key of ["tools", "prompts", "resources", "logging", "completions"]) {
+    const value = from[key];
+    if (!isJsonObject(value)) continue;
+    const merged: JsonObject = { ...(isJsonObject(into[key]) ? into[key] : {}), ...value };
+    if (key === "tools" || key === "prompts" || key === "resources") merged.listChanged = true;
+    if (key === "resources") merged.subscribe = (isJsonObject(into.resources) && into.resources.subscribe === true) || value.subscribe === true;
+    into[key] = merged;
+  }
+}
