@@ -21,7 +21,7 @@ test.each([
   [["--kommo-rps", "-1"], "toolgate kommo-sim: flag `--kommo-rps`: expected a whole number of requests per second (0 = off), found `-1`\n"],
   [["--listen", "nowhere"], "toolgate kommo-sim: flag `--listen`: expected HOST:PORT, found `nowhere`\n"],
   [["--rest-tls", "c.pem", "k.pem"], "toolgate kommo-sim: flag `--rest-tls` needs `--rest HOST:PORT`\n"],
-  [["--verbose"], "toolgate kommo-sim: unknown flag `--verbose`; expected one of: --listen, --rest, --rest-tls, --seed, --confirm-writes, --schema, --protocol, --kommo-rps, --effects-file\n"],
+  [["--verbose"], "toolgate kommo-sim: unknown flag `--verbose`; expected one of: --listen, --rest, --rest-tls, --seed, --confirm-writes, --schema, --protocol, --kommo-rps, --effects-file, --rest-port-file\n"],
 ])("bad flags %j exit 2 with a clear message", async (argv, message) => {
   expect(await runCli(argv)).toEqual({ code: 2, stderr: message });
 });

@@ -99,13 +99,14 @@ test("every tool reaches the fake Kommo with the REST calls of the real server",
   }
 });
 
-test("the effects file records accepted salesbot runs and stops with their REST status", async () => {
+test("the effects file records the call that reached the simulator, its REST request with status, and the stop", async () => {
   newLines();
   const bot = seed.salesbots[1]!;
   const lead = seed.leads[1]!;
   expect(JSON.parse((await call("stop_salesbot", { bot_id: bot.id, entity_id: lead.id, entity_type: "leads" })).text)).toEqual({ accepted: true });
   const lines = newLines();
   expect(lines).toEqual([
+    { kind: "call", atMs: NOW_MS, tool: "stop_salesbot", argsSha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
     { kind: "request", atMs: NOW_MS, method: "POST", path: `/api/v4/bots/${bot.id}/stop`, query: {}, body: { entity_id: lead.id, entity_type: "leads" }, status: 202 },
     { kind: "effect", effect: "stop", botId: bot.id, entityId: lead.id, entityType: "leads", atMs: NOW_MS },
   ]);
