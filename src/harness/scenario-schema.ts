@@ -5,121 +5,16 @@
  * errors, reported with their JSON path. Cross-field rules live in `superRefine` below.
  */
 import { z } from "zod";
-import { DENY_CODES, RULE_DEFAULT_DENY, RULE_HIDDEN, RULE_INPUT_SCHEMA, RULE_NO_POLICY, type DenyCode } from "../policy/decision.js";
 import { assertNever } from "../core/errors.js";
-import { errorMap } from "../core/schema-issues.js";
+import { DENY_CODES } from "../policy/decision.js";
+import { CallExpectSchema, CallSpecSchema, CountExpectSchema, DenyExpectSchema, RetryExpectSchema, RULE_OF_CODE } from "./scenario-expect-schema.js";
+import { count, keyedUnion, positive, strictObject, timeMs } from "./scenario-schema-kit.js";
 import { APPROVAL_STEPS } from "../gateway/approvals/approval-audit.js";
 import { APPROVAL_STATES } from "../stores/approval-store.js";
 
+export * from "./scenario-expect-schema.js";
+export type { Keyed } from "./scenario-schema-kit.js";
 
-function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
-  const known = Object.keys(shape).map((k) => `\`${k}\``).join(", ");
-  return z.strictObject(shape, {
-    error: (issue) => (issue.code === "unrecognized_keys" ? `expected one of: ${known}` : undefined),
-  });
-}
-
-const count = z.number().int().min(0);
-const positive = z.number().int().min(1);
-const timeMs = z.number().int().min(0);
-
-/** Tool arguments; `{"$repeat": "A", "times": 100000}` anywhere inside expands to a long string. */
-export const ArgsSchema = z.custom<Record<string, unknown>>(
-  (value) => value !== null && typeof value === "object" && !Array.isArray(value),
-  { error: "expected an object of tool arguments" },
-); // kept as parsed: a record schema would drop keys such as `__proto__`, which scenarios send on purpose
-
-export const CallSpecSchema = strictObject({
-  tool: z.string(),
-  args: ArgsSchema.optional(),
-});
-
-export const AllowExpectSchema = strictObject({
-  decision: z.literal("allow"),
-  /** The upstream answered with a tool error (`isError: true`): the call was allowed and counted. */
-  isError: z.boolean().optional(),
-  textIncludes: z.string().optional(),
-  /** Virtual time (ms from scenario start) at which the answer came back, e.g. a call held for approval. */
-  answeredAtMs: timeMs.optional(),
-});
-
-/**
- * The approval a denial names (`_meta["toolgate/decision"].approvalId`): `new` (no earlier call in
- * the scenario was answered with it) or `same-as LABEL` (the one the step labelled LABEL was
- * answered with; `same-as AGENT/LABEL` for another agent's step).
- */
-export const ApprovalIdExpectSchema = z.string().regex(/^(new|same-as ([A-Za-z0-9_.-]+\/)?[^/]+)$/, {
-  error: (issue) => `found \`${JSON.stringify(issue.input)}\`, expected \`"new"\` or \`"same-as LABEL"\` (a step label, or \`AGENT/LABEL\`)`,
-});
-
-/**
- * The codes whose rule is fixed, so a deny expectation may leave `rule` out. `invalid_arguments`
- * means the input schema here; the one an `increment_from` limit gives names its limit, so state it.
- */
-export const RULE_OF_CODE: Readonly<Partial<Record<DenyCode, string>>> = {
-  no_policy: RULE_NO_POLICY,
-  hidden: RULE_HIDDEN,
-  default_deny: RULE_DEFAULT_DENY,
-  invalid_arguments: RULE_INPUT_SCHEMA,
-};
-
-const RULE_OPTIONAL_FOR = Object.keys(RULE_OF_CODE).map((c) => `\`${c}\``).join(", ");
-
-export const DenyExpectSchema = strictObject({
-  decision: z.literal("deny"),
-  code: z.enum(DENY_CODES),
-  /** Optional only for the codes of `RULE_OF_CODE`. */
-  rule: z.string().optional(),
-  retryAfterMs: timeMs.optional(),
-  remaining: count.optional(),
-  textIncludes: z.string().optional(),
-  approvalId: ApprovalIdExpectSchema.optional(),
-  answeredAtMs: timeMs.optional(),
-}).superRefine((expect, ctx) => {
-  if (expect.rule !== undefined || RULE_OF_CODE[expect.code] !== undefined) return;
-  ctx.addIssue({
-    code: "custom",
-    path: ["rule"],
-    message: `missing; expected the rule that denies with \`${expect.code}\` (a JSON pointer such as \`/tools/stop_salesbot/limits/0\`); only ${RULE_OPTIONAL_FOR} determine their rule`,
-  });
-});
-
-/** The gateway answered with a JSON-RPC error (e.g. the upstream timed out). */
-export const ErrorExpectSchema = strictObject({
-  decision: z.literal("error"),
-  textIncludes: z.string().optional(),
-  answeredAtMs: timeMs.optional(),
-});
-
-const CALL_EXPECT_MESSAGE = 'expected `"allow"` or an object with `decision` `allow`, `deny` or `error`';
-
-export const CallExpectSchema = z.union(
-  // `z.string()` first, so that an object input is reported against the object branch only.
-  [z.string().pipe(z.literal("allow")), z.discriminatedUnion("decision", [AllowExpectSchema, DenyExpectSchema, ErrorExpectSchema])],
-  { error: CALL_EXPECT_MESSAGE },
-);
-
-export const CountExpectSchema = strictObject({
-  allow: count,
-  deny: count,
-  /** Calls answered with a JSON-RPC error; 0 unless stated. */
-  error: count.optional(),
-  /** Allowed calls whose tool result had `isError: true` (a subset of `allow`). */
-  toolError: count.optional(),
-  /** Denials by code, e.g. `{"rate_limited": 40}`. */
-  codes: z.partialRecord(z.enum(DENY_CODES), count).optional(),
-  /** The rule every denial must name. */
-  rule: z.string().optional(),
-  /** Per-call expectations, in the order the calls were issued. */
-  calls: z.array(CallExpectSchema).optional(),
-});
-
-export const RetryExpectSchema = strictObject({
-  ...CountExpectSchema.shape,
-  attempts: positive.optional(),
-  /** Virtual time (ms from scenario start) at which the allowed attempt was issued. */
-  allowedAtMs: timeMs.optional(),
-});
 
 const stepBase = { at: timeMs, label: z.string().optional() };
 
@@ -149,61 +44,6 @@ export const RetryStepSchema = strictObject({
   }),
   expect: RetryExpectSchema,
 });
-
-/** zod issues → path + message, resolving unions to the branch the input was meant for (as `issuesFromZod`). */
-function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): { path: PropertyKey[]; message: string }[] {
-  const out: { path: PropertyKey[]; message: string }[] = [];
-  for (const issue of issues) {
-    const path = [...prefix, ...issue.path];
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) out.push({ path: [...path, key], message: `unknown key \`${key}\`; ${issue.message}` });
-    } else if (issue.code === "invalid_union") {
-      const meant = issue.errors.filter((branch) => !branch.every((b) => b.path.length === 0 && b.code === "invalid_type"));
-      if (meant.length === 1) out.push(...flattenIssues(meant[0]!, path));
-      else out.push({ path, message: issue.message });
-    } else {
-      out.push({ path, message: issue.message });
-    }
-  }
-  return out;
-}
-
-/** The parsed value of one branch of a keyed union, tagged with the key that chose it. */
-export type Keyed<K extends Record<string, z.ZodType>> = { [P in keyof K & string]: { readonly kind: P } & z.output<K[P]> }[keyof K & string];
-
-/**
- * A value that is one of several strict objects, told apart by which key it carries (`call`,
- * `burst`, …). Issues come from the branch the author meant, at their own paths. The parsed value
- * carries that key as `kind`, so code downstream switches on it instead of probing keys; files
- * never write `kind` (the strict branches reject it as an unknown key).
- */
-function keyedUnion<const K extends Record<string, z.ZodType>>(what: string, kinds: K, misplaced: Record<string, string> = {}) {
-  const names = Object.keys(kinds);
-  const expected = `expected ${what} with \`at\` and exactly one of ${names.map((k) => `\`${k}\``).join(", ")}`;
-  return z.unknown().transform((value, ctx): Keyed<K> => {
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      ctx.addIssue({ code: "custom", message: `found ${value === null ? "`null`" : Array.isArray(value) ? "an array" : `\`${JSON.stringify(value)}\``}, ${expected}` });
-      return z.NEVER;
-    }
-    const present = names.filter((k) => Object.hasOwn(value, k));
-    const elsewhere = Object.keys(misplaced).find((k) => Object.hasOwn(value, k));
-    if (present.length === 0 && elsewhere !== undefined) {
-      ctx.addIssue({ code: "custom", path: [elsewhere], message: misplaced[elsewhere]! });
-      return z.NEVER;
-    }
-    if (present.length !== 1) {
-      const found = present.length === 0 ? "none of them" : present.map((k) => `\`${k}\``).join(" and ");
-      ctx.addIssue({ code: "custom", message: `found ${found}, ${expected}` });
-      return z.NEVER;
-    }
-    const kind = present[0]!;
-    const parsed = kinds[kind]!.safeParse(value, { error: errorMap, reportInput: true });
-    // The generic mapped type cannot follow `kind` to its branch; each branch is a strict object.
-    if (parsed.success) return { kind, ...(parsed.data as object) } as Keyed<K>;
-    for (const issue of flattenIssues(parsed.error.issues)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
-    return z.NEVER;
-  });
-}
 
 export const AgentStepSchema = keyedUnion("a step", {
   call: CallStepSchema,
