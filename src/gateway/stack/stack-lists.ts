@@ -1,6 +1,7 @@
 /**
  * What the stack merges: the lists it fans out (tools, prompts, resources, templates) with each
- * entry under its exposed name or URI, and the servers' capabilities as one set.
+ * entry under its exposed name or URI, and the servers' handshakes as one (capabilities united,
+ * instructions under each server's name, toolgate's own server info).
  */
 import { isJsonObject, type JsonObject } from "../../protocol/messages.js";
 import type { StackNaming } from "./stack-naming.js";
@@ -35,4 +36,12 @@ export function mergeCapabilities(into: JsonObject, from: JsonObject): void {
     if (key === "resources") merged.subscribe = (isJsonObject(into.resources) && into.resources.subscribe === true) || value.subscribe === true;
     into[key] = merged;
   }
+}
+
+/** The servers' `initialize` (or `server/discover`) results as one, the first server's as the base. */
+export function mergeHandshakes(results: ReadonlyArray<{ server: string; result: JsonObject }>, serverInfo: { readonly name: string; readonly version: string }): JsonObject {
+  const capabilities: JsonObject = {};
+  for (const { result } of results) mergeCapabilities(capabilities, isJsonObject(result.capabilities) ? result.capabilities : {});
+  const instructions = results.filter((r) => typeof r.result.instructions === "string").map((r) => `## ${r.server}\n${String(r.result.instructions)}`);
+  return { ...results[0]!.result, capabilities, serverInfo: { ...serverInfo }, ...(instructions.length > 0 ? { instructions: instructions.join("\n\n") } : {}) };
 }

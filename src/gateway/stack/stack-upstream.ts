@@ -17,7 +17,7 @@ import { isJsonObject, type JsonObject, type JsonRpcId, type JsonRpcMessage, typ
 import type { Transport } from "../../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR, INVALID_PARAMS } from "../../protocol/wire-errors.js";
 import { StackMember, type MemberState } from "./stack-member.js";
-import { exposeEntry, LISTS, mergeCapabilities, type ListMethod } from "./stack-lists.js";
+import { exposeEntry, LISTS, mergeHandshakes, type ListMethod } from "./stack-lists.js";
 import { routeToServer } from "./stack-routes.js";
 import type { StackNaming } from "./stack-naming.js";
 
@@ -274,15 +274,8 @@ export class StackUpstream implements Transport {
       if (fatal !== undefined) void this.close();
       return;
     }
-    const first = fan.results[0]!.result;
-    const capabilities: JsonObject = {};
-    for (const { result } of fan.results) mergeCapabilities(capabilities, isJsonObject(result.capabilities) ? result.capabilities : {});
-    const instructions = fan.results.filter((r) => typeof r.result.instructions === "string").map((r) => `## ${r.member.member.name}\n${String(r.result.instructions)}`);
-    this.toGateway({
-      jsonrpc: "2.0",
-      id: fan.id,
-      result: { ...first, capabilities, serverInfo: { ...this.o.serverInfo }, ...(instructions.length > 0 ? { instructions: instructions.join("\n\n") } : {}), ...(fan.method === "server/discover" ? this.cacheHints() : {}) },
-    });
+    const merged = mergeHandshakes(fan.results.map((r) => ({ server: r.member.member.name, result: r.result })), this.o.serverInfo);
+    this.toGateway({ jsonrpc: "2.0", id: fan.id, result: { ...merged, ...(fan.method === "server/discover" ? this.cacheHints() : {}) } });
   }
 
   // ── servers coming and going ────────────────────────────────────────────────────────────────
