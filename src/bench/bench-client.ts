@@ -18,7 +18,7 @@ import { wireThroughput, type WireLoadResult } from "./wire-client.js";
 import { messageOf } from "../core/errors.js";
 
 export type ClientTarget =
-  | { readonly transport: "stdio"; readonly command: string; readonly args: readonly string[]; readonly cwd: string; readonly env?: Record<string, string> }
+  | { readonly transport: "stdio"; readonly command: string; readonly args: readonly string[]; readonly cwd: string; readonly env?: Record<string, string>; readonly tool?: string }
   | { readonly transport: "http"; readonly url: string; readonly rootPid: number };
 
 export interface ClientPlan {
@@ -60,9 +60,11 @@ export async function runClient(plan: ClientPlan): Promise<ClientReport> {
 
   let errors = 0;
   let firstError: string | undefined;
+  // A stack (`serve --config`) exposes the tool under its server's name.
+  const toolName = target.transport === "stdio" && target.tool !== undefined ? target.tool : BENCH_TOOL;
   const call = async (botId: number): Promise<void> => {
     try {
-      const result = await client.callTool({ name: BENCH_TOOL, arguments: { bot_id: botId } });
+      const result = await client.callTool({ name: toolName, arguments: { bot_id: botId } });
       const content = result.content as { type: string; text?: string }[] | undefined;
       if (result.isError === true || content?.[0]?.text !== `stopped ${botId}`) {
         errors++;

@@ -5,6 +5,7 @@
  * call but never denies), or through a pass-through proxy run from its own bin file (so the pid
  * and RSS are the proxy's, not an npx wrapper's).
  */
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { monotonicNs } from "../core/clock.js";
 import type { ClientTarget } from "./bench-client.js";
@@ -55,6 +56,18 @@ const toolgateStdioArgs = (ctx: PathContext): string[] => [...ctx.toolgateNodeFl
 
 /** Ids of the floors and of the paths measured against them (`floors.ts`). */
 export const FLOOR_PATHS = { stdioRelay: "relay-stdio", httpRelay: "relay-http", otel: "toolgate-stdio-otel" } as const;
+
+/**
+ * `serve --config` over `servers` copies of the upstream, each with the bench policy; the client
+ * calls the first server's tool. One server against five shows whether the added latency grows
+ * with the size of the stack.
+ */
+function stackArgs(ctx: PathContext, servers: number): string[] {
+  const config = join(ctx.build.dir, `bench-stack-${servers}.json`);
+  const entries = Array.from({ length: servers }, (_, i) => [`s${i + 1}`, { command: node, args: upstreamArgs(ctx), policy: ctx.policyFile }]);
+  writeFileSync(config, `${JSON.stringify({ version: "1", servers: Object.fromEntries(entries) })}\n`);
+  return [...ctx.toolgateNodeFlags, toolgateBin(ctx), "serve", "--config", config];
+}
 
 function stdioPath(target: (ctx: PathContext) => ClientTarget): PathSpec["start"] {
   return async (ctx) => ({ target: target(ctx), startMs: undefined, stop: async () => [] });
@@ -115,6 +128,16 @@ export const PATHS: readonly PathSpec[] = [
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.otlpEndpoint!, OTEL_BSP_SCHEDULE_DELAY: "1000", OTEL_METRIC_EXPORT_INTERVAL: "5000" },
     })),
   },
+  ...[1, 5].map(
+    (servers): PathSpec => ({
+      id: `toolgate-stack-${servers}`,
+      label: `toolgate stdio→stack of ${servers} server${servers === 1 ? "" : "s"} (serve --config)`,
+      transport: "stdio",
+      directOf: "direct-stdio",
+      unavailable: () => undefined,
+      start: stdioPath((ctx) => ({ transport: "stdio", command: node, args: stackArgs(ctx, servers), cwd: ctx.root, tool: "s1__stop_salesbot" })),
+    }),
+  ),
   {
     id: "toolgate-stdio-js",
     label: "toolgate stdio→stdio, plain JS (no tsx)",
