@@ -5,13 +5,13 @@
  * `toolgate serve --config`; time comes from one TOOLGATE_CLOCK_FILE the test moves. What reached
  * the CRM is read back from kommo-sim's effects file; what reached the disk from the directory.
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execFileSync } from "node:child_process";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { descendantPids, parentPid } from "../../src/bench/procfs.js";
 import { loadDefaultSeed } from "../../src/kommo/crm/index.js";
 import { clockFile, readEffectsFile } from "../helpers/kommo-sim-process.js";
 import { REPO_ROOT, tempDir, TOOLGATE_BIN, writeJson } from "../fixtures/servers/gateway-process.js";
@@ -30,7 +30,7 @@ let gatewayPid: number;
 let listChanged = 0;
 
 beforeAll(async () => {
-  execFileSync("mkdir", ["-p", files]);
+  mkdirSync(files, { recursive: true });
   writeFileSync(join(files, "hello.txt"), "hello from the stack\n");
   writeJson(dir, "kommo.json", { version: "1", default: "deny", tools: { stop_salesbot: { limits: [{ counter: "stop_salesbot_rate", window: "minute", max: 10, scope: "grant" }] }, create_lead: {} } });
   writeJson(dir, "filesystem.json", { version: "1", default: "deny", tools: { read_text_file: {}, list_directory: {}, write_file: { action: "deny", reason: "The stack is read-only on disk." } } });
@@ -116,9 +116,14 @@ test("memory tools are rate-limited by their own policy; everything's echo passe
 
 /** The pid of the gateway's child whose command line contains `marker`. */
 function childPid(marker: string): number | undefined {
-  const out = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(gatewayPid)], { encoding: "utf8" });
-  const line = out.split("\n").find((l) => l.includes(marker));
-  return line === undefined ? undefined : Number(line.trim().split(/\s+/, 1)[0]);
+  const children = descendantPids(gatewayPid).filter((pid) => parentPid(pid) === gatewayPid);
+  return children.find((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(marker);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
 }
 
 /** Polls `probe` (pinging the gateway between tries) until it gives a value; bounded at 30 s. */
