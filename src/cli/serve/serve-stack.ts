@@ -5,8 +5,6 @@
  * server's policy file is watched and reloaded on its own (counters kept).
  */
 import type { Clock } from "../../core/clock.js";
-import { createGateway } from "../../gateway/gateway.js";
-import { InFlightBudget } from "../../gateway/in-flight-budget.js";
 import type { Logger } from "../../gateway/logger.js";
 import { PolicyTable } from "../../gateway/policy-source.js";
 import { reloadOnSighup, watchPolicyFiles, type PolicySetWatcher } from "../../gateway/reload.js";
@@ -18,10 +16,11 @@ import { withStackLimits } from "../../policy/stack-limits.js";
 import { TOOLGATE_CLIENT_INFO } from "../../protocol/era-translation.js";
 import type { Transport } from "../../protocol/transport.js";
 import { HttpClientTransport } from "../../transports/http-client-transport.js";
-import { ChildProcessTransport, StdioTransport } from "../../transports/stdio-transport.js";
+import { ChildProcessTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
 import { flush, openAudit, openRecording, releaseStdin, startApprovals } from "./serve-shared.js";
+import { openStdioGateway, serveUntilClosed } from "./stdio-gateway.js";
 import { startTelemetry } from "./telemetry.js";
 import { auditSink, mountConsole, recordHook } from "./serve-console.js";
 import { ActivityHub } from "../../gateway/console/activity-hub.js";
@@ -58,29 +57,7 @@ export async function serveStack(config: ServeConfig, configFile: string, io: Co
     log: logger.line,
     serverInfo: { name: "toolgate", version: String(TOOLGATE_CLIENT_INFO.version) },
   });
-  const downstream = new StdioTransport({ readable: io.stdin, writable: io.stdout, maxMessageBytes: config.maxMessageBytes, endWritableOnClose: false, writableOutlivesReadable: true });
-  const gateway = createGateway({
-    policies,
-    naming,
-    bridgeEras: false,
-    grantId: config.grantId,
-    clock,
-    store: approvals.counters,
-    upstream,
-    downstream,
-    audit: writeAudit,
-    ...(record ? { record } : {}),
-    upstreamTimeoutMs: config.upstreamTimeoutMs,
-    maxMessageBytes: config.maxMessageBytes,
-    logger: logger.line,
-    storeFailMode: config.storeFailMode,
-    shadow: config.shadow,
-    approvals: approvals.gate,
-    approvalViaClient: config.approvalViaClient,
-    budget: new InFlightBudget(config.maxInFlight),
-    drainOnDownstreamClose: true,
-    ...(telemetry ? { tracer: telemetry.tracer } : {}),
-  });
+  const gateway = openStdioGateway({ config, io, clock, logger, approvals, audit: writeAudit, record, telemetry }, { policies, upstream, naming, bridgeEras: false });
   const watcher = watchServerPolicies(stack, config.grantId, policies, logger);
   const stopSighup = reloadOnSighup(watcher);
   mountConsole(config, io, clock, {
@@ -92,14 +69,8 @@ export async function serveStack(config: ServeConfig, configFile: string, io: Co
     watcher,
     servers: stack.servers.map((server) => ({ name: server.name, label: server.name, probe: () => probeUpstream(() => openServer(server, io, maxMessageBytes), clock) })),
   });
-  const stopOnSignal = (): void => void gateway.close();
-  process.once("SIGTERM", stopOnSignal);
-  process.once("SIGINT", stopOnSignal);
   logger.info("started", { event: "started", config: stack.file, servers: stack.servers.map((s) => ({ name: s.name, policyVersion: s.policy.version })), grant: config.grantId });
-  await gateway.start();
-  const closed = await gateway.closed;
-  process.off("SIGTERM", stopOnSignal);
-  process.off("SIGINT", stopOnSignal);
+  const closed = await serveUntilClosed(gateway);
   stopSighup();
   watcher.close();
   await upstream.close();

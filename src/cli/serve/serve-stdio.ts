@@ -1,17 +1,16 @@
 /** `toolgate serve` on stdio: one agent on stdin/stdout, one upstream. */
 import type { Clock } from "../../core/clock.js";
-import { createGateway } from "../../gateway/gateway.js";
-import { InFlightBudget } from "../../gateway/in-flight-budget.js";
 import type { Logger } from "../../gateway/logger.js";
 import { TOOLGATE_CLIENT_INFO } from "../../protocol/era-translation.js";
 import { startTelemetry } from "./telemetry.js";
 import { SharedPolicy } from "../../gateway/policy-source.js";
 import { reloadOnSighup, watchPolicyFiles } from "../../gateway/reload.js";
-import { ChildProcessTransport, StdioTransport } from "../../transports/stdio-transport.js";
+import { ChildProcessTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
 import { auditSink, mountConsole, recordHook } from "./serve-console.js";
 import { ActivityHub } from "../../gateway/console/activity-hub.js";
+import { openStdioGateway, serveUntilClosed } from "./stdio-gateway.js";
 import { flush, openAudit, openRecording, openUpstream, readPolicy, releaseStdin, startApprovals, upstreamLabel } from "./serve-shared.js";
 
 export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
@@ -27,45 +26,18 @@ export async function serveStdio(config: ServeConfig, io: CommandIo, clock: Cloc
     await audit?.close();
     return 1;
   }
-  const store = approvals.counters;
   const telemetry = await startTelemetry(io.env, "pipe", String(TOOLGATE_CLIENT_INFO.version));
   const upstream = openUpstream(config, io);
-  const downstream = new StdioTransport({ readable: io.stdin, writable: io.stdout, maxMessageBytes: config.maxMessageBytes, endWritableOnClose: false, writableOutlivesReadable: true });
   const policies = new SharedPolicy(policy);
-  const gateway = createGateway({
-    policies,
-    grantId: config.grantId,
-    clock,
-    store,
-    upstream,
-    downstream,
-    audit: writeAudit,
-    ...(record ? { record } : {}),
-    upstreamTimeoutMs: config.upstreamTimeoutMs,
-    maxMessageBytes: config.maxMessageBytes,
-    logger: logger.line,
-    storeFailMode: config.storeFailMode,
-    shadow: config.shadow,
-    approvals: approvals.gate,
-    approvalViaClient: config.approvalViaClient,
-    budget: new InFlightBudget(config.maxInFlight),
-    drainOnDownstreamClose: true,
-    ...(telemetry ? { tracer: telemetry.tracer } : {}),
-  });
+  const gateway = openStdioGateway({ config, io, clock, logger, approvals, audit: writeAudit, record, telemetry }, { policies, upstream });
   const sources = [{ file: config.policyFile!, grantIds: [config.grantId], version: policy.version }];
   // (Debounced on the real clock: a file's writes settle in real time, whatever time the gateway decides on.)
   const watcher = watchPolicyFiles(sources, { apply: (_grants, next) => policies.set(next), log: logger.line });
   const stopSighup = reloadOnSighup(watcher);
   mountConsole(config, io, clock, { approvals, hub, policies, grants: () => [config.grantId], sources, watcher });
 
-  const stopOnSignal = (): void => void gateway.close();
-  process.once("SIGTERM", stopOnSignal);
-  process.once("SIGINT", stopOnSignal);
   logger.info("started", { event: "started", policyVersion: policy.version, grant: config.grantId, upstream: upstreamLabel(config) });
-  await gateway.start();
-  const closed = await gateway.closed;
-  process.off("SIGTERM", stopOnSignal);
-  process.off("SIGINT", stopOnSignal);
+  const closed = await serveUntilClosed(gateway);
   stopSighup();
   watcher.close();
 
