@@ -5,15 +5,14 @@
  * when nothing changes, 1 when a decision changes (so CI can gate a policy change on it), 2 on
  * usage errors or unreadable input (every problem is printed with its file, line and path).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { formatIssues, messageOf } from "../core/errors.js";
 import { DiffBuilder, formatDiff } from "../harness/replay/replay-diff.js";
 import { renderReplayHtml } from "../harness/replay/replay-html.js";
 import { readRecordedCalls } from "../harness/replay/recording-file.js";
 import { recordedDecision, Replayer } from "../harness/replay/replay.js";
-import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import { parseArgs, UsageError, type CommandIo } from "./args.js";
+import { loadPolicyFlag } from "./policy-flag.js";
 
 const FLAGS = { policy: { kind: "string" }, baseline: { kind: "string" }, shadow: { kind: "boolean" }, json: { kind: "string" }, html: { kind: "string" } } as const;
 
@@ -22,9 +21,9 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   if (positionals.length === 0) throw new UsageError("expected at least one recording: toolgate replay RECORDING… --policy CANDIDATE");
   const candidateFile = flags.policy as string | undefined;
   if (candidateFile === undefined) throw new UsageError("flag `--policy CANDIDATE` is required: the policy to replay the recording under");
-  const candidate = loadPolicy(resolve(io.cwd, candidateFile), candidateFile);
+  const candidate = loadPolicyFlag(resolve(io.cwd, candidateFile), candidateFile);
   const baselineFile = flags.baseline as string | undefined;
-  const baseline = baselineFile === undefined ? undefined : loadPolicy(resolve(io.cwd, baselineFile), baselineFile);
+  const baseline = baselineFile === undefined ? undefined : loadPolicyFlag(resolve(io.cwd, baselineFile), baselineFile);
   const shadow = flags.shadow === true;
   const problems: string[] = [];
   const candidateRun = new Replayer({ policyFor: () => candidate, shadow });
@@ -47,18 +46,6 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const html = flags.html as string | undefined;
   if (html !== undefined) write(resolve(io.cwd, html), renderReplayHtml(diff, label));
   return diff.changed === 0 ? 0 : 1;
-}
-
-function loadPolicy(path: string, shown: string): CompiledPolicy {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new UsageError(`cannot read policy file \`${shown}\`: ${messageOf(error)}`);
-  }
-  const parsed = parsePolicyText(text);
-  if (!parsed.ok) throw new UsageError(`the policy is invalid:\n${formatIssues(shown, parsed.issues)}`);
-  return parsed.value;
 }
 
 function write(path: string, text: string): void {

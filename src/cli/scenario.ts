@@ -5,17 +5,16 @@
  * to the scenario file: change the policy and `check` says which recorded calls it would now treat
  * differently. Exit 0 when the file is written, 2 on usage errors or unreadable input.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, relative, resolve, sep } from "node:path";
-import { formatIssues, messageOf } from "../core/errors.js";
 import { buildScenario } from "../harness/from-recording/build-scenario.js";
 import { parseWindow, resolveWindow, WINDOW_SYNTAX } from "../harness/from-recording/window.js";
 import { SCENARIO_SUFFIX } from "../harness/load-scenario.js";
 import { readRecordedCalls, type Recorded } from "../harness/replay/recording-file.js";
 import { loadDefaultSeed } from "../kommo/crm/seed.js";
 import { kommoTools } from "../kommo/tools/catalog.js";
-import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import { parseArgs, UsageError, type CommandIo } from "./args.js";
+import { loadPolicyFlag } from "./policy-flag.js";
 
 const FLAGS = { policy: { kind: "string" }, grant: { kind: "string" }, window: { kind: "string" }, shadow: { kind: "boolean" }, out: { kind: "string" } } as const;
 const SYNOPSIS = "toolgate scenario from-recording RECORDING… --policy P [--grant G] [--window FROM..TO] [--shadow] --out FILE.scenario.json";
@@ -34,7 +33,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const window = windowText === undefined ? undefined : parseWindow(windowText);
   if (window !== undefined && !window.ok) throw new UsageError(`flag \`--window\`: ${window.message}`);
   const policyPath = resolve(io.cwd, policyFile);
-  const policy = loadPolicy(policyPath, policyFile);
+  const policy = loadPolicyFlag(policyPath, policyFile);
 
   const problems: string[] = [];
   const calls: Recorded[] = [...readRecordedCalls(positionals.map((f) => resolve(io.cwd, f)), problems)];
@@ -76,14 +75,3 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   return 0;
 }
 
-function loadPolicy(path: string, shown: string): CompiledPolicy {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new UsageError(`cannot read policy file \`${shown}\`: ${messageOf(error)}`);
-  }
-  const parsed = parsePolicyText(text);
-  if (!parsed.ok) throw new UsageError(`the policy is invalid:\n${formatIssues(shown, parsed.issues)}`);
-  return parsed.value;
-}
