@@ -5,7 +5,6 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PassThrough } from "node:stream";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { afterAll, expect, test } from "vitest";
@@ -15,6 +14,7 @@ import { mismatchLines } from "../../src/harness/result.js";
 import { run as check } from "../../src/cli/check.js";
 import { run as init } from "../../src/cli/init.js";
 import { compilePolicy } from "../../src/policy/load-policy.js";
+import { capturedIo } from "../helpers/captured-io.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const bin = join(root, "bin/toolgate.mjs");
@@ -28,15 +28,7 @@ function load(name: string) {
   return loaded.value;
 }
 
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => (out += d));
-  stderr.on("data", (d) => (err += d));
-  return { io: { stdout, stderr, stdin: new PassThrough(), env: process.env, cwd: temp }, out: () => out, err: () => err };
-}
+const io = () => capturedIo(temp, process.env);
 
 test("the runaway-loop scenario passes over stdio processes with the clock file steering their time", async () => {
   const result = await runScenarioExternal({ ...load("seed-policy-runaway-loop"), scenario: { ...load("seed-policy-runaway-loop").scenario, agents: [load("seed-policy-runaway-loop").scenario.agents[0]!], expect: { effects: { salesbotStops: 11 }, kommoRequests: { "POST /api/v4/bots/:id/stop": 11 }, audit: { total: 51, byCode: { rate_limited: 40 } } } } }, { template, cwd: root, env: process.env });

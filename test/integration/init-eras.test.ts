@@ -6,26 +6,18 @@
 import { createServer, request, type Server } from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { PassThrough } from "node:stream";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { UsageError } from "../../src/cli/args.js";
 import { run as init } from "../../src/cli/init.js";
 import { startKommoSimHttp, tempDir, TOOLGATE_BIN } from "../helpers/kommo-sim-process.js";
+import { capturedIo } from "../helpers/captured-io.js";
 
 const temp = tempDir("toolgate-init-");
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => (out += d));
-  stderr.on("data", (d) => (err += d));
-  return { io: { stdout, stderr, stdin: new PassThrough(), env: process.env, cwd: temp }, out: () => out, err: () => err };
-}
+const io = () => capturedIo(temp, process.env);
 
 const sim = (args: string): string => `${process.execPath} ${TOOLGATE_BIN} kommo-sim ${args}`.trim();
 

@@ -10,19 +10,16 @@ import { PassThrough } from "node:stream";
 import { afterAll, expect, test } from "vitest";
 import { main } from "../../../src/cli/main.js";
 import type { BenchResult } from "../../../src/bench/orchestrator.js";
+import { capturedIo } from "../../helpers/captured-io.js";
 
 const dir = mkdtempSync(join(tmpdir(), "toolgate-bench-smoke-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test("bench --quick --only toolgate-stdio measures latency, throughput, CPU and RSS, and cleans up", { timeout: 60_000 }, async () => {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
+  const c = capturedIo();
   const jsonFile = join(dir, "bench.json");
-  const code = await main(["bench", "--quick", "--only", "toolgate-stdio", "--json", jsonFile], { stdout, stderr, stdin: new PassThrough(), env: {}, cwd: process.cwd() });
+  const code = await main(["bench", "--quick", "--only", "toolgate-stdio", "--json", jsonFile], c.io);
+  const err = c.err();
   expect(code, err).toBe(0);
   const result = JSON.parse(readFileSync(jsonFile, "utf8")) as BenchResult;
   expect(result.runs).toHaveLength(1);
@@ -36,8 +33,8 @@ test("bench --quick --only toolgate-stdio measures latency, throughput, CPU and 
     expect(Number.isFinite(value) && value > 0).toBe(true);
   }
   expect(client.childPids.length).toBeGreaterThan(0); // the upstream behind the gateway was watched
-  expect(out).toContain("| toolgate stdio→stdio |");
-  expect(out).toContain("stdio: toolgate's added p50 ≤ 100 µs over direct stdio");
+  expect(c.out()).toContain("| toolgate stdio→stdio |");
+  expect(c.out()).toContain("stdio: toolgate's added p50 ≤ 100 µs over direct stdio");
 });
 
 test("bench rejects unknown --only names and bad --rounds as usage errors", async () => {

@@ -1,16 +1,8 @@
-import { PassThrough } from "node:stream";
 import { expect, test } from "vitest";
 import { main } from "../../../src/cli/main.js";
+import { capturedIo } from "../../helpers/captured-io.js";
 
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
-  return { io: { stdout, stderr, stdin: new PassThrough(), env: {}, cwd: process.cwd() }, out: () => out, err: () => err };
-}
+const io = () => capturedIo();
 
 const COMMANDS = ["serve", "approvals", "kommo-sim", "validate", "check", "replay", "scenario", "init", "bench"];
 

@@ -2,9 +2,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { expect, test } from "vitest";
 import { main } from "../../../src/cli/main.js";
+import { capturedIo } from "../../helpers/captured-io.js";
 
 const dir = mkdtempSync(join(tmpdir(), "scenario-cli-"));
 const line = (atS: number, grant: string) =>
@@ -15,14 +15,9 @@ writeFileSync(join(dir, "bad-policy.json"), JSON.stringify({ version: "1" }));
 writeFileSync(join(dir, "broken.jsonl"), `${line(0, "alice")}\nnot json\n`);
 
 async function scenario(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const code = await main(["scenario", ...args], { stdout, stderr, stdin: new PassThrough(), env: {}, cwd: dir });
-  return { code, out, err };
+  const c = capturedIo(dir);
+  const code = await main(["scenario", ...args], c.io);
+  return { code, out: c.out(), err: c.err() };
 }
 
 const ok = ["traffic.jsonl", "--policy", "policy.json", "--out", "t.scenario.json"];

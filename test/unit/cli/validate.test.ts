@@ -2,25 +2,17 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { afterAll, expect, test } from "vitest";
-import { UsageError, type CommandIo } from "../../../src/cli/args.js";
+import { UsageError } from "../../../src/cli/args.js";
 import { main } from "../../../src/cli/main.js";
 import { run } from "../../../src/cli/validate.js";
+import { capturedIo } from "../../helpers/captured-io.js";
 
 const dir = mkdtempSync(join(tmpdir(), "toolgate-validate-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function capture(cwd = process.cwd()): { io: CommandIo; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
-  return { io: { stdout, stderr, stdin: new PassThrough(), env: {}, cwd }, out: () => out, err: () => err };
-}
+const capture = (cwd = process.cwd()) => capturedIo(cwd);
 
 test("validate prints `file: ok (…)` for each valid policy and exits 0", async () => {
   const c = capture();
