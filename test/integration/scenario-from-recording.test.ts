@@ -7,44 +7,18 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { afterAll, beforeAll, expect, test } from "vitest";
-import { clockFile, kommoSimCommand, tempDir } from "../helpers/kommo-sim-process.js";
+import { beforeAll, expect, test } from "vitest";
+import { tempDir } from "../helpers/kommo-sim-process.js";
+import { recordRunawaySession, seedPolicy } from "../helpers/recorded-session.js";
 import { REPO_ROOT, TOOLGATE_BIN, writeJson } from "../fixtures/servers/gateway-process.js";
 
 const START_MS = Date.UTC(2026, 0, 1, 9, 0, 0);
 const dir = tempDir("toolgate-from-recording-");
 const recording = join(dir, "traffic.jsonl");
-const seedPolicy = (max: number) => ({ version: "1", default: "deny", tools: { stop_salesbot: { limits: [{ counter: "stop_salesbot_rate", window: "minute", max, scope: "grant" }] } } });
-const stop = { name: "stop_salesbot", arguments: { bot_id: 7, entity_id: 101, entity_type: "leads" } };
-let client: Client;
 let made: { status: number | null; stdout: string; stderr: string };
 
 beforeAll(async () => {
-  const clock = clockFile(dir, START_MS);
-  const sim = kommoSimCommand([]);
-  const upstream = [sim.command, ...sim.args].map((w) => `"${w}"`).join(" ");
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [TOOLGATE_BIN, "serve", "--policy", writeJson(dir, "policy.json", seedPolicy(10)), "--grant", "runaway", "--record", recording, "--record-redact", "name", "--upstream-cmd", upstream],
-    cwd: REPO_ROOT,
-    env: { ...(process.env as Record<string, string>), TOOLGATE_CLOCK_FILE: clock.path },
-    stderr: "pipe",
-  });
-  client = new Client({ name: "runaway", version: "1.0.0" });
-  await client.connect(transport);
-  // Two minutes of a runaway loop, 15 stops each, a tool the policy does not allow, and one
-  // call with a redacted argument.
-  for (const minute of [0, 1]) {
-    for (let i = 0; i < 15; i++) {
-      clock.set(START_MS + minute * 60_000 + i * 1_000);
-      await client.callTool(stop).catch(() => undefined);
-    }
-    await client.callTool({ name: "get_account", arguments: {} }).catch(() => undefined);
-  }
-  await client.callTool({ name: "create_lead", arguments: { name: "S3CR3T-LEAD", price: 10 } }).catch(() => undefined);
-  await client.close();
+  await recordRunawaySession({ dir, policyName: "policy.json", recording, redact: "name", startMs: START_MS });
   made = toolgate("scenario", "from-recording", "traffic.jsonl", "--policy", "policy.json", "--out", "from-traffic.scenario.json");
   // The author's copy, with its one placeholder filled in; and the same next to a doctored policy.
   fillIn("from-traffic.scenario.json", "filled.scenario.json");
@@ -52,10 +26,6 @@ beforeAll(async () => {
   writeJson(join(dir, "doctored"), "policy.json", seedPolicy(5));
   fillIn("from-traffic.scenario.json", "doctored/filled.scenario.json");
 }, 120_000);
-
-afterAll(async () => {
-  await client?.close().catch(() => undefined);
-});
 
 function toolgate(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [TOOLGATE_BIN, ...args], { cwd: dir, encoding: "utf8", timeout: 120_000 });
