@@ -6,7 +6,6 @@
  * opaque tokens, both MCP eras, audit and metrics naming the caller but never its token.
  * `toolgate serve` runs as a child process whose clock is a TOOLGATE_CLOCK_FILE the test moves.
  */
-import { createServer } from "node:net";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { base64url, decodeJwt, generateKeyPair, SignJWT } from "jose";
@@ -17,6 +16,7 @@ import { clockFile, kommoSimCommand, readEffectsFile } from "../helpers/kommo-si
 import { CLIENTS, startTestProvider, type TestProvider } from "../helpers/oidc-test-provider.js";
 import { httpAgent, quoted, STOP_ARGS } from "./bridge-agents.js";
 import { connectClient, startHttpGateway, type HttpGateway } from "./gateway-http-process.js";
+import { freePort } from "../../src/bench/processes.js";
 
 /** /metrics on a listener with grants needs its own token. */
 const METRICS_TOKEN = "metrics-scraper-token-0123456789";
@@ -33,14 +33,6 @@ let gateway: HttpGateway;
 let resource: string;
 let base: string;
 const tokensSeen: string[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   const port = await freePort();

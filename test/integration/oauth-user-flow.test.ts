@@ -6,7 +6,6 @@
  * reaches the upstream: an HTTP upstream records every header it receives.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { decodeJwt } from "jose";
@@ -15,6 +14,7 @@ import { readJsonLines, tempDir, writeJson } from "../fixtures/servers/gateway-p
 import { recordingUpstream } from "../fixtures/servers/recording-upstream.js";
 import { CLIENTS, startTestProvider, type TestProvider } from "../helpers/oidc-test-provider.js";
 import { connectClient, startHttpGateway, type HttpGateway } from "./gateway-http-process.js";
+import { freePort } from "../../src/bench/processes.js";
 
 const dir = tempDir("toolgate-oauth-user-");
 const auditFile = join(dir, "audit.jsonl");
@@ -23,14 +23,6 @@ let provider: TestProvider;
 let upstream: Awaited<ReturnType<typeof recordingUpstream>>;
 let gateway: HttpGateway;
 let resource: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   const port = await freePort();
