@@ -14,9 +14,7 @@ import { dirname, resolve } from "node:path";
 import { Client, StreamableHTTPClientTransport, type Transport } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { formatIssues, messageOf } from "../core/errors.js";
-import { parseJsonText } from "../core/json-text.js";
-import { errorMap, issuesFromZod } from "../core/schema-issues.js";
-import { StackConfigSchema, type StackConfigDocument } from "../gateway/stack/stack-config.js";
+import { formatConfigIssues, parseStackConfigDocument } from "../gateway/stack/stack-config.js";
 import { starterPolicy, type ToolInfo } from "../policy/risk-classification.js";
 import { compilePolicy } from "../policy/load-policy.js";
 import { splitCommand } from "../transports/split-command.js";
@@ -77,20 +75,19 @@ const LIST_TIMEOUT_MS = 30_000;
  * config says the server's policy lives. A policy file that already exists is left as it is.
  */
 async function initStack(configFile: string, io: CommandIo): Promise<number> {
-  let doc: StackConfigDocument;
+  let text: string;
   try {
-    const json = parseJsonText(readFileSync(configFile, "utf8"));
-    const shape = json.ok ? StackConfigSchema.safeParse(json.value, { error: errorMap, reportInput: true }) : undefined;
-    if (!json.ok || !shape?.success) {
-      const issues = !json.ok ? json.issues : issuesFromZod(shape!.error!.issues);
-      io.stderr.write(`${formatIssues(configFile, issues)}\n`);
-      return 1;
-    }
-    doc = shape.data;
+    text = readFileSync(configFile, "utf8");
   } catch (error) {
     io.stderr.write(`${configFile}: (root): cannot read the config file: ${messageOf(error)}\n`);
     return 1;
   }
+  const parsed = parseStackConfigDocument(text, configFile);
+  if (!parsed.ok) {
+    io.stderr.write(`${formatConfigIssues(parsed.issues)}\n`);
+    return 1;
+  }
+  const doc = parsed.value;
   const base = dirname(configFile);
   let failed = 0;
   for (const [name, spec] of Object.entries(doc.servers)) {

@@ -112,14 +112,22 @@ export function loadStackConfigFile(file: string, readText: (path: string) => st
   return loadStackConfigText(text, file, readText);
 }
 
-export function loadStackConfigText(text: string, file: string, readText: (path: string) => string = (path) => readFileSync(path, "utf8")): LoadedConfig {
-  const at = (issues: readonly Issue[], where = file): ConfigIssue[] => issues.map((i) => ({ ...i, file: where }));
+/** The config's JSON checked against its schema (no duplicate keys), before any file it names is read. */
+export function parseStackConfigDocument(text: string, file: string): { readonly ok: true; readonly value: StackConfigDocument } | { readonly ok: false; readonly issues: readonly ConfigIssue[] } {
+  const at = (issues: readonly Issue[]): ConfigIssue[] => issues.map((i) => ({ ...i, file }));
   const json = parseJsonText(text);
   if (!json.ok) return { ok: false, issues: at(json.issues) };
   const duplicates = duplicateKeyIssues(text);
   const shape = StackConfigSchema.safeParse(json.value, { error: errorMap, reportInput: true });
   if (!shape.success || duplicates.length > 0) return { ok: false, issues: at([...duplicates, ...(shape.success ? [] : issuesFromZod(shape.error.issues))]) };
-  const doc = shape.data;
+  return { ok: true, value: shape.data };
+}
+
+export function loadStackConfigText(text: string, file: string, readText: (path: string) => string = (path) => readFileSync(path, "utf8")): LoadedConfig {
+  const at = (issues: readonly Issue[], where = file): ConfigIssue[] => issues.map((i) => ({ ...i, file: where }));
+  const parsed = parseStackConfigDocument(text, file);
+  if (!parsed.ok) return parsed;
+  const doc = parsed.value;
   const issues: ConfigIssue[] = [];
   const names = Object.keys(doc.servers);
   if (names.length === 0) issues.push({ file, path: "servers", message: "found no servers, expected at least one" });
