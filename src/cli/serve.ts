@@ -18,7 +18,8 @@
  * `Authorization` header is never forwarded. Logs are JSON lines on stderr.
  *
  * Several servers (`--config FILE`, `gateway/stack/stack-config.ts`): one gateway in front of every
- * server of the config, each with its own policy, tools exposed as `<server>__<tool>`.
+ * server of the config, each with its own policy, tools exposed as `<server>__<tool>`; on stdio,
+ * or with `--listen` over HTTP with the config's grants (each token: its servers and policies).
  *
  * Stores: `--store memory` (default) or `--store redis://HOST:PORT/DB` / `redis-cluster://…` / `redis-sentinel://…/MASTER` (counters and approvals
  * shared by replicas). Approvals: `--approval-mode async|hold` (`--approval-timeout-ms` for hold),
@@ -41,7 +42,7 @@ export const run: CommandRun = async (argv, io) => {
   const clock = processClock(io.env);
   const logger = createJsonLogger({ write: (text, done) => void io.stderr.write(text, done), clock, level: config.logLevel, base: { source: "toolgate" } });
   const code =
-    config.upstream.kind === "stack"
+    config.upstream.kind === "stack" && !config.listen
       ? await serveStack(config, config.upstream.configFile, io, clock, logger)
       : config.listen
         ? await serveHttp(config, io, clock, logger)

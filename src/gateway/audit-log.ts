@@ -30,8 +30,10 @@ export interface AuditRecord {
   readonly subject?: string;
   readonly clientId?: string;
   readonly session: string;
-  /** The tool; with `kind`, the resource URI, prompt name or method. */
+  /** The tool as the agent named it; with `kind`, the resource URI, prompt name or method. */
   readonly tool: string;
+  /** The upstream server it belongs to, when the gateway fronts several (`serve --config`). */
+  readonly server?: string;
   /** What was asked for, when it is not a tool call. */
   readonly kind?: "resource" | "prompt" | "method";
   /** What was enforced: `allow` (forwarded) or `deny` (answered by the gateway). */

@@ -22,7 +22,9 @@ export function callAuditRecord(call: GovernedCall, verdict: Decided, outcome: A
     ...(call.subject === undefined ? {} : { subject: call.subject }),
     ...(call.clientId === undefined ? {} : { clientId: call.clientId }),
     session: call.input.sessionKey,
-    tool: call.input.tool,
+    // The name the agent used (`<server>__<tool>` behind a stack), and the server it belongs to.
+    tool: call.input.exposedName ?? call.input.tool,
+    ...(call.input.server === undefined ? {} : { server: call.input.server }),
     ...(call.input.kind === undefined || call.input.kind === "tool" ? {} : { kind: call.input.kind }),
     decision: verdict.kind === "deny" ? "deny" : "allow",
     code: deny?.code ?? null,

@@ -24,9 +24,12 @@ import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import { errorMap, issuesFromZod } from "../core/schema-issues.js";
 import { ClaimGrantsSchema, isIdTemplate, OAuthSchema, type ClaimGrantEntry, type OAuthConfig } from "./identity/identity-config.js";
 
+export const GrantIdSchema = z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, "expected a grant id of 1–128 letters, digits or `._:@-`");
+export const TokenSha256Schema = z.string().regex(/^[0-9a-fA-F]{64}$/, "expected the SHA-256 of the token as 64 hex digits (`printf %s TOKEN | sha256sum`)");
+
 const GrantEntrySchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, "expected a grant id of 1–128 letters, digits or `._:@-`"),
-  tokenSha256: z.string().regex(/^[0-9a-fA-F]{64}$/, "expected the SHA-256 of the token as 64 hex digits (`printf %s TOKEN | sha256sum`)"),
+  id: GrantIdSchema,
+  tokenSha256: TokenSha256Schema,
   policy: z.string().min(1, "expected a policy file path").optional(),
   description: z.string().optional(),
 });
@@ -167,8 +170,14 @@ export function formatGrantsIssues(issues: readonly GrantsIssue[]): string {
   return issues.map((i) => `${i.file}: ${i.path === "" ? "(root)" : i.path}: ${i.message}`).join("\n");
 }
 
-export type BearerResult =
-  | { readonly kind: "ok"; readonly grant: Grant }
+/** What a bearer lookup needs of a grant: its id and its token's digest. */
+export interface TokenGrant {
+  readonly id: string;
+  readonly digest: Buffer;
+}
+
+export type BearerResult<G extends TokenGrant = Grant> =
+  | { readonly kind: "ok"; readonly grant: G }
   | { readonly kind: "missing" }
   | { readonly kind: "malformed" }
   | { readonly kind: "invalid" };
@@ -176,11 +185,11 @@ export type BearerResult =
 /** `Bearer <token68>`, scheme case-insensitive; anything else is malformed. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
-export class GrantTable {
+export class GrantTable<G extends TokenGrant = Grant> {
   private readonly digests: Buffer[];
 
   constructor(
-    readonly grants: readonly Grant[],
+    readonly grants: readonly G[],
     /** The comparison; injectable so a test can prove every digest is compared. */
     private readonly equal: (a: Buffer, b: Buffer) => boolean = timingSafeEqual,
   ) {
@@ -188,7 +197,7 @@ export class GrantTable {
   }
 
   /** The grant whose digest matches `token`; compares against every grant, whatever matches. */
-  lookup(token: string): Grant | undefined {
+  lookup(token: string): G | undefined {
     const digest = createHash("sha256").update(token, "utf8").digest();
     let found = -1;
     for (let i = 0; i < this.digests.length; i++) {
@@ -199,7 +208,7 @@ export class GrantTable {
   }
 
   /** Reads an `Authorization` header value. */
-  authenticate(authorization: string | undefined): BearerResult {
+  authenticate(authorization: string | undefined): BearerResult<G> {
     if (authorization === undefined || authorization === "") return { kind: "missing" };
     const m = BEARER.exec(authorization);
     if (!m) return { kind: "malformed" };

@@ -12,6 +12,7 @@
  * joined string a name could split.
  */
 import type { AuditRecord } from "./audit-log.js";
+import { SERVER_STATES, type ServerStatus } from "./server-status.js";
 
 /** Upper bounds in seconds: sub-millisecond hops up to a minute-long tool. */
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -37,10 +38,17 @@ export class Metrics {
   private inFlight = 0;
   private pendingApprovals: () => number = () => 0;
   private sessions: () => number = () => 0;
+  private servers: (() => readonly ServerStatus[]) | undefined;
+  private readonly byServer = new Map<string, { allow: number; deny: number }>();
 
   /** The approvals code reports how many approvals are pending (read at scrape time). */
   setPendingApprovals(fn: () => number): void {
     this.pendingApprovals = fn;
+  }
+
+  /** A stack reports its servers' states (read at scrape time). */
+  setServers(fn: () => readonly ServerStatus[]): void {
+    this.servers = fn;
   }
 
   setSessions(fn: () => number): void {
@@ -91,7 +99,15 @@ export class Metrics {
   observeAudit(record: AuditRecord): void {
     this.recordDecision(record.tool, record.decision, record.code);
     this.recordGrantDecision(record.grant, record.clientId, record.decision);
+    if (record.server !== undefined) this.recordServerDecision(record.server, record.decision);
     if (record.latencyMs !== null) this.observeUpstreamSeconds(record.latencyMs / 1000);
+  }
+
+  /** Server names come from the config (never from a request), so they are safe as labels. */
+  private recordServerDecision(server: string, decision: "allow" | "deny"): void {
+    let counts = this.byServer.get(server);
+    if (counts === undefined) this.byServer.set(server, (counts = { allow: 0, deny: 0 }));
+    counts[decision]++;
   }
 
   callStarted(): void {
@@ -145,6 +161,7 @@ export class Metrics {
     out.push("# HELP toolgate_pending_approvals Calls waiting for a human's approval.");
     out.push("# TYPE toolgate_pending_approvals gauge");
     out.push(`toolgate_pending_approvals ${safe(this.pendingApprovals)}`);
+    if (this.servers !== undefined || this.byServer.size > 0) renderServersInto(out, this.byServer, this.servers ?? (() => []));
     return `${out.join("\n")}\n`;
   }
 }
@@ -159,6 +176,28 @@ export function escapeLabel(value: string): string {
 
 function formatNumber(n: number): string {
   return Number.isFinite(n) ? String(Math.round(n * 1e9) / 1e9) : "NaN";
+}
+
+/** Appends a stack's per-server series: decisions, state (1 for the current one), restarts. */
+function renderServersInto(out: string[], byServer: ReadonlyMap<string, { allow: number; deny: number }>, servers: () => readonly ServerStatus[]): void {
+  out.push("# HELP toolgate_server_decisions_total Policy decisions by upstream server of the stack.");
+  out.push("# TYPE toolgate_server_decisions_total counter");
+  for (const server of [...byServer.keys()].sort()) {
+    const counts = byServer.get(server)!;
+    for (const decision of ["allow", "deny"] as const) out.push(`toolgate_server_decisions_total{server="${escapeLabel(server)}",decision="${decision}"} ${counts[decision]}`);
+  }
+  let now: readonly ServerStatus[] = [];
+  try {
+    now = servers();
+  } catch {
+    // A scrape never fails for the servers' sake: their series are left out.
+  }
+  out.push("# HELP toolgate_server_state Each upstream server's state: 1 for the state it is in, 0 for the others.");
+  out.push("# TYPE toolgate_server_state gauge");
+  for (const s of now) for (const state of SERVER_STATES) out.push(`toolgate_server_state{server="${escapeLabel(s.name)}",state="${state}"} ${s.state === state ? 1 : 0}`);
+  out.push("# HELP toolgate_server_restarts_total Restarts of each upstream server since the gateway started.");
+  out.push("# TYPE toolgate_server_restarts_total counter");
+  for (const s of now) out.push(`toolgate_server_restarts_total{server="${escapeLabel(s.name)}"} ${s.restarts}`);
 }
 
 function safe(fn: () => number): string {

@@ -120,8 +120,8 @@ export function parseServeArgs(argv: readonly string[], cwd: string, env: Record
   const cmd = str("upstream-cmd");
   const url = str("upstream-url");
   if (configFile !== undefined) {
-    const clash = ["policy", "upstream-cmd", "upstream-url", "upstream-header", "upstream-env", "grants", "listen"].find((f) => flags[f] !== undefined);
-    if (clash === "listen" || clash === "grants") throw new UsageError(`flag \`--${clash}\` with \`--config\`: a gateway config serves agents on stdio for now; run one \`serve --listen\` per server for HTTP`);
+    const clash = ["policy", "upstream-cmd", "upstream-url", "upstream-header", "upstream-env", "grants"].find((f) => flags[f] !== undefined);
+    if (clash === "grants") throw new UsageError("flag `--grants` cannot be combined with `--config FILE`: write the grants in the config's `grants` (a list, or the path of a grants file)");
     if (clash !== undefined) throw new UsageError(`flag \`--${clash}\` cannot be combined with \`--config FILE\`: the config names each server and its policy`);
   } else if (policy === undefined && grants === undefined) throw new UsageError("flag `--policy FILE` (or `--config FILE`) is required");
   if (configFile === undefined && (cmd === undefined) === (url === undefined)) throw new UsageError("give exactly one of `--upstream-cmd \"CMD ARGS\"` and `--upstream-url URL`");

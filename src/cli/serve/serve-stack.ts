@@ -2,37 +2,37 @@
  * `toolgate serve --config FILE` on stdio: one agent, several upstream servers behind one gateway
  * (`gateway/stack/`). Each server's policy decides its own tools under their own names, the
  * config's `stack` section adds the stack default and the limits that span servers, and each
- * server's policy file is watched and reloaded on its own (counters kept).
+ * policy file is watched and reloaded on its own (counters kept). When the config has grants, the
+ * agent is one of them (`--grant ID`) and sees only that grant's servers and policies.
  */
 import type { Clock } from "../../core/clock.js";
+import { ActivityHub } from "../../gateway/console/activity-hub.js";
 import type { Logger } from "../../gateway/logger.js";
-import { PolicyTable } from "../../gateway/policy-source.js";
-import { reloadOnSighup, watchPolicyFiles, type PolicySetWatcher } from "../../gateway/reload.js";
+import { reloadOnSighup } from "../../gateway/reload.js";
 import { NO_SERVER } from "../../gateway/server-naming.js";
-import { formatConfigIssues, loadStackConfigFile, type StackConfig, type StackServer } from "../../gateway/stack/stack-config.js";
 import { StackNaming } from "../../gateway/stack/stack-naming.js";
-import { StackUpstream } from "../../gateway/stack/stack-upstream.js";
-import { withStackLimits } from "../../policy/stack-limits.js";
+import { everyServer, stackPolicies, type GrantView } from "../../gateway/stack/stack-policies.js";
 import { TOOLGATE_CLIENT_INFO } from "../../protocol/era-translation.js";
-import type { Transport } from "../../protocol/transport.js";
-import { HttpClientTransport } from "../../transports/http-client-transport.js";
-import { ChildProcessTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
+import { auditSink, mountConsole, recordHook } from "./serve-console.js";
 import { flush, openAudit, openRecording, releaseStdin, startApprovals } from "./serve-shared.js";
+import { consoleServers, consoleSources, loadStack, openStack, watchStackPolicies } from "./stack-parts.js";
 import { openStdioGateway, serveUntilClosed } from "./stdio-gateway.js";
 import { startTelemetry } from "./telemetry.js";
-import { auditSink, mountConsole, recordHook } from "./serve-console.js";
-import { ActivityHub } from "../../gateway/console/activity-hub.js";
-import { probeUpstream } from "../../gateway/console/upstream-probe.js";
 
 export async function serveStack(config: ServeConfig, configFile: string, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
-  const loaded = loadStackConfigFile(configFile);
-  if (!loaded.ok) {
-    io.stderr.write(`${formatConfigIssues(loaded.issues)}\n`);
-    return 1;
+  const stack = loadStack(configFile, io);
+  if (!stack) return 1;
+  let view: GrantView = everyServer(stack, config.grantId);
+  if (stack.grants !== undefined) {
+    const grant = stack.grants.find((g) => g.id === config.grantId);
+    if (grant === undefined) {
+      io.stderr.write(`${stack.grantsFile}: grants: has no grant \`${config.grantId}\`; on stdio the agent is one of the config's grants, expected \`--grant ID\` with one of ${stack.grants.map((g) => `\`${g.id}\``).join(", ")}\n`);
+      return 1;
+    }
+    view = grant;
   }
-  const stack = loaded.value;
   const audit = openAudit(config, logger);
   const recording = openRecording(config, logger);
   const naming = new StackNaming(stack.servers.map((s) => s.name), stack.separator);
@@ -45,31 +45,21 @@ export async function serveStack(config: ServeConfig, configFile: string, io: Co
     return 1;
   }
   const telemetry = await startTelemetry(io.env, "pipe", String(TOOLGATE_CLIENT_INFO.version));
-  const policies = new PolicyTable();
-  for (const server of stack.servers) policies.set(config.grantId, withStackLimits(server.policy, stack.stackLimits), server.name);
-  policies.set(config.grantId, stack.stackPolicy, NO_SERVER);
-  const maxMessageBytes = config.maxMessageBytes * 16;
-  const upstream = new StackUpstream({
-    servers: stack.servers.map((server) => ({ name: server.name, open: () => openServer(server, io, maxMessageBytes), ...(server.timeoutMs !== undefined ? { timeoutMs: server.timeoutMs } : {}), onStartFailure: server.onStartFailure })),
-    naming,
-    clock,
-    probeTimeoutMs: config.upstreamTimeoutMs,
-    log: logger.line,
-    serverInfo: { name: "toolgate", version: String(TOOLGATE_CLIENT_INFO.version) },
-  });
-  const gateway = openStdioGateway({ config, io, clock, logger, approvals, audit: writeAudit, record, telemetry }, { policies, upstream, naming, bridgeEras: false });
-  const watcher = watchServerPolicies(stack, config.grantId, policies, logger);
+  const policies = stackPolicies(stack, [view]);
+  const upstream = openStack(stack, naming, config, io, clock, logger, view.servers);
+  const gateway = openStdioGateway({ config, io, clock, logger, approvals, audit: writeAudit, record, telemetry }, { policies: policies.table, upstream, naming, bridgeEras: false });
+  const watcher = watchStackPolicies(policies, logger);
   const stopSighup = reloadOnSighup(watcher);
   mountConsole(config, io, clock, {
     approvals,
     hub,
-    policies,
+    policies: policies.table,
     grants: () => [config.grantId],
-    sources: stack.servers.map((s) => ({ file: s.policyFile, grantIds: [config.grantId], version: s.policy.version })),
+    sources: consoleSources(policies),
     watcher,
-    servers: stack.servers.map((server) => ({ name: server.name, label: server.name, probe: () => probeUpstream(() => openServer(server, io, maxMessageBytes), clock) })),
+    servers: consoleServers(stack, config, io, clock).filter((s) => view.servers.includes(s.name)),
   });
-  logger.info("started", { event: "started", config: stack.file, servers: stack.servers.map((s) => ({ name: s.name, policyVersion: s.policy.version })), grant: config.grantId });
+  logger.info("started", { event: "started", config: stack.file, servers: stack.servers.filter((s) => view.servers.includes(s.name)).map((s) => ({ name: s.name, policyVersion: (view.policies.get(s.name)?.policy ?? s.policy).version })), grant: config.grantId });
   const closed = await serveUntilClosed(gateway);
   stopSighup();
   watcher.close();
@@ -82,32 +72,4 @@ export async function serveStack(config: ServeConfig, configFile: string, io: Co
   await flush(io.stdout);
   releaseStdin(io);
   return closed.exitCode;
-}
-
-function openServer(server: StackServer, io: CommandIo, maxMessageBytes: number): Transport {
-  const t = server.transport;
-  if (t.kind === "url") return new HttpClientTransport({ url: t.url, headers: { ...t.headers }, maxMessageBytes });
-  return new ChildProcessTransport({ command: t.command, args: [...t.args], env: { ...io.env, ...t.env }, cwd: t.cwd, stderr: "inherit", maxMessageBytes });
-}
-
-/** One watcher per server's policy file; a reload replaces that server's policy only. */
-function watchServerPolicies(stack: StackConfig, grantId: string, policies: PolicyTable, logger: Logger): PolicySetWatcher {
-  const watchers = stack.servers.map((server) =>
-    watchPolicyFiles([{ file: server.policyFile, grantIds: [grantId], version: server.policy.version }], {
-      apply: (_grants, next) => policies.set(grantId, withStackLimits(next, stack.stackLimits), server.name),
-      // Debounced on the real clock: a file's writes settle in real time, whatever time the gateway decides on.
-      log: logger.line,
-    }),
-  );
-  return {
-    reload: async () => (await Promise.all(watchers.map((w) => w.reload()))).flat(),
-    reloadFile: async (file) => {
-      for (const w of watchers) {
-        const result = await w.reloadFile(file);
-        if (result !== undefined) return result;
-      }
-      return undefined;
-    },
-    close: () => watchers.forEach((w) => w.close()),
-  };
 }

@@ -26,6 +26,7 @@ import type { Clock } from "../../core/clock.js";
 import type { JsonRpcMessage } from "../../protocol/messages.js";
 import type { Logger } from "../logger.js";
 import type { ReadinessReport } from "../readiness.js";
+import type { ServerStatus } from "../server-status.js";
 import type { Metrics } from "../metrics.js";
 import { frameOfBody } from "./body-frame.js";
 import { drainCalls } from "./drain.js";
@@ -72,6 +73,8 @@ export interface HttpFrontOptions {
   readonly drainTimeoutMs?: number;
   /** What `/ready` checks besides draining; without it `/ready` follows draining alone. */
   readonly readiness?: () => Promise<ReadinessReport>;
+  /** A stack's servers, each with its state and last error, shown by `/health`. */
+  readonly servers?: () => readonly ServerStatus[];
 }
 
 export interface HttpFront {
@@ -168,7 +171,8 @@ class Front {
       return;
     }
     if (path === "/health" && req.method === "GET") {
-      const body = JSON.stringify({ status: this.draining ? "draining" : "ok", sessions: this.sessions.size, callsInFlight: this.o.metrics.callsInFlight });
+      const servers = this.o.servers?.().map((s) => ({ name: s.name, state: s.state, lastError: s.lastError ?? null, restarts: s.restarts }));
+      const body = JSON.stringify({ status: this.draining ? "draining" : "ok", sessions: this.sessions.size, callsInFlight: this.o.metrics.callsInFlight, ...(servers ? { servers } : {}) });
       res.writeHead(200, { "content-type": "application/json" });
       res.end(body);
       return;

@@ -25,6 +25,7 @@ import { errorMap, issuesFromZod } from "../../core/schema-issues.js";
 import { compilePolicy, parsePolicyText, type CompiledPolicy, type StackLimit } from "../../policy/load-policy.js";
 import { LimitSchema } from "../../policy/policy-schema.js";
 import { compileStackLimits } from "../../policy/stack-limits.js";
+import { loadStackGrants, StackGrantsSchema, type StackGrant } from "./stack-grants.js";
 
 export const SERVER_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 export const DEFAULT_SEPARATOR = "__";
@@ -61,6 +62,8 @@ export const StackConfigSchema = z.strictObject({
   version: z.literal("1"),
   description: z.string().optional(),
   separator: z.string().regex(/^[A-Za-z0-9_-]{1,8}$/, "expected 1–8 characters of `[A-Za-z0-9_-]`").refine((s) => s.includes("_"), "expected a separator containing `_` (server names never do, so names split one way only)").optional(),
+  /** Bearer tokens and the servers and policies each may use (`stack-grants.ts`); without it, one grant for every request. */
+  grants: StackGrantsSchema.optional(),
   servers: z.record(z.string(), z.union([CommandServerSchema, UrlServerSchema], { error: "expected a server with `command` (and `args`, `env`, `cwd`) or `url` (and `headers`), plus `policy`" })),
   stack: z
     .strictObject({
@@ -93,6 +96,10 @@ export interface StackConfig {
   /** Decides names no server has (the stack's `default`, deny unless said otherwise). */
   readonly stackPolicy: CompiledPolicy;
   readonly stackLimits: readonly StackLimit[];
+  /** The config's grants; undefined when it has none (one grant, every server). */
+  readonly grants: readonly StackGrant[] | undefined;
+  /** The file the grants are written in (the config itself, or the grants file it names). */
+  readonly grantsFile: string | undefined;
 }
 
 /** A problem in the config or in a policy it names: the file it is in, its JSON path. */
@@ -162,11 +169,13 @@ export function loadStackConfigText(text: string, file: string, readText: (path:
       if (!server.includes("*") && !names.includes(server)) issues.push({ file, path: `stack.limits[${i}].tools[${j}]`, message: `found server \`${server}\`, expected one of the config's servers (${names.map((n) => `\`${n}\``).join(", ")})` });
     }
   });
+  const grants = doc.grants === undefined ? undefined : loadStackGrants(doc.grants, file, names, readText);
+  if (grants !== undefined && !grants.ok) issues.push(...grants.issues);
   if (issues.length > 0) return { ok: false, issues };
   const stackPolicy = compilePolicy({ version: "1", default: doc.stack?.default ?? "deny" });
   if (!stackPolicy.ok) throw new Error("the stack's own policy does not compile (a bug)");
   const stackLimits = compileStackLimits((doc.stack?.limits ?? []).map(({ tools, ...limit }, i) => ({ limit, tools, rule: `/stack/limits/${i}` })));
-  return { ok: true, value: { file, separator: doc.separator ?? DEFAULT_SEPARATOR, servers, stackPolicy: stackPolicy.value, stackLimits } };
+  return { ok: true, value: { file, separator: doc.separator ?? DEFAULT_SEPARATOR, servers, stackPolicy: stackPolicy.value, stackLimits, grants: grants?.ok ? grants.grants : undefined, grantsFile: grants?.ok ? grants.file : undefined } };
 }
 
 export function formatConfigIssues(issues: readonly ConfigIssue[]): string {

@@ -14,7 +14,9 @@ import type { JsonRpcMessage } from "../../protocol/messages.js";
 import type { Transport } from "../../protocol/transport.js";
 import { EraBridge } from "../bridge/era-bridge.js";
 
-export type MemberState = "starting" | "ready" | "restarting" | "failing" | "stopped";
+import type { ServerState } from "../server-status.js";
+
+export type MemberState = ServerState;
 
 /** Backoff between restarts: 250 ms doubling to at most 30 s; back to 250 ms after a minute up. */
 export const RESTART_BACKOFF_MS = { first: 250, max: 30_000, healthyAfterMs: 60_000 } as const;

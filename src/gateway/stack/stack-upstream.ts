@@ -14,9 +14,11 @@
  */
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import { isJsonObject, type JsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from "../../protocol/messages.js";
+import { requestEra } from "../../protocol/eras.js";
 import type { Transport } from "../../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR, INVALID_PARAMS } from "../../protocol/wire-errors.js";
-import { StackMember, type MemberState } from "./stack-member.js";
+import type { ServerStatus } from "../server-status.js";
+import { StackMember } from "./stack-member.js";
 import { exposeEntry, LISTS, mergeHandshakes, type ListMethod } from "./stack-lists.js";
 import { routeToServer } from "./stack-routes.js";
 import type { StackNaming } from "./stack-naming.js";
@@ -38,15 +40,16 @@ export interface StackUpstreamOptions {
   readonly serverInfo: { readonly name: string; readonly version: string };
 }
 
-export interface ServerStatus {
-  readonly name: string;
-  readonly state: MemberState;
-  readonly lastError: string | undefined;
-  readonly restarts: number;
-}
+export type { ServerStatus } from "../server-status.js";
 
 const FAN_OUT = new Set<string>(["initialize", "server/discover", "logging/setLevel", ...Object.keys(LISTS)]);
 const LIST_CHANGED = ["notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed"];
+/**
+ * 2026-07-28 cache hints on what the stack merges or rewrites: `ttlMs: 0`, `cacheScope: "private"`,
+ * so no client (or shared cache) reuses a list that depends on servers' states and a grant's
+ * policy. A 2025-era request gets none (its revision has no such fields).
+ */
+const MODERN_CACHE_HINTS: JsonObject = { ttlMs: 0, cacheScope: "private" };
 /** Pages read from one server for one list before the stack stops following `nextCursor`. */
 const MAX_PAGES = 100;
 
@@ -61,8 +64,8 @@ interface Fan {
 }
 
 type Pending =
-  | { readonly kind: "forward"; readonly gatewayId: JsonRpcId; readonly method: string; readonly timer: TimerHandle | undefined }
-  | { readonly kind: "part"; readonly fan: Fan; readonly page: number }
+  | { readonly kind: "forward"; readonly gatewayId: JsonRpcId; readonly method: string; readonly modern: boolean; readonly timer: TimerHandle | undefined }
+  | { readonly kind: "part"; readonly fan: Fan; readonly page: number; readonly timer: TimerHandle }
   | { readonly kind: "handshake" };
 
 interface StackLink {
@@ -83,6 +86,8 @@ export class StackUpstream implements Transport {
   /** The agent's `initialize` params, replayed to a server that restarts; undefined for 2026-07-28 agents. */
   private handshake: JsonObject | undefined;
   private initialized = false;
+  /** True once a handshake was answered: from then on no server's failure closes the stack. */
+  private served = false;
   private readonly changed = new Set<string>();
   private closed = false;
 
@@ -102,6 +107,10 @@ export class StackUpstream implements Transport {
       });
       this.links.set(spec.name, { member, spec, pending: new Map() });
     }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Every server's state, for `/health`, `/metrics` and logs. */
@@ -142,7 +151,7 @@ export class StackUpstream implements Transport {
     const id = this.nextId++;
     const timeoutMs = link.spec.timeoutMs;
     const timer = timeoutMs === undefined ? undefined : this.o.clock.setTimer(() => this.timedOut(link, id, request.id, timeoutMs), timeoutMs);
-    link.pending.set(id, { kind: "forward", gatewayId: request.id, method: request.method, timer });
+    link.pending.set(id, { kind: "forward", gatewayId: request.id, method: request.method, modern: this.isModern(request.method, params), timer });
     link.member.send({ jsonrpc: "2.0", id, method: request.method, ...(routedParams !== undefined ? { params: routedParams } : {}) });
   }
 
@@ -161,7 +170,13 @@ export class StackUpstream implements Transport {
 
   private sendPart(link: StackLink, fan: Fan, params: JsonObject | undefined, page: number): void {
     const id = this.nextId++;
-    link.pending.set(id, { kind: "part", fan, page });
+    // A server that never answers its part leaves the merged answer without it, never hangs it.
+    const timeoutMs = link.spec.timeoutMs ?? this.o.probeTimeoutMs;
+    const timer = this.o.clock.setTimer(() => {
+      if (!link.pending.delete(id)) return;
+      this.partFailed(fan, link, `did not answer ${fan.method} within ${timeoutMs} ms`);
+    }, timeoutMs);
+    link.pending.set(id, { kind: "part", fan, page, timer });
     link.member.send({ jsonrpc: "2.0", id, method: fan.method, ...(params !== undefined ? { params } : {}) });
   }
 
@@ -209,9 +224,10 @@ export class StackUpstream implements Transport {
     switch (pending.kind) {
       case "forward":
         pending.timer?.cancel();
-        if (pending.method === "resources/read" && "result" in response && isJsonObject(response.result)) return this.toGateway({ ...response, id: pending.gatewayId, result: { ...response.result, ...this.cacheHints() } });
+        if (pending.method === "resources/read" && pending.modern && "result" in response && isJsonObject(response.result)) return this.toGateway({ ...response, id: pending.gatewayId, result: { ...response.result, ...MODERN_CACHE_HINTS } });
         return this.toGateway({ ...response, id: pending.gatewayId });
       case "part":
+        pending.timer.cancel();
         return this.partAnswered(link, pending.fan, pending.page, response);
       case "handshake":
         if ("error" in response) return link.member.gone(`its initialize failed: ${String(response.error?.message)}`);
@@ -252,6 +268,12 @@ export class StackUpstream implements Transport {
     if (fan.waiting === 0) this.finishFan(fan);
   }
 
+  private partFailed(fan: Fan, link: StackLink, reason: string): void {
+    fan.failures.push({ member: link, reason });
+    fan.waiting--;
+    if (fan.waiting === 0) this.finishFan(fan);
+  }
+
   private finishFan(fan: Fan): void {
     if (fan.method === "initialize" || fan.method === "server/discover") return this.finishHandshake(fan);
     if (fan.method === "logging/setLevel") return this.toGateway({ jsonrpc: "2.0", id: fan.id, result: {} });
@@ -261,11 +283,12 @@ export class StackUpstream implements Transport {
       const exposed = exposeEntry(this.o.naming, member.member.name, listKey, entry, this.o.log);
       if (exposed !== undefined) entries.push(exposed);
     }
-    this.toGateway({ jsonrpc: "2.0", id: fan.id, result: { [listKey]: entries, ...this.cacheHints() } });
+    this.toGateway({ jsonrpc: "2.0", id: fan.id, result: { [listKey]: entries, ...(this.isModern(fan.method, fan.params) ? MODERN_CACHE_HINTS : {}) } });
   }
 
   private finishHandshake(fan: Fan): void {
-    const fatal = fan.failures.find((f) => f.member.spec.onStartFailure === "fail");
+    // `onStartFailure: fail` is about start-up: once the stack has served, a server down is one server down.
+    const fatal = this.served ? undefined : fan.failures.find((f) => f.member.spec.onStartFailure === "fail");
     for (const failure of fan.failures) this.o.log({ level: "error", event: "server_start_failed", server: failure.member.member.name, message: `server \`${failure.member.member.name}\` did not start: ${failure.reason}` });
     if (fatal !== undefined || fan.results.length === 0) {
       const reason = fatal ?? fan.failures[0];
@@ -274,8 +297,9 @@ export class StackUpstream implements Transport {
       if (fatal !== undefined) void this.close();
       return;
     }
+    this.served = true;
     const merged = mergeHandshakes(fan.results.map((r) => ({ server: r.member.member.name, result: r.result })), this.o.serverInfo);
-    this.toGateway({ jsonrpc: "2.0", id: fan.id, result: { ...merged, ...(fan.method === "server/discover" ? this.cacheHints() : {}) } });
+    this.toGateway({ jsonrpc: "2.0", id: fan.id, result: { ...merged, ...(fan.method === "server/discover" ? MODERN_CACHE_HINTS : {}) } });
   }
 
   // ── servers coming and going ────────────────────────────────────────────────────────────────
@@ -293,9 +317,8 @@ export class StackUpstream implements Transport {
         pending.timer?.cancel();
         this.toGateway(this.unavailable(pending.gatewayId, link, reason));
       } else if (pending.kind === "part") {
-        pending.fan.failures.push({ member: link, reason });
-        pending.fan.waiting--;
-        if (pending.fan.waiting === 0) this.finishFan(pending.fan);
+        pending.timer.cancel();
+        this.partFailed(pending.fan, link, reason);
       }
     }
     link.pending.clear();
@@ -313,13 +336,9 @@ export class StackUpstream implements Transport {
     return errorResponse(id, INTERNAL_ERROR, `server \`${link.member.name}\` is unavailable (${link.member.state}${why !== undefined ? `: ${why}` : ""}); retry later`, { "toolgate/error": "upstream_unavailable", "toolgate/server": link.member.name });
   }
 
-  /**
-   * 2026-07-28 cache hints on what the stack merges or rewrites: `ttlMs: 0`, `cacheScope: "private"`,
-   * so no client (or shared cache) reuses a list that depends on servers' states and this grant's
-   * policy. A 2025-era agent gets none (its revision has no such fields).
-   */
-  private cacheHints(): JsonObject {
-    return this.handshake === undefined ? { ttlMs: 0, cacheScope: "private" } : {};
+  /** Whether a request speaks 2026-07-28: by its own `_meta`, else by the stack's handshake (none: modern). */
+  private isModern(method: string, params: JsonObject | undefined): boolean {
+    return requestEra(method, params, this.handshake === undefined ? "2026-07-28" : "2025") === "2026-07-28";
   }
 
   private listsChanged(): void {

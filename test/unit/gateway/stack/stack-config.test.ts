@@ -84,11 +84,12 @@ test("exposed names split one way only and never name another server's tool", ()
   expect(naming.exposeName("kommo", "x".repeat(121))).toHaveLength(128);
 });
 
-test("serve --config refuses the single-server flags and HTTP, naming the flag", async () => {
+test("serve --config refuses the single-server flags and --grants, naming the flag; --listen is taken", async () => {
   const { parseServeArgs } = await import("../../../../src/cli/serve/serve-config.js");
   expect(parseServeArgs(["--config", "stack.json"], "/cfg").upstream).toEqual({ kind: "stack", configFile: "/cfg/stack.json" });
   expect(() => parseServeArgs(["--config", "s.json", "--policy", "p.json"], "/cfg")).toThrow("flag `--policy` cannot be combined with `--config FILE`");
   expect(() => parseServeArgs(["--config", "s.json", "--upstream-cmd", "x"], "/cfg")).toThrow("flag `--upstream-cmd` cannot be combined with `--config FILE`");
-  expect(() => parseServeArgs(["--config", "s.json", "--listen", "127.0.0.1:0"], "/cfg")).toThrow(/flag `--listen` with `--config`: a gateway config serves agents on stdio for now/);
+  expect(parseServeArgs(["--config", "s.json", "--listen", "127.0.0.1:0"], "/cfg").listen).toEqual({ host: "127.0.0.1", port: 0 });
+  expect(() => parseServeArgs(["--config", "s.json", "--listen", "127.0.0.1:0", "--grants", "g.json"], "/cfg")).toThrow("flag `--grants` cannot be combined with `--config FILE`: write the grants in the config's `grants`");
   expect(() => parseServeArgs([], "/cfg")).toThrow("flag `--policy FILE` (or `--config FILE`) is required");
 });
