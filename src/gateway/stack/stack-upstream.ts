@@ -14,7 +14,8 @@
  */
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import { isJsonObject, type JsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from "../../protocol/messages.js";
-import { requestEra } from "../../protocol/eras.js";
+import { requestEra, SERVER_INFO_META_KEY } from "../../protocol/eras.js";
+import { toModernResult } from "../../protocol/era-translation.js";
 import type { Transport } from "../../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR, INVALID_PARAMS } from "../../protocol/wire-errors.js";
 import type { ServerStatus } from "../server-status.js";
@@ -224,8 +225,10 @@ export class StackUpstream implements Transport {
     switch (pending.kind) {
       case "forward":
         pending.timer?.cancel();
-        if (pending.method === "resources/read" && pending.modern && "result" in response && isJsonObject(response.result)) return this.toGateway({ ...response, id: pending.gatewayId, result: { ...response.result, ...MODERN_CACHE_HINTS } });
-        return this.toGateway({ ...response, id: pending.gatewayId });
+        if (!pending.modern || !("result" in response) || !isJsonObject(response.result)) return this.toGateway({ ...response, id: pending.gatewayId });
+        // A 2026-07-28 request's answer in its era, whichever era the server's bridge negotiated on
+        // the shared connection; a read's URI was rewritten, so no one else may cache it.
+        return this.toGateway({ ...response, id: pending.gatewayId, result: { ...toModernResult(response.result, pending.method, undefined), ...(pending.method === "resources/read" ? MODERN_CACHE_HINTS : {}) } });
       case "part":
         pending.timer.cancel();
         return this.partAnswered(link, pending.fan, pending.page, response);
@@ -283,7 +286,7 @@ export class StackUpstream implements Transport {
       const exposed = exposeEntry(this.o.naming, member.member.name, listKey, entry, this.o.log);
       if (exposed !== undefined) entries.push(exposed);
     }
-    this.toGateway({ jsonrpc: "2.0", id: fan.id, result: { [listKey]: entries, ...(this.isModern(fan.method, fan.params) ? MODERN_CACHE_HINTS : {}) } });
+    this.answerFan(fan, { [listKey]: entries });
   }
 
   private finishHandshake(fan: Fan): void {
@@ -299,7 +302,7 @@ export class StackUpstream implements Transport {
     }
     this.served = true;
     const merged = mergeHandshakes(fan.results.map((r) => ({ server: r.member.member.name, result: r.result })), this.o.serverInfo);
-    this.toGateway({ jsonrpc: "2.0", id: fan.id, result: { ...merged, ...(fan.method === "server/discover" ? MODERN_CACHE_HINTS : {}) } });
+    this.answerFan(fan, merged);
   }
 
   // ── servers coming and going ────────────────────────────────────────────────────────────────
@@ -334,6 +337,18 @@ export class StackUpstream implements Transport {
   private unavailable(id: JsonRpcId, link: StackLink, reason?: string): JsonRpcResponse {
     const why = reason ?? link.member.lastError;
     return errorResponse(id, INTERNAL_ERROR, `server \`${link.member.name}\` is unavailable (${link.member.state}${why !== undefined ? `: ${why}` : ""}); retry later`, { "toolgate/error": "upstream_unavailable", "toolgate/server": link.member.name });
+  }
+
+  /**
+   * A merged answer in the request's era: for 2026-07-28 it is complete, not to be cached by anyone
+   * else (it depends on the servers' states and the grant's policy), and names toolgate as the
+   * server in `_meta`, where that era carries it (never as a 2025-era `serverInfo`).
+   */
+  private answerFan(fan: Fan, result: JsonObject): void {
+    if (!this.isModern(fan.method, fan.params)) return this.toGateway({ jsonrpc: "2.0", id: fan.id, result });
+    const { serverInfo: _legacyServerInfo, ...rest } = result;
+    const meta = isJsonObject(rest._meta) ? rest._meta : {};
+    this.toGateway({ jsonrpc: "2.0", id: fan.id, result: { ...rest, resultType: "complete", ...MODERN_CACHE_HINTS, _meta: { ...meta, [SERVER_INFO_META_KEY]: { ...this.o.serverInfo } } } });
   }
 
   /** Whether a request speaks 2026-07-28: by its own `_meta`, else by the stack's handshake (none: modern). */
