@@ -20,7 +20,7 @@ import type { Transport } from "../../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR, INVALID_PARAMS } from "../../protocol/wire-errors.js";
 import type { ServerStatus } from "../server-status.js";
 import { StackMember } from "./stack-member.js";
-import { exposeEntry, LISTS, mergeHandshakes, type ListMethod } from "./stack-lists.js";
+import { exposeEntry, exposeResultUris, LISTS, mergeHandshakes, type ListMethod } from "./stack-lists.js";
 import { routeToServer } from "./stack-routes.js";
 import type { StackNaming } from "./stack-naming.js";
 
@@ -217,7 +217,7 @@ export class StackUpstream implements Transport {
       }
       return this.serverNotification(link, message.method, isJsonObject(message.params) ? message.params : undefined);
     }
-    const response = message as JsonRpcResponse;
+    let response = message as JsonRpcResponse;
     const id = typeof response.id === "number" ? response.id : Number.NaN;
     const pending = link.pending.get(id);
     if (pending === undefined) return;
@@ -225,6 +225,7 @@ export class StackUpstream implements Transport {
     switch (pending.kind) {
       case "forward":
         pending.timer?.cancel();
+        if ("result" in response && isJsonObject(response.result)) response = { ...response, result: exposeResultUris(this.o.naming, link.member.name, pending.method, response.result) };
         if (!pending.modern || !("result" in response) || !isJsonObject(response.result)) return this.toGateway({ ...response, id: pending.gatewayId });
         // A 2026-07-28 request's answer in its era, whichever era the server's bridge negotiated on
         // the shared connection; a read's URI was rewritten, so no one else may cache it.
