@@ -46,23 +46,3 @@ export function mergeHandshakes(results: ReadonlyArray<{ server: string; result:
   return { ...results[0]!.result, capabilities, serverInfo: { ...serverInfo }, ...(instructions.length > 0 ? { instructions: instructions.join("\n\n") } : {}) };
 }
 
-/**
- * URIs inside a server's answer, under their exposed form so the agent can use them again: a
- * read's `contents`, and a tool result's resource links and embedded resources.
- */
-export function exposeResultUris(naming: StackNaming, server: string, method: string, result: JsonObject): JsonObject {
-  const expose = (item: unknown): unknown => (isJsonObject(item) && typeof item.uri === "string" ? { ...item, uri: naming.exposeUri(server, item.uri) } : item);
-  if (method === "resources/read" && Array.isArray(result.contents)) return { ...result, contents: result.contents.map(expose) };
-  if (method === "tools/call" && Array.isArray(result.content)) {
-    return {
-      ...result,
-      content: result.content.map((item) => {
-        if (!isJsonObject(item)) return item;
-        if (item.type === "resource_link") return expose(item);
-        if (item.type === "resource" && isJsonObject(item.resource)) return { ...item, resource: expose(item.resource) };
-        return item;
-      }),
-    };
-  }
-  return result;
-}

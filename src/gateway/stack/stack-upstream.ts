@@ -14,13 +14,13 @@
  */
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import { isJsonObject, type JsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from "../../protocol/messages.js";
-import { requestEra, SERVER_INFO_META_KEY } from "../../protocol/eras.js";
-import { toModernResult } from "../../protocol/era-translation.js";
+import { requestEra } from "../../protocol/eras.js";
 import type { Transport } from "../../protocol/transport.js";
-import { errorResponse, INTERNAL_ERROR, INVALID_PARAMS } from "../../protocol/wire-errors.js";
+import { errorResponse, INVALID_PARAMS } from "../../protocol/wire-errors.js";
 import type { ServerStatus } from "../server-status.js";
 import { StackMember } from "./stack-member.js";
-import { exposeEntry, exposeResultUris, LISTS, mergeHandshakes, type ListMethod } from "./stack-lists.js";
+import { cannotServeError, forwardedResult, mergedResult, timeoutError, unavailableError } from "./stack-answers.js";
+import { Fan, FAN_OUT } from "./stack-fan.js";
 import { routeToServer } from "./stack-routes.js";
 import type { StackNaming } from "./stack-naming.js";
 
@@ -43,26 +43,7 @@ export interface StackUpstreamOptions {
 
 export type { ServerStatus } from "../server-status.js";
 
-const FAN_OUT = new Set<string>(["initialize", "server/discover", "logging/setLevel", ...Object.keys(LISTS)]);
 const LIST_CHANGED = ["notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed"];
-/**
- * 2026-07-28 cache hints on what the stack merges or rewrites: `ttlMs: 0`, `cacheScope: "private"`,
- * so no client (or shared cache) reuses a list that depends on servers' states and a grant's
- * policy. A 2025-era request gets none (its revision has no such fields).
- */
-const MODERN_CACHE_HINTS: JsonObject = { ttlMs: 0, cacheScope: "private" };
-/** Pages read from one server for one list before the stack stops following `nextCursor`. */
-const MAX_PAGES = 100;
-
-interface Fan {
-  readonly id: JsonRpcId;
-  readonly method: string;
-  readonly params: JsonObject | undefined;
-  waiting: number;
-  readonly results: Array<{ member: StackLink; result: JsonObject }>;
-  readonly entries: Array<{ member: StackLink; entry: JsonObject }>;
-  readonly failures: Array<{ member: StackLink; reason: string }>;
-}
 
 type Pending =
   | { readonly kind: "forward"; readonly gatewayId: JsonRpcId; readonly method: string; readonly modern: boolean; readonly timer: TimerHandle | undefined }
@@ -157,16 +138,15 @@ export class StackUpstream implements Transport {
   }
 
   private fanOut(id: JsonRpcId, method: string, params: JsonObject | undefined): void {
-    const fan: Fan = { id, method, params, waiting: 0, results: [], entries: [], failures: [] };
+    const fan = new Fan(id, method, params);
     for (const link of this.links.values()) {
-      if (link.member.state !== "ready") {
-        if (method === "initialize" || method === "server/discover") fan.failures.push({ member: link, reason: link.member.lastError ?? link.member.state });
-        continue;
+      if (link.member.state !== "ready") fan.skipped(link.spec, link.member.lastError ?? link.member.state);
+      else {
+        fan.joined();
+        this.sendPart(link, fan, params, 0);
       }
-      fan.waiting++;
-      this.sendPart(link, fan, params, 0);
     }
-    if (fan.waiting === 0) this.finishFan(fan);
+    if (fan.done) this.finishFan(fan);
   }
 
   private sendPart(link: StackLink, fan: Fan, params: JsonObject | undefined, page: number): void {
@@ -175,7 +155,8 @@ export class StackUpstream implements Transport {
     const timeoutMs = link.spec.timeoutMs ?? this.o.probeTimeoutMs;
     const timer = this.o.clock.setTimer(() => {
       if (!link.pending.delete(id)) return;
-      this.partFailed(fan, link, `did not answer ${fan.method} within ${timeoutMs} ms`);
+      fan.failed(link.spec, `did not answer ${fan.method} within ${timeoutMs} ms`);
+      if (fan.done) this.finishFan(fan);
     }, timeoutMs);
     link.pending.set(id, { kind: "part", fan, page, timer });
     link.member.send({ jsonrpc: "2.0", id, method: fan.method, ...(params !== undefined ? { params } : {}) });
@@ -217,7 +198,7 @@ export class StackUpstream implements Transport {
       }
       return this.serverNotification(link, message.method, isJsonObject(message.params) ? message.params : undefined);
     }
-    let response = message as JsonRpcResponse;
+    const response = message as JsonRpcResponse;
     const id = typeof response.id === "number" ? response.id : Number.NaN;
     const pending = link.pending.get(id);
     if (pending === undefined) return;
@@ -225,14 +206,15 @@ export class StackUpstream implements Transport {
     switch (pending.kind) {
       case "forward":
         pending.timer?.cancel();
-        if ("result" in response && isJsonObject(response.result)) response = { ...response, result: exposeResultUris(this.o.naming, link.member.name, pending.method, response.result) };
-        if (!pending.modern || !("result" in response) || !isJsonObject(response.result)) return this.toGateway({ ...response, id: pending.gatewayId });
-        // A 2026-07-28 request's answer in its era, whichever era the server's bridge negotiated on
-        // the shared connection; a read's URI was rewritten, so no one else may cache it.
-        return this.toGateway({ ...response, id: pending.gatewayId, result: { ...toModernResult(response.result, pending.method, undefined), ...(pending.method === "resources/read" ? MODERN_CACHE_HINTS : {}) } });
-      case "part":
+        if (!("result" in response) || !isJsonObject(response.result)) return this.toGateway({ ...response, id: pending.gatewayId });
+        return this.toGateway({ ...response, id: pending.gatewayId, result: forwardedResult(this.o.naming, link.member.name, pending.method, pending.modern, response.result) });
+      case "part": {
         pending.timer.cancel();
-        return this.partAnswered(link, pending.fan, pending.page, response);
+        const cursor = pending.fan.answered(link.spec, pending.page, response);
+        if (cursor !== undefined) return this.sendPart(link, pending.fan, { ...pending.fan.params, cursor }, pending.page + 1);
+        if (pending.fan.done) this.finishFan(pending.fan);
+        return;
+      }
       case "handshake":
         if ("error" in response) return link.member.gone(`its initialize failed: ${String(response.error?.message)}`);
         link.member.send({ jsonrpc: "2.0", method: "notifications/initialized" });
@@ -256,54 +238,17 @@ export class StackUpstream implements Transport {
     this.toGateway({ jsonrpc: "2.0", method, ...(params !== undefined ? { params } : {}) });
   }
 
-  private partAnswered(link: StackLink, fan: Fan, page: number, response: JsonRpcResponse): void {
-    if ("error" in response) {
-      fan.failures.push({ member: link, reason: String(response.error?.message) });
-    } else {
-      const result = isJsonObject(response.result) ? response.result : {};
-      const listKey = LISTS[fan.method as ListMethod];
-      if (listKey === undefined) fan.results.push({ member: link, result });
-      else {
-        for (const entry of Array.isArray(result[listKey]) ? result[listKey] : []) if (isJsonObject(entry)) fan.entries.push({ member: link, entry });
-        if (typeof result.nextCursor === "string" && page + 1 < MAX_PAGES) return this.sendPart(link, fan, { ...fan.params, cursor: result.nextCursor }, page + 1);
-      }
-    }
-    fan.waiting--;
-    if (fan.waiting === 0) this.finishFan(fan);
-  }
-
-  private partFailed(fan: Fan, link: StackLink, reason: string): void {
-    fan.failures.push({ member: link, reason });
-    fan.waiting--;
-    if (fan.waiting === 0) this.finishFan(fan);
-  }
-
   private finishFan(fan: Fan): void {
-    if (fan.method === "initialize" || fan.method === "server/discover") return this.finishHandshake(fan);
     if (fan.method === "logging/setLevel") return this.toGateway({ jsonrpc: "2.0", id: fan.id, result: {} });
-    const listKey = LISTS[fan.method as ListMethod];
-    const entries: JsonObject[] = [];
-    for (const { member, entry } of fan.entries) {
-      const exposed = exposeEntry(this.o.naming, member.member.name, listKey, entry, this.o.log);
-      if (exposed !== undefined) entries.push(exposed);
+    if (!fan.isHandshake) return this.answerFan(fan, fan.list(this.o.naming, this.o.log));
+    for (const failure of fan.failures) this.o.log({ level: "error", event: "server_start_failed", server: failure.server.name, message: `server \`${failure.server.name}\` did not start: ${failure.reason}` });
+    const outcome = fan.handshake(this.served, this.o.serverInfo);
+    if (outcome.kind === "merged") {
+      this.served = true;
+      return this.answerFan(fan, outcome.result);
     }
-    this.answerFan(fan, { [listKey]: entries });
-  }
-
-  private finishHandshake(fan: Fan): void {
-    // `onStartFailure: fail` is about start-up: once the stack has served, a server down is one server down.
-    const fatal = this.served ? undefined : fan.failures.find((f) => f.member.spec.onStartFailure === "fail");
-    for (const failure of fan.failures) this.o.log({ level: "error", event: "server_start_failed", server: failure.member.member.name, message: `server \`${failure.member.member.name}\` did not start: ${failure.reason}` });
-    if (fatal !== undefined || fan.results.length === 0) {
-      const reason = fatal ?? fan.failures[0];
-      const what = reason === undefined ? "no server is configured" : `server \`${reason.member.member.name}\` did not start (${reason.reason})`;
-      this.toGateway(errorResponse(fan.id, INTERNAL_ERROR, `the gateway cannot serve: ${what}`, { "toolgate/error": "upstream_unavailable" }));
-      if (fatal !== undefined) void this.close();
-      return;
-    }
-    this.served = true;
-    const merged = mergeHandshakes(fan.results.map((r) => ({ server: r.member.member.name, result: r.result })), this.o.serverInfo);
-    this.answerFan(fan, merged);
+    this.toGateway(cannotServeError(fan.id, outcome.failure));
+    if (outcome.fatal) void this.close();
   }
 
   // ── servers coming and going ────────────────────────────────────────────────────────────────
@@ -322,7 +267,8 @@ export class StackUpstream implements Transport {
         this.toGateway(this.unavailable(pending.gatewayId, link, reason));
       } else if (pending.kind === "part") {
         pending.timer.cancel();
-        this.partFailed(pending.fan, link, reason);
+        pending.fan.failed(link.spec, reason);
+        if (pending.fan.done) this.finishFan(pending.fan);
       }
     }
     link.pending.clear();
@@ -332,24 +278,15 @@ export class StackUpstream implements Transport {
 
   private timedOut(link: StackLink, id: number, gatewayId: JsonRpcId, timeoutMs: number): void {
     if (!link.pending.delete(id)) return;
-    this.toGateway(errorResponse(gatewayId, INTERNAL_ERROR, `server \`${link.member.name}\` did not answer within ${timeoutMs} ms`, { "toolgate/error": "upstream_timeout", "toolgate/server": link.member.name }));
+    this.toGateway(timeoutError(gatewayId, link.member.name, timeoutMs));
   }
 
   private unavailable(id: JsonRpcId, link: StackLink, reason?: string): JsonRpcResponse {
-    const why = reason ?? link.member.lastError;
-    return errorResponse(id, INTERNAL_ERROR, `server \`${link.member.name}\` is unavailable (${link.member.state}${why !== undefined ? `: ${why}` : ""}); retry later`, { "toolgate/error": "upstream_unavailable", "toolgate/server": link.member.name });
+    return unavailableError(id, link.member.name, link.member.state, reason ?? link.member.lastError);
   }
 
-  /**
-   * A merged answer in the request's era: for 2026-07-28 it is complete, not to be cached by anyone
-   * else (it depends on the servers' states and the grant's policy), and names toolgate as the
-   * server in `_meta`, where that era carries it (never as a 2025-era `serverInfo`).
-   */
   private answerFan(fan: Fan, result: JsonObject): void {
-    if (!this.isModern(fan.method, fan.params)) return this.toGateway({ jsonrpc: "2.0", id: fan.id, result });
-    const { serverInfo: _legacyServerInfo, ...rest } = result;
-    const meta = isJsonObject(rest._meta) ? rest._meta : {};
-    this.toGateway({ jsonrpc: "2.0", id: fan.id, result: { ...rest, resultType: "complete", ...MODERN_CACHE_HINTS, _meta: { ...meta, [SERVER_INFO_META_KEY]: { ...this.o.serverInfo } } } });
+    this.toGateway({ jsonrpc: "2.0", id: fan.id, result: mergedResult(result, this.isModern(fan.method, fan.params), this.o.serverInfo) });
   }
 
   /** Whether a request speaks 2026-07-28: by its own `_meta`, else by the stack's handshake (none: modern). */
