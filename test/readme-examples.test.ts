@@ -20,7 +20,9 @@ test("the README's capability profile is a valid profile", () => {
   const parsed = parseProfileText(profiles[0]!, "README.md");
   expect(parsed.ok && [...parsed.value.capabilities]).toEqual(["stdio", "http", "approvals", "shadow", "reload", "audit"]);
 });
-const configs = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((text) => text.includes('"servers"'));
+const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const configs = blocks.filter((text) => /"servers"\s*:\s*\{/.test(text));
+const stackGrants = blocks.filter((text) => text.includes('"grants"') && !/"servers"\s*:\s*\{/.test(text) && text.includes('"servers"'));
 
 test("the README's gateway config is examples/stack/stack.json, valid with the policies beside it", () => {
   expect(configs).toHaveLength(1);
@@ -29,6 +31,18 @@ test("the README's gateway config is examples/stack/stack.json, valid with the p
   expect(loaded.ok ? "" : formatConfigIssues(loaded.issues)).toBe("");
   const { description: _d, ...onDisk } = JSON.parse(readFileSync(file, "utf8"));
   expect(JSON.parse(configs[0]!)).toEqual(onDisk);
+});
+
+test("the README's stack grants are examples/stack/grants.json (descriptions aside), and team.json with them is valid", () => {
+  expect(stackGrants).toHaveLength(1);
+  const onDisk = JSON.parse(readFileSync(new URL("../examples/stack/grants.json", import.meta.url), "utf8")) as { grants: Array<Record<string, unknown>> };
+  expect(JSON.parse(stackGrants[0]!)).toEqual({ ...onDisk, grants: onDisk.grants.map(({ description: _d, ...g }) => g) });
+  const team = new URL("../examples/stack/team.json", import.meta.url).pathname;
+  const loaded = loadStackConfigText(readFileSync(team, "utf8"), team);
+  expect(loaded.ok ? loaded.value.grants?.map((g) => [g.id, g.servers]) : formatConfigIssues(loaded.issues)).toEqual([
+    ["sales-agent", ["kommo", "memory", "files"]],
+    ["notes-agent", ["memory"]],
+  ]);
 });
 
 test("the README shows at least the seed policy and six worked examples", () => {

@@ -6,19 +6,21 @@
  * every file is printed on stderr as `file: path: message`; each valid file gets `file: ok (…)` on
  * stdout. Exit 0 when all are valid, 1 when any is invalid, 2 on usage errors (no file, unreadable file).
  */
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { formatIssues, messageOf } from "../core/errors.js";
 import { parseJsonText } from "../core/json-text.js";
 import { formatGrantsIssues, loadGrantsText } from "../gateway/grants.js";
 import { formatConfigIssues, loadStackConfigText } from "../gateway/stack/stack-config.js";
+import { loadStackGrants } from "../gateway/stack/stack-grants.js";
 import { loadScenarioFile } from "../harness/load-scenario.js";
 import { readRecordedCalls } from "../harness/replay/recording-file.js";
 import { parsePolicyText, type CompiledPolicy } from "../policy/load-policy.js";
 import { parseArgs, UsageError, type CommandIo } from "./args.js";
 
 /** What a file is, from its content (the same guess a reader would make). */
-export type FileKind = "policy" | "grants" | "scenario" | "recording" | "config";
+export type FileKind = "policy" | "grants" | "stack-grants" | "scenario" | "recording" | "config";
 
 export function recognise(text: string): FileKind {
   const json = parseJsonText(text);
@@ -33,6 +35,9 @@ export function recognise(text: string): FileKind {
   const keys = new Set(Object.keys(value));
   if (keys.has("agents")) return "scenario";
   if (keys.has("servers") && !keys.has("tools")) return "config";
+  const grants = (value as { grants?: unknown }).grants;
+  // A stack's grants name servers or per-server policies, which a single-server grant cannot.
+  if (Array.isArray(grants) && grants.some((g) => g !== null && typeof g === "object" && ("servers" in g || "policies" in g))) return "stack-grants";
   if ((keys.has("grants") || keys.has("claimGrants") || keys.has("oauth")) && !keys.has("tools")) return "grants";
   if (keys.has("decisionId") && keys.has("method")) return "recording";
   return "policy";
@@ -81,6 +86,15 @@ function check(shown: string, path: string, text: string, defaultPolicy: string 
       const claimRules = loaded.identity === undefined ? "" : `, ${rules} claim grant rule${rules === 1 ? "" : "s"}, ${loaded.identity.oauth.issuers.length} issuer${loaded.identity.oauth.issuers.length === 1 ? "" : "s"}`;
       return { ok: true, summary: `grants file, ${loaded.value.length} grant${loaded.value.length === 1 ? "" : "s"}${claimRules}` };
     }
+    case "stack-grants": {
+      // Alone, the servers it names cannot be checked against a config: every name it uses is taken.
+      const entries = (JSON.parse(text) as { grants: Array<{ servers?: unknown; policies?: unknown }> }).grants;
+      const names = [...new Set(entries.flatMap((g) => [...(Array.isArray(g?.servers) ? g.servers.map(String) : []), ...(g?.policies !== null && typeof g?.policies === "object" ? Object.keys(g.policies) : [])]))];
+      const absolute = resolve(path);
+      const loaded = loadStackGrants(absolute, absolute, names, (file) => readFileSync(file, "utf8"));
+      if (!loaded.ok) return { ok: false, text: formatConfigIssues(loaded.issues.map((i) => ({ ...i, file: i.file === absolute ? shown : i.file }))) };
+      return { ok: true, summary: `a stack's grants file, ${loaded.grants.length} grant${loaded.grants.length === 1 ? "" : "s"} (their server names are checked with the gateway config that names it)` };
+    }
     case "scenario": {
       const loaded = loadScenarioFile(path);
       if (!loaded.ok) return { ok: false, text: formatIssues(shown, loaded.issues) };
@@ -92,7 +106,8 @@ function check(shown: string, path: string, text: string, defaultPolicy: string 
       const loaded = loadStackConfigText(text, path);
       if (!loaded.ok) return { ok: false, text: formatConfigIssues(loaded.issues).replaceAll(path, shown) };
       const servers = loaded.value.servers.length;
-      return { ok: true, summary: `gateway config, ${servers} server${servers === 1 ? "" : "s"} (${loaded.value.servers.map((s) => s.name).join(", ")}), ${loaded.value.stackLimits.length} stack limit${loaded.value.stackLimits.length === 1 ? "" : "s"}` };
+      const grants = loaded.value.grants === undefined ? "" : `, ${loaded.value.grants.length} grant${loaded.value.grants.length === 1 ? "" : "s"}`;
+      return { ok: true, summary: `gateway config, ${servers} server${servers === 1 ? "" : "s"} (${loaded.value.servers.map((s) => s.name).join(", ")}), ${loaded.value.stackLimits.length} stack limit${loaded.value.stackLimits.length === 1 ? "" : "s"}${grants}` };
     }
     case "recording": {
       const problems: string[] = [];

@@ -1,7 +1,8 @@
 /**
  * The README's stack example works as written from a clone: `toolgate validate` accepts the config
  * and `toolgate serve --config examples/stack/stack.json` lists the three servers' tools under
- * their exposed names, then exits 0 when the agent hangs up.
+ * their exposed names, then exits 0 when the agent hangs up; `team.json` over HTTP gives each
+ * example token its servers.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { expect, test } from "vitest";
@@ -35,4 +36,30 @@ test("serve --config examples/stack/stack.json lists every server's allowed tool
   child.stdin.end();
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
   expect(code).toBe(0);
+}, 60_000);
+
+test("serve --config examples/stack/team.json --listen: each example token sees its servers, /health lists them all ready", async () => {
+  const { startHttpGateway } = await import("./gateway-http-process.js");
+  const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+  const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
+  const gateway = await startHttpGateway(["--config", "examples/stack/team.json"]);
+  try {
+    const tools = async (token: string) => {
+      const client = new Client({ name: "readme", version: "1" });
+      await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+      const names = (await client.listTools()).tools.map((t) => t.name).sort();
+      await client.close();
+      return names;
+    };
+    expect(await tools("sales-example-token")).toEqual(expect.arrayContaining(["kommo__stop_salesbot", "memory__read_graph", "files__read_text_file"]));
+    expect(await tools("notes-example-token")).toEqual(["memory__open_nodes", "memory__read_graph", "memory__search_nodes"]);
+    const health = (await (await fetch(`${gateway.base}/health`)).json()) as { servers: Array<{ name: string; state: string; lastError: string | null; restarts: number }> };
+    expect(health.servers).toEqual([
+      { name: "kommo", state: "ready", lastError: null, restarts: 0 },
+      { name: "memory", state: "ready", lastError: null, restarts: 0 },
+      { name: "files", state: "ready", lastError: null, restarts: 0 },
+    ]);
+  } finally {
+    await gateway.stop();
+  }
 }, 60_000);

@@ -103,3 +103,17 @@ test("a grants file with only oauth and claim grants is recognised as a grants f
   expect(await run([only], d.io)).toBe(0);
   expect(d.out()).toBe(`${only}: ok (grants file, 0 grants, 1 claim grant rule, 1 issuer)\n`);
 });
+
+test("validate checks a stack's grants file on its own (shape, ids, policies), and a config with grants counts them", async () => {
+  const c = capture();
+  expect(await run(["examples/stack/team.json", "examples/stack/grants.json"], c.io)).toBe(0);
+  expect(c.out()).toBe(
+    "examples/stack/team.json: ok (gateway config, 3 servers (kommo, memory, files), 1 stack limit, 2 grants)\n" +
+      "examples/stack/grants.json: ok (a stack's grants file, 2 grants (their server names are checked with the gateway config that names it))\n",
+  );
+  const bad = join(dir, "stack-grants.json");
+  writeFileSync(bad, JSON.stringify({ version: "1", grants: [{ id: "x", tokenSha256: "a".repeat(64), servers: ["memory"], policies: { memory: "missing.json" } }] }));
+  const b = capture(dir);
+  expect(await run(["stack-grants.json"], b.io)).toBe(1);
+  expect(b.err()).toBe(`stack-grants.json: grants[0].policies.memory: cannot read the policy file \`${join(dir, "missing.json")}\`: ENOENT: no such file or directory, open '${join(dir, "missing.json")}'\n`);
+});
