@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { clockFile, kommoSimCommand, readEffectsFile } from "../helpers/kommo-sim-process.js";
+import { clockFile, kommoSimCommand, readEffectsFile, startKommoSimHttp } from "../helpers/kommo-sim-process.js";
 import { REPO_ROOT, tempDir, TOOLGATE_BIN, writeJson } from "../fixtures/servers/gateway-process.js";
 import { httpAgent, STOP_ARGS, stdioAgent, type Agent, type AgentEra } from "./bridge-agents.js";
 import { startHttpGateway, type HttpGateway } from "./gateway-http-process.js";
@@ -25,14 +25,14 @@ afterEach(async () => {
   gateway = undefined;
 });
 
-function writeStack(dir: string, effectsFile: string): string {
+function writeStack(dir: string, effectsFile: string, kommoUrl?: string): string {
   writeJson(dir, "kommo.json", { version: "1", default: "deny", tools: { stop_salesbot: { limits: [{ counter: "stop_salesbot_rate", window: "minute", max: 10, scope: "grant" }] } } });
   writeJson(dir, "memory.json", { version: "1", default: "deny", tools: { read_graph: {}, create_entities: {} } });
   const sim = kommoSimCommand(["--protocol", "2026-07-28", "--kommo-rps", "0", "--effects-file", effectsFile]);
   return writeJson(dir, "stack.json", {
     version: "1",
     servers: {
-      kommo: { command: sim.command, args: sim.args, policy: "kommo.json" },
+      kommo: kommoUrl === undefined ? { command: sim.command, args: sim.args, policy: "kommo.json" } : { url: kommoUrl, policy: "kommo.json" },
       memory: { command: process.execPath, args: [MEMORY], env: { MEMORY_FILE_PATH: join(dir, "memory.jsonl") }, policy: "memory.json" },
     },
   });
@@ -73,3 +73,20 @@ describe.each<AgentEra>(["2025", "2026-07-28"])("a %s agent", (era) => {
     await drive(agent, effectsFile);
   }, 60_000);
 });
+
+test("a URL server behind the stack gets its own tool name in Mcp-Name: the 2026-07-28 Kommo simulator over HTTP checks the header against the body", async () => {
+  const dir = tempDir("toolgate-stack-eras-");
+  const effectsFile = join(dir, "effects.jsonl");
+  const clock = clockFile(dir, T0_MS);
+  // The SDK 2.x server refuses a request whose Mcp-Name differs from its body's name, so every
+  // allowed call below reaching the CRM proves the header says `stop_salesbot`, not `kommo__stop_salesbot`.
+  const sim = await startKommoSimHttp(["--protocol", "2026-07-28", "--kommo-rps", "0", "--effects-file", effectsFile]);
+  try {
+    agent = await stdioAgent("2026-07-28", [TOOLGATE_BIN, "serve", "--config", writeStack(dir, effectsFile, sim.url)], { TOOLGATE_CLOCK_FILE: clock.path });
+    await drive(agent, effectsFile);
+  } finally {
+    await agent?.close().catch(() => undefined);
+    agent = undefined;
+    await sim.stop();
+  }
+}, 60_000);
