@@ -31,7 +31,8 @@ function buildIsFresh() {
 
 let main;
 if (buildIsFresh()) {
-  ({ main } = await import("../dist/cli/main.js"));
+  // The bundle when the build made one (scripts/build.mjs), else tsc's output.
+  ({ main } = await import(existsSync(join(root, "dist", "bundle", "main.js")) ? "../dist/bundle/main.js" : "../dist/cli/main.js"));
 } else {
   const { register } = await import("tsx/esm/api");
   register();

@@ -7,8 +7,8 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { packageRoot } from "../core/package-root.js";
 import { FULL_SETTINGS, QUICK_SETTINGS, runBench, SECTIONS, type BenchSettings, type MachineInfo, type Section } from "../bench/orchestrator.js";
 import { PATHS } from "../bench/paths.js";
 import { renderMarkdown } from "../bench/report.js";
@@ -22,7 +22,7 @@ const FLAGS: FlagSpecs = {
   "cpu-prof": { kind: "string" },
 };
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const ROOT = packageRoot(import.meta.url);
 
 export function parseBenchArgs(argv: readonly string[], env: Record<string, string | undefined>, cwd: string): { settings: BenchSettings; jsonFile: string | undefined } {
   const { flags } = parseArgs(argv, FLAGS);

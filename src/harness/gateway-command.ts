@@ -5,12 +5,12 @@
  * the quotes around it inside `"…"` or `'…'` — so `--upstream-cmd "{upstream}"` and
  * `--upstream-cmd {upstream}` both pass the same one word.
  */
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { packageRoot } from "../core/package-root.js";
 import type { WorldSpec } from "./scenario-world.js";
 
 /** This checkout's `bin/toolgate.mjs`. */
-export const DEFAULT_TOOLGATE_BIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/toolgate.mjs");
+export const DEFAULT_TOOLGATE_BIN = join(packageRoot(import.meta.url), "bin", "toolgate.mjs");
 
 /** Every placeholder a template may use; `settings` is filled with flags, unquoted. */
 export const PLACEHOLDERS = ["policy", "upstream", "grant", "audit", "port", "grants", "admin", "settings"] as const;

@@ -5,8 +5,9 @@
  * is needed). Files are read once and kept; only names on the list are served.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, extname, join, relative, resolve, sep } from "node:path";
+import { extname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { packageRoot } from "../../core/package-root.js";
 
 export interface Asset {
   readonly body: Buffer;
@@ -21,8 +22,8 @@ const TYPES: Record<string, string> = {
   ".png": "image/png",
 };
 
-/** `console/` beside `src/` and `dist/` (this file is three levels below the package root either way). */
-export const CONSOLE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "console");
+/** `console/` in the package root, beside `src/` and `dist/`. */
+export const CONSOLE_DIR = join(packageRoot(import.meta.url), "console");
 
 function vendor(specifier: string, rewrite?: (text: string) => string): Asset {
   const path = fileURLToPath(import.meta.resolve(specifier));

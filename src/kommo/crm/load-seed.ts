@@ -1,12 +1,13 @@
 /** Reading CRM seeds from disk: the default fixture, or a `--seed FILE`. */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { packageRoot } from "../../core/package-root.js";
 import { formatIssues, GatewayError, messageOf } from "../../core/errors.js";
 import { parseCrmSeed } from "./seed-schema.js";
 import type { CrmSeed } from "./seed-schema.js";
 
 /** `fixtures/crm/seed.json` in this checkout. */
-export const DEFAULT_SEED_PATH = fileURLToPath(new URL("../../../fixtures/crm/seed.json", import.meta.url));
+export const DEFAULT_SEED_PATH = join(packageRoot(import.meta.url), "fixtures", "crm", "seed.json");
 
 let defaultSeed: CrmSeed | undefined;
 
