@@ -25,7 +25,7 @@ export interface StdioTransportOptions {
   readonly writableOutlivesReadable?: boolean;
 }
 
-type CorkableStream = NodeJS.WritableStream & { cork?: () => void; uncork?: () => void; readonly writableNeedDrain?: boolean };
+type DrainableStream = NodeJS.WritableStream & { readonly writableNeedDrain?: boolean };
 
 export class StdioTransport implements Transport {
   onmessage?: ((message: JsonRpcMessage) => void) | undefined;
@@ -38,8 +38,8 @@ export class StdioTransport implements Transport {
   /** True once `send` may no longer write (closed, or the input ended without `writableOutlivesReadable`). */
   private writeClosed = false;
   private readonly maxMessageBytes: number;
-  /** While lines written this turn wait for `afterThisTurn` to go out together: their senders. */
-  private batch: Array<() => void> | undefined;
+  /** The lines sent this turn, waiting for `afterThisTurn` to go out together, and their senders' promise. */
+  private batch: { text: string; readonly handedOn: Promise<void>; readonly settle: () => void } | undefined;
 
   constructor(private readonly options: StdioTransportOptions) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -66,34 +66,26 @@ export class StdioTransport implements Transport {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const writable = this.options.writable as CorkableStream;
-    if (typeof writable.cork !== "function" || typeof writable.uncork !== "function") {
-      if (writable.write(line)) return Promise.resolve();
-      return new Promise((resolve) => writable.once("drain", resolve));
-    }
-    // Lines written in one turn of the event loop (several answers from one upstream read, the
-    // forwards of requests decided together) leave in one writev instead of one write each;
-    // each send resolves once its line has been handed on (after the drain, when one is needed).
-    let batch = this.batch;
-    if (batch === undefined) {
-      batch = this.batch = [];
-      writable.cork();
+    // Lines sent in one turn of the event loop (several answers from one upstream read, the
+    // forwards of requests decided together) leave as one string in one write, and every sender
+    // of that turn waits on the same promise: settled once the text is handed on (after the drain,
+    // when one is needed). One string and one promise per turn, not one per line (docs/benchmarks.md).
+    if (this.batch === undefined) {
+      let settle!: () => void;
+      const handedOn = new Promise<void>((resolve) => (settle = resolve));
+      this.batch = { text: line, handedOn, settle };
       afterThisTurn(this.flushBatch);
-    }
-    writable.write(line);
-    return new Promise((resolve) => batch.push(resolve));
+    } else this.batch.text += line;
+    return this.batch.handedOn;
   }
 
   private readonly flushBatch = (): void => {
-    const waiters = this.batch ?? [];
+    const batch = this.batch;
+    if (batch === undefined) return;
     this.batch = undefined;
-    const writable = this.options.writable as CorkableStream;
-    writable.uncork!();
-    const wake = (): void => {
-      for (const resolve of waiters) resolve();
-    };
-    if (writable.writableNeedDrain === true) writable.once("drain", wake);
-    else wake();
+    const writable = this.options.writable as DrainableStream;
+    if (!writable.write(batch.text) && writable.writableNeedDrain !== false) writable.once("drain", batch.settle);
+    else batch.settle();
   };
 
   async close(): Promise<void> {
@@ -101,6 +93,7 @@ export class StdioTransport implements Transport {
     const { readable, writable } = this.options;
     readable.off("data", this.onData);
     readable.off("end", this.onEnd);
+    this.flushBatch(); // what was sent this turn goes out before the end
     this.writeClosed = true;
     if (this.options.endWritableOnClose ?? true) writable.end();
     this.finish();

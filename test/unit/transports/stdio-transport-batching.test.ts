@@ -1,7 +1,7 @@
 /**
  * What one turn of the event loop sends leaves in one write: the lines are handed to the stream
- * together (one `writev`), in order, and every `send` resolves once its line has been handed on,
- * after a drain when the stream asked for one.
+ * together (one string), in order, and every `send` resolves once its line has been handed on,
+ * after a drain when the stream asked for one; closing hands on what was sent before the end.
  */
 import { PassThrough, Writable } from "node:stream";
 import { expect, test } from "vitest";
@@ -24,14 +24,14 @@ function recordingWritable(highWaterMark = 16_384): { stream: Writable; writes: 
   return { stream, writes };
 }
 
-test("lines sent in the same turn reach the stream in one writev, in the order sent", async () => {
+test("lines sent in the same turn reach the stream in one write, in the order sent", async () => {
   const { stream, writes } = recordingWritable();
   const transport = new StdioTransport({ readable: new PassThrough(), writable: stream });
   await transport.start();
   const sent = [1, 2, 3].map((id) => transport.send({ jsonrpc: "2.0", id, result: {} }));
   expect(writes).toEqual([]);
   await Promise.all(sent);
-  expect(writes).toEqual([[1, 2, 3].map((id) => `{"jsonrpc":"2.0","id":${id},"result":{}}\n`)]);
+  expect(writes).toEqual([[[1, 2, 3].map((id) => `{"jsonrpc":"2.0","id":${id},"result":{}}\n`).join("")]]);
   await transport.send({ jsonrpc: "2.0", method: "notifications/x" });
   expect(writes).toHaveLength(2);
 });
@@ -67,4 +67,16 @@ test("close ends the stream with every line already sent written first", async (
   await transport.close();
   await new Promise((r) => stream.once("finish", r));
   expect(writes.flat()).toEqual(['{"jsonrpc":"2.0","id":1,"result":{}}\n']);
+});
+
+test("close in the same turn as a send still hands the line on before ending the stream", async () => {
+  const { stream, writes } = recordingWritable();
+  const finished = new Promise<void>((r) => stream.once("finish", () => r()));
+  const transport = new StdioTransport({ readable: new PassThrough(), writable: stream });
+  await transport.start();
+  const sent = transport.send({ jsonrpc: "2.0", id: 7, result: {} });
+  await transport.close();
+  await sent;
+  await finished;
+  expect(writes.flat().join("")).toBe('{"jsonrpc":"2.0","id":7,"result":{}}\n');
 });
