@@ -46,3 +46,29 @@ export function mergeHandshakes(results: ReadonlyArray<{ server: string; result:
   return { ...results[0]!.result, capabilities, serverInfo: { ...serverInfo }, ...(instructions.length > 0 ? { instructions: instructions.join("\n\n") } : {}) };
 }
 
+
+export const LIST_CHANGED = ["notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed"] as const;
+
+/** `*\/list_changed` coalesced: however many servers say so in one turn, the agent hears it once per list. */
+export class ListChanges {
+  private readonly changed = new Set<string>();
+
+  constructor(private readonly notify: (method: string) => void) {}
+
+  /** One list changed (`method` is its notification). */
+  one(method: string): void {
+    if (this.changed.size === 0) queueMicrotask(() => this.flush());
+    this.changed.add(method);
+  }
+
+  /** A server came or went: every list may have changed. */
+  all(): void {
+    for (const method of LIST_CHANGED) this.one(method);
+  }
+
+  private flush(): void {
+    const methods = [...this.changed];
+    this.changed.clear();
+    for (const method of methods) this.notify(method);
+  }
+}

@@ -21,6 +21,7 @@ import type { ServerStatus } from "../server-status.js";
 import { StackMember } from "./stack-member.js";
 import { cannotServeError, forwardedResult, mergedResult, timeoutError, unavailableError } from "./stack-answers.js";
 import { Fan, FAN_OUT } from "./stack-fan.js";
+import { LIST_CHANGED, ListChanges } from "./stack-lists.js";
 import { routeToServer } from "./stack-routes.js";
 import type { StackNaming } from "./stack-naming.js";
 
@@ -43,7 +44,6 @@ export interface StackUpstreamOptions {
 
 export type { ServerStatus } from "../server-status.js";
 
-const LIST_CHANGED = ["notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed"];
 
 type Pending =
   | { readonly kind: "forward"; readonly gatewayId: JsonRpcId; readonly method: string; readonly modern: boolean; readonly timer: TimerHandle | undefined }
@@ -70,7 +70,7 @@ export class StackUpstream implements Transport {
   private initialized = false;
   /** True once a handshake was answered: from then on no server's failure closes the stack. */
   private served = false;
-  private readonly changed = new Set<string>();
+  private readonly listChanges = new ListChanges((method) => this.toGateway({ jsonrpc: "2.0", method }));
   private closed = false;
 
   constructor(private readonly o: StackUpstreamOptions) {
@@ -220,12 +220,12 @@ export class StackUpstream implements Transport {
         link.member.send({ jsonrpc: "2.0", method: "notifications/initialized" });
         link.member.markReady();
         this.o.log({ level: "info", event: "server_ready", server: link.member.name, message: `server \`${link.member.name}\` is back` });
-        return this.listsChanged();
+        return this.listChanges.all();
     }
   }
 
   private serverNotification(link: StackLink, method: string, params: JsonObject | undefined): void {
-    if (LIST_CHANGED.includes(method)) return this.listChanged(method);
+    if ((LIST_CHANGED as readonly string[]).includes(method)) return this.listChanges.one(method);
     if (method === "notifications/resources/updated" && typeof params?.uri === "string") {
       return this.toGateway({ jsonrpc: "2.0", method, params: { ...params, uri: this.o.naming.exposeUri(link.member.name, params.uri) } });
     }
@@ -273,7 +273,7 @@ export class StackUpstream implements Transport {
     }
     link.pending.clear();
     for (const [id, open] of this.serverRequests) if (open.link === link) this.serverRequests.delete(id);
-    if (this.initialized) this.listsChanged();
+    if (this.initialized) this.listChanges.all();
   }
 
   private timedOut(link: StackLink, id: number, gatewayId: JsonRpcId, timeoutMs: number): void {
@@ -292,22 +292,6 @@ export class StackUpstream implements Transport {
   /** Whether a request speaks 2026-07-28: by its own `_meta`, else by the stack's handshake (none: modern). */
   private isModern(method: string, params: JsonObject | undefined): boolean {
     return requestEra(method, params, this.handshake === undefined ? "2026-07-28" : "2025") === "2026-07-28";
-  }
-
-  private listsChanged(): void {
-    for (const method of LIST_CHANGED) this.listChanged(method);
-  }
-
-  /** Coalesced: however many servers say so in one turn, the agent hears it once per list. */
-  private listChanged(method: string): void {
-    if (this.changed.size === 0) queueMicrotask(() => this.flushChanged());
-    this.changed.add(method);
-  }
-
-  private flushChanged(): void {
-    const methods = [...this.changed];
-    this.changed.clear();
-    for (const method of methods) this.toGateway({ jsonrpc: "2.0", method });
   }
 
   private toGateway(message: JsonRpcMessage): void {
