@@ -17,6 +17,7 @@ import { descendantPids, parentPid } from "../../src/bench/procfs.js";
 import { tokenSha256 } from "../../src/gateway/grants.js";
 import { loadDefaultSeed } from "../../src/kommo/crm/index.js";
 import { clockFile, readEffectsFile } from "../helpers/kommo-sim-process.js";
+import { until } from "../helpers/until.js";
 import { REPO_ROOT, tempDir, TOOLGATE_BIN, writeJson } from "../fixtures/servers/gateway-process.js";
 import { startHttpGateway, type HttpGateway } from "./gateway-http-process.js";
 
@@ -75,17 +76,6 @@ const code = (r: CallToolResult) => String(decision(r)?.code ?? "allow");
 const names = async (c: Client) => (await c.listTools()).tools.map((t) => t.name).sort();
 const health = async () => (await (await fetch(`${gateway.base}/health`)).json()) as { status: string; servers: Array<{ name: string; state: string; lastError: string | null; restarts: number }> };
 const metrics = async () => (await fetch(`${gateway.base}/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } })).text();
-
-/** Polls `probe` until it gives a value; bounded at 30 s. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setImmediate(r));
-  }
-  throw new Error(`gave up waiting: ${what}`);
-}
 
 test("each token sees its own servers under its own policies; a server a grant may not use is hidden and denied", async () => {
   const sales = await agent("sales-token");

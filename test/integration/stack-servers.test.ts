@@ -14,6 +14,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { descendantPids, parentPid } from "../../src/bench/procfs.js";
 import { loadDefaultSeed } from "../../src/kommo/crm/index.js";
 import { clockFile, readEffectsFile } from "../helpers/kommo-sim-process.js";
+import { until } from "../helpers/until.js";
 import { REPO_ROOT, tempDir, TOOLGATE_BIN, writeJson } from "../fixtures/servers/gateway-process.js";
 
 const T0_MS = Date.UTC(2026, 2, 15, 12, 0, 10);
@@ -65,6 +66,7 @@ afterAll(async () => {
 
 const decision = (r: CallToolResult) => (r._meta as Record<string, Record<string, unknown>> | undefined)?.["toolgate/decision"];
 const call = async (name: string, args: Record<string, unknown> = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult;
+const ping = () => client.ping();
 const names = async () => (await client.listTools()).tools.map((t) => t.name);
 
 test("tools/list is the union of every server's allowed tools, each named <server>__<tool>", async () => {
@@ -126,28 +128,16 @@ function childPid(marker: string): number | undefined {
   });
 }
 
-/** Polls `probe` (pinging the gateway between tries) until it gives a value; bounded at 30 s. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setImmediate(r));
-    await client.ping();
-  }
-  throw new Error(`gave up waiting: ${what}`);
-}
-
 test("killing one server: the others keep answering, its tools leave the list and come back after its restart, nothing hangs", async () => {
   clock.set(T0_MS + 120_000);
   const pid = childPid("server-memory");
   expect(pid).toBeGreaterThan(0);
   const changedBefore = listChanged;
   process.kill(pid!, "SIGKILL");
-  const gone = await until("memory tools to leave the list", async () => ((await names()).some((n) => n.startsWith("memory__")) ? undefined : true));
+  const gone = await until("memory tools to leave the list", async () => ((await names()).some((n) => n.startsWith("memory__")) ? undefined : true), ping);
   expect(gone).toBe(true);
   // The SDK hands notifications to their handler a turn after they arrive: wait for it, bounded.
-  expect(await until("a tools/list_changed notification", async () => (listChanged > changedBefore ? true : undefined))).toBe(true);
+  expect(await until("a tools/list_changed notification", async () => (listChanged > changedBefore ? true : undefined), ping)).toBe(true);
   const whileDown = await client.callTool({ name: "memory__read_graph", arguments: {} }).then(
     (r) => ({ ok: true as const, r }),
     (e: Error) => ({ ok: false as const, message: e.message }),
@@ -157,7 +147,7 @@ test("killing one server: the others keep answering, its tools leave the list an
   expect(decision(await call("kommo__stop_salesbot", STOP_ARGS))).toBeUndefined();
   // The restart backoff runs on the gateway's clock (the clock file): move it past the first delay.
   clock.set(T0_MS + 121_000);
-  await until("memory tools to come back", async () => ((await names()).includes("memory__read_graph") ? true : undefined));
+  await until("memory tools to come back", async () => ((await names()).includes("memory__read_graph") ? true : undefined), ping);
   expect(childPid("server-memory")).not.toBe(pid);
   expect(decision(await call("memory__read_graph"))).toBeUndefined();
 }, 60_000);
