@@ -42,8 +42,10 @@ try {
     target: "node20",
     // Packages loaded at run time with `require` (ajv, lazily) resolve from node_modules as from dist/.
     banner: { js: 'import { createRequire as __toolgateCreateRequire } from "node:module"; const require = __toolgateCreateRequire(import.meta.url);' },
-    // The bench's own bundler stays a package loaded at run time.
-    external: ["esbuild"],
+    // Loaded at run time from node_modules: the bench's own bundler, and OpenTelemetry (loaded only
+    // when tracing is on; a bundled dynamic import of it misses its CommonJS exports, which
+    // test/integration/tracing-otlp.test.ts catches).
+    external: ["esbuild", "@opentelemetry/*"],
     // Less to parse at start-up; identifiers are kept, so stack traces still name functions.
     minifyWhitespace: true,
     minifySyntax: true,
