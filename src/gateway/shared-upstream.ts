@@ -6,14 +6,10 @@
  * - Requests: the id becomes a connection-owned number, and a progress token in `_meta` becomes a
  *   connection-owned string, so two lanes may use the same ids and tokens; answers and
  *   `notifications/progress` are routed back by them, and only to that lane.
- * - The handshake: the first lane's `initialize` goes upstream with the client's capabilities
- *   emptied (the server may not ask the client anything: it has no one to ask), its successful
- *   result is kept and every later lane's `initialize` is answered with it; `notifications/initialized`
- *   goes up once. A refused `initialize` is not kept (the next lane's goes upstream).
+ * - The handshake is made once for every lane (`shared-handshake.ts`).
  * - Cancellation: a lane's `notifications/cancelled` is sent under the connection's id; a lane that
  *   closes cancels what it still has upstream.
- * - Subscriptions are counted per URI: `resources/updated` reaches the lanes subscribed to that URI,
- *   and `resources/unsubscribe` goes upstream only when the last lane drops it.
+ * - Subscriptions are counted per URI (`shared-subscriptions.ts`).
  * - List changes (`notifications/*\/list_changed`) reach every lane. Any other server notification
  *   (log messages, …) names no request and is dropped: it might carry another session's data.
  * - Server-to-client requests: `ping` is answered here; every other one is refused with -32601
@@ -21,10 +17,13 @@
  * - The connection closing (the child died) closes every lane; the owner opens a new connection
  *   for the next lane.
  */
-import { messageOf } from "../core/errors.js";
+import { assertNever, messageOf } from "../core/errors.js";
 import { isJsonObject, type JsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest } from "../protocol/messages.js";
 import type { Transport } from "../protocol/transport.js";
 import { errorResponse, METHOD_NOT_FOUND } from "../protocol/wire-errors.js";
+import { SharedHandshake } from "./shared-handshake.js";
+import { Lane, type LaneHost } from "./shared-lane.js";
+import { SharedSubscriptions } from "./shared-subscriptions.js";
 
 const DONE: Promise<void> = Promise.resolve();
 const TOKEN_PREFIX = "toolgate-share:";
@@ -45,21 +44,17 @@ export interface SharedUpstreamOptions {
   readonly log: (line: object) => void;
 }
 
-export class SharedUpstream {
+export class SharedUpstream implements LaneHost {
   private readonly lanes = new Set<Lane>();
   private readonly pending = new Map<number, Pending>();
   private readonly tokens = new Map<string, { readonly lane: Lane; readonly token: string | number }>();
-  private readonly subscriptions = new Map<string, Set<Lane>>();
+  private readonly subscriptions = new SharedSubscriptions();
+  private readonly handshake = new SharedHandshake();
   private nextId = 1;
   private nextToken = 1;
   private starting: Promise<void> | undefined;
   private closed = false;
   private protocolVersion: string | undefined;
-  /** The upstream's `initialize` result, once one succeeded. */
-  private handshake: JsonObject | undefined;
-  /** An `initialize` on its way upstream, and the lanes waiting for its outcome. */
-  private handshaking: { readonly waiting: Array<{ readonly lane: Lane; readonly request: JsonRpcRequest }> } | undefined;
-  private initializedSent = false;
 
   constructor(private readonly o: SharedUpstreamOptions) {}
 
@@ -131,17 +126,13 @@ export class SharedUpstream {
         return this.initialize(lane, request);
       case "resources/subscribe": {
         const uri = request.params?.uri;
-        if (typeof uri === "string") this.subscribers(uri).add(lane);
+        if (typeof uri === "string") this.subscriptions.add(uri, lane);
         return this.forward(lane, request);
       }
       case "resources/unsubscribe": {
         const uri = request.params?.uri;
-        if (typeof uri === "string") {
-          const holders = this.subscribers(uri);
-          holders.delete(lane);
-          if (holders.size > 0) return this.deliver(lane, { jsonrpc: "2.0", id: request.id, result: {} });
-          this.subscriptions.delete(uri);
-        }
+        // Still held by another lane: answered here.
+        if (typeof uri === "string" && !this.subscriptions.remove(uri, lane)) return this.deliver(lane, { jsonrpc: "2.0", id: request.id, result: {} });
         return this.forward(lane, request);
       }
       default:
@@ -157,9 +148,7 @@ export class SharedUpstream {
       this.forget(upstreamId, p);
       this.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: upstreamId, reason: "toolgate: the session ended" } });
     }
-    for (const [uri, holders] of this.subscriptions) {
-      if (!holders.delete(lane) || holders.size > 0) continue;
-      this.subscriptions.delete(uri);
+    for (const uri of this.subscriptions.dropLane(lane)) {
       if (this.closed) continue;
       const upstreamId = this.nextId++;
       this.pending.set(upstreamId, { lane: undefined, id: upstreamId, method: "resources/unsubscribe", token: undefined });
@@ -170,9 +159,7 @@ export class SharedUpstream {
   private laneNotification(lane: Lane, m: AnyMessage): Promise<void> {
     switch (m.method) {
       case "notifications/initialized":
-        if (this.initializedSent) return DONE;
-        this.initializedSent = true;
-        return this.o.upstream.send(m);
+        return this.handshake.firstInitialized() ? this.o.upstream.send(m) : DONE;
       case "notifications/cancelled": {
         const requestId = m.params?.requestId;
         const upstreamId = typeof requestId === "string" || typeof requestId === "number" ? lane.upstreamIds.get(requestId) : undefined;
@@ -190,14 +177,17 @@ export class SharedUpstream {
   }
 
   private initialize(lane: Lane, request: JsonRpcRequest): Promise<void> {
-    if (this.handshake !== undefined) return this.deliver(lane, { jsonrpc: "2.0", id: request.id, result: this.handshake });
-    if (this.handshaking !== undefined) {
-      this.handshaking.waiting.push({ lane, request });
-      return DONE;
+    const step = this.handshake.open(lane, request);
+    switch (step.kind) {
+      case "answer":
+        return this.deliver(lane, { jsonrpc: "2.0", id: request.id, result: step.result });
+      case "wait":
+        return DONE;
+      case "send":
+        return this.forward(lane, step.request);
+      default:
+        return assertNever(step, "handshake step");
     }
-    this.handshaking = { waiting: [] };
-    const params: JsonObject = { ...(request.params ?? {}), capabilities: {} };
-    return this.forward(lane, { ...request, params });
   }
 
   private forward(lane: Lane, request: JsonRpcRequest): Promise<void> {
@@ -247,7 +237,7 @@ export class SharedUpstream {
     }
     if (m.method === "notifications/resources/updated") {
       const uri = params?.uri;
-      for (const lane of typeof uri === "string" ? (this.subscriptions.get(uri) ?? []) : []) void this.deliver(lane, m);
+      if (typeof uri === "string") for (const lane of this.subscriptions.holders(uri)) void this.deliver(lane, m);
       return;
     }
     this.o.log({ level: "debug", event: "shared_notification_dropped", method: m.method, message: "a server notification on a shared upstream connection names no session; dropped" });
@@ -262,28 +252,15 @@ export class SharedUpstream {
     }
     this.forget(upstreamId as number, p);
     if (p.lane === undefined) return;
-    if (p.method === "initialize") {
-      const result = m.result;
-      if (isJsonObject(result) && typeof result.protocolVersion === "string") {
-        this.handshake = result;
-        const waiting = this.handshaking?.waiting ?? [];
-        this.handshaking = undefined;
-        void this.deliver(p.lane, { ...m, id: p.id } as JsonRpcMessage);
-        for (const w of waiting) void this.initialize(w.lane, w.request);
-        return;
-      }
-      void this.deliver(p.lane, { ...m, id: p.id } as JsonRpcMessage);
-      this.handshakeFailed();
-      return;
-    }
     void this.deliver(p.lane, { ...m, id: p.id } as JsonRpcMessage);
+    if (p.method !== "initialize") return;
+    if (!this.handshake.answered(m.result)) return this.handshakeFailed();
+    for (const w of this.handshake.takeWaiting()) void this.initialize(w.lane, w.request);
   }
 
   /** The handshake was refused (or not sent): the next waiting lane sends its own. */
   private handshakeFailed(): void {
-    const waiting = this.handshaking?.waiting ?? [];
-    this.handshaking = undefined;
-    for (const w of waiting) if (this.lanes.has(w.lane)) void this.fromLane(w.lane, w.request).catch(() => {});
+    for (const w of this.handshake.takeWaiting()) if (this.lanes.has(w.lane)) void this.fromLane(w.lane, w.request).catch(() => {});
   }
 
   private serverRequest(method: string, id: JsonRpcId): void {
@@ -296,12 +273,6 @@ export class SharedUpstream {
     this.pending.delete(upstreamId);
     if (p.lane && p.lane.upstreamIds.get(p.id) === upstreamId) p.lane.upstreamIds.delete(p.id);
     if (p.token !== undefined) this.tokens.delete(p.token);
-  }
-
-  private subscribers(uri: string): Set<Lane> {
-    let holders = this.subscriptions.get(uri);
-    if (holders === undefined) this.subscriptions.set(uri, (holders = new Set()));
-    return holders;
   }
 
   private deliver(lane: Lane, message: JsonRpcMessage): Promise<void> {
@@ -322,39 +293,8 @@ export class SharedUpstream {
     this.pending.clear();
     this.tokens.clear();
     this.subscriptions.clear();
-    this.handshaking = undefined;
+    this.handshake.takeWaiting(); // the lanes that waited for it close with the rest
     if (lanes.length > 0) this.o.log({ level: "error", event: "shared_upstream_closed", lanes: lanes.length, message: `the shared upstream connection closed under ${lanes.length} session(s)` });
     for (const lane of lanes) lane.onclose?.();
-  }
-}
-
-/** One gateway's view of the shared connection. */
-class Lane implements Transport {
-  onmessage?: ((message: JsonRpcMessage) => void) | undefined;
-  onclose?: (() => void) | undefined;
-  onerror?: ((error: Error) => void) | undefined;
-  /** This lane's request ids in flight → the connection's ids. */
-  readonly upstreamIds = new Map<JsonRpcId, number>();
-  private closed = false;
-
-  constructor(private readonly shared: SharedUpstream) {}
-
-  start(): Promise<void> {
-    return this.shared.startFor();
-  }
-
-  send(message: JsonRpcMessage): Promise<void> {
-    return this.shared.fromLane(this, message);
-  }
-
-  setProtocolVersion(version: string): void {
-    this.shared.setProtocolVersion(version);
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.shared.dropLane(this);
-    this.onclose?.();
   }
 }
