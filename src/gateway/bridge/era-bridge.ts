@@ -1,41 +1,29 @@
 /**
  * The era bridge: a `Transport` the gateway talks to in place of its upstream connection. It finds
  * out which era of MCP the upstream speaks, remembers it for the life of the connection, and,
- * when the agent speaks the other era, translates every message both ways (docs/architecture.md#sessions-and-eras). When both
- * sides speak the same era it passes messages through untouched.
+ * when the agent speaks the other era, hands every message to an `EraTranslator`
+ * (`era-translator.ts`) that translates it both ways (docs/architecture.md#sessions-and-eras).
+ * When both sides speak the same era it passes messages through untouched.
  *
  * Detection (`era-detection.ts`) runs on the agent's first request that names an era; its probes
  * carry the bridge's own ids (`bridge-probes.ts`), never the agent's.
  *
  * Messages that wait while the upstream is being probed are queued and sent, in order, after;
  * the promise `send` returned for each (the opening request too) settles when it is really sent,
- * so a message that then cannot be sent is the caller's failed send — one answer, "not sent" —
- * and never a silent loss that the caller's deadline would answer a second time.
+ * or cannot be (`pending-send.ts`).
  * A caller that must know the upstream's era before it sends anything (the HTTP front's
  * stateless channel) asks `upstreamEraFor()`, which runs the same detection as a 2026-07-28 agent.
  */
 import type { Clock } from "../../core/clock.js";
 import { eraMeta, type Era } from "../../protocol/eras.js";
-import {
-  discoverResultFromInitialize,
-  identityFromInitialize,
-  identityFromMeta,
-  initializeResultFromDiscover,
-  LEGACY_ONLY_REQUESTS,
-  MODERN_ONLY_REQUESTS,
-  modernEnvelope,
-  toLegacyResult,
-  toModernResult,
-  untranslatable,
-  withEnvelope,
-  withoutEnvelope,
-  type ClientIdentity,
-} from "../../protocol/era-translation.js";
+import { identityFromInitialize, identityFromMeta, modernEnvelope, type ClientIdentity } from "../../protocol/era-translation.js";
 import { isJsonObject, type JsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcResponse } from "../../protocol/messages.js";
 import type { Transport } from "../../protocol/transport.js";
 import { messageOf } from "../../core/errors.js";
 import { BridgeProbes } from "./bridge-probes.js";
 import { detectForLegacyAgent, detectForModernAgent, openingEra, type Detection, type UpstreamEra } from "./era-detection.js";
+import { EraTranslator, type AnyMessage } from "./era-translator.js";
+import { PendingSend } from "./pending-send.js";
 
 export type { UpstreamEra } from "./era-detection.js";
 
@@ -57,8 +45,6 @@ export interface BridgeState {
 
 const DONE: Promise<void> = Promise.resolve();
 
-type AnyMessage = JsonRpcMessage & { id?: JsonRpcId | null; method?: string; params?: JsonObject; result?: unknown; error?: unknown };
-
 export class EraBridge implements Transport {
   onmessage?: ((message: JsonRpcMessage) => void) | undefined;
   onclose?: (() => void) | undefined;
@@ -66,16 +52,13 @@ export class EraBridge implements Transport {
 
   private agentEra: Era | undefined;
   private upstreamEra: Era | undefined;
-  private translating = false;
+  /** Set once detection found that the agent's era and the upstream's differ. */
+  private translator: EraTranslator | undefined;
   private detecting = false;
-  private queue: Array<{ readonly message: JsonRpcMessage; readonly sent: Sent }> = [];
+  private queue: Array<{ readonly message: JsonRpcMessage; readonly sent: PendingSend }> = [];
   /** The agent's identity, stated on each 2026-07-28 request made for a 2025-era agent. */
   private identity: ClientIdentity | undefined;
   private envelope: JsonObject | undefined;
-  /** The upstream's own handshake answer, to answer the agent's handshake of the other era. */
-  private upstreamHandshake: JsonObject | undefined;
-  /** Method of each translated request in flight, by id (to name it in an untranslatable answer). */
-  private readonly methods = new Map<JsonRpcId, string>();
   private readonly probes: BridgeProbes;
   /** The detection this connection ran (or runs), by whichever request opened it. */
   private detection: Promise<UpstreamEra> | undefined;
@@ -86,12 +69,12 @@ export class EraBridge implements Transport {
   }
 
   get state(): BridgeState {
-    return { agentEra: this.agentEra, upstreamEra: this.upstreamEra, translating: this.translating };
+    return { agentEra: this.agentEra, upstreamEra: this.upstreamEra, translating: this.translator !== undefined };
   }
 
   /** Translated requests waiting for their answer (remembered to name them in an untranslatable answer). */
   get translationsInFlight(): number {
-    return this.methods.size;
+    return this.translator?.inFlight ?? 0;
   }
 
   async start(): Promise<void> {
@@ -104,7 +87,7 @@ export class EraBridge implements Transport {
 
   setProtocolVersion(version: string): void {
     // A 2025-era agent answered from a 2026-07-28 server: there is no session revision to send.
-    if (this.translating && this.upstreamEra === "2026-07-28") return;
+    if (this.translator !== undefined && this.upstreamEra === "2026-07-28") return;
     this.o.upstream.setProtocolVersion?.(version);
   }
 
@@ -128,7 +111,7 @@ export class EraBridge implements Transport {
 
   send(message: JsonRpcMessage): Promise<void> {
     if (this.detecting) {
-      const sent = new Sent();
+      const sent = new PendingSend();
       this.queue.push({ message, sent });
       return sent.promise;
     }
@@ -136,48 +119,13 @@ export class EraBridge implements Transport {
     if (this.upstreamEra === undefined && m.method !== undefined && m.id !== undefined && m.id !== null) {
       const era = openingEra(m.method, m.params);
       if (era !== undefined) {
-        const sent = new Sent();
+        const sent = new PendingSend();
         this.detection = this.detect(era, () => (era === "2025" ? this.openLegacy(m, m.id!, sent) : this.openModern(m.params, { message: m, sent })));
         return sent.promise;
       }
     }
-    return this.translating ? this.translateDown(m) : this.o.upstream.send(message);
-  }
-
-  private translateDown(m: AnyMessage): Promise<void> {
-    const toModern = this.upstreamEra === "2026-07-28";
-    const from = this.agentEra!;
-    const to = this.upstreamEra!;
-    if (m.method === undefined) return this.o.upstream.send(m); // an answer to a server request
-    if (m.id === undefined || m.id === null) {
-      // A cancelled request (by the agent, or by the gateway on its timeout) may never be answered.
-      if (m.method === "notifications/cancelled") {
-        const cancelled = m.params?.requestId;
-        if (typeof cancelled === "string" || typeof cancelled === "number") this.methods.delete(cancelled);
-      }
-      if (toModern) {
-        // 2026-07-28 has no handshake to confirm and no roots to announce changes of.
-        if (m.method === "notifications/initialized" || m.method === "notifications/roots/list_changed") return DONE;
-        return this.o.upstream.send(withParams(m, withEnvelope(m.params, this.envelope!)));
-      }
-      return this.o.upstream.send(withParams(m, withoutEnvelope(m.params)));
-    }
-    const id = m.id;
-    if (toModern) {
-      switch (m.method) {
-        case "initialize":
-          return this.deliver({ jsonrpc: "2.0", id, result: initializeResultFromDiscover(this.upstreamHandshake ?? {}, m.params?.protocolVersion) });
-        case "ping":
-          return this.deliver({ jsonrpc: "2.0", id, result: {} });
-      }
-      if (LEGACY_ONLY_REQUESTS.has(m.method)) return this.deliver(untranslatable(id, "method", m.method, from, to, "the method does not exist in MCP 2026-07-28"));
-      this.methods.set(id, m.method);
-      return this.o.upstream.send(withParams(m, withEnvelope(m.params, this.envelope!)));
-    }
-    if (m.method === "server/discover") return this.deliver({ jsonrpc: "2.0", id, result: discoverResultFromInitialize(this.upstreamHandshake ?? {}) });
-    if (MODERN_ONLY_REQUESTS.has(m.method)) return this.deliver(untranslatable(id, "method", m.method, from, to, "the method does not exist in 2025-era MCP"));
-    this.methods.set(id, m.method);
-    return this.o.upstream.send(withParams(m, withoutEnvelope(m.params)));
+    const translator = this.translator;
+    return translator === undefined ? this.o.upstream.send(message) : translator.down(m);
   }
 
   // ── upstream → agent (gateway) ──────────────────────────────────────────────────────────────
@@ -187,29 +135,14 @@ export class EraBridge implements Transport {
     const id = m.id;
     if (m.method === undefined) {
       if (BridgeProbes.owns(id)) return this.probes.answer(id, m as JsonRpcResponse);
-      if (this.translating && id !== undefined && id !== null) return this.translateUp(m, id);
+      if (this.translator !== undefined && id !== undefined && id !== null) {
+        const answer = this.translator.up(m, id);
+        return this.onmessage?.(answer);
+      }
       return this.onmessage?.(m);
     }
-    if (this.translating && id !== undefined && id !== null && this.upstreamEra === "2025") return this.serverRequest(m.method, id);
+    if (this.translator !== undefined && id !== undefined && id !== null && this.upstreamEra === "2025") return this.translator.serverRequest(m.method, id);
     this.onmessage?.(m);
-  }
-
-  private translateUp(m: AnyMessage, id: JsonRpcId): void {
-    const method = this.methods.get(id);
-    this.methods.delete(id);
-    if (!isJsonObject(m.result)) return this.onmessage?.(m);
-    if (this.upstreamEra === "2025") return this.onmessage?.({ jsonrpc: "2.0", id, result: toModernResult(m.result, method, this.serverInfo()) });
-    const legacy = toLegacyResult(m.result);
-    if (legacy.ok) return this.onmessage?.({ jsonrpc: "2.0", id, result: legacy.result });
-    this.o.log({ level: "warn", event: "untranslatable", method, resultType: legacy.resultType, message: `a 2026-07-28 \`${legacy.resultType}\` result has no 2025-era form` });
-    this.onmessage?.(untranslatable(id, "shape", method ?? "(unknown)", "2026-07-28", "2025", `the server answered with \`resultType: "${legacy.resultType}"\`, which a 2025-era client cannot receive`));
-  }
-
-  /** A 2025-era server's request to a 2026-07-28 agent: `ping` is answered here, the rest refused. */
-  private serverRequest(method: string, id: JsonRpcId): void {
-    if (method === "ping") return void this.o.upstream.send({ jsonrpc: "2.0", id, result: {} }).catch(() => {});
-    this.o.log({ level: "warn", event: "untranslatable", method, message: `refused the server's \`${method}\` request: 2026-07-28 clients take no server-to-client requests` });
-    void this.o.upstream.send(untranslatable(id, "method", method, "2025", "2026-07-28", "MCP 2026-07-28 has no server-to-client requests on the wire")).catch(() => {});
   }
 
   // ── detection ───────────────────────────────────────────────────────────────────────────────
@@ -226,7 +159,7 @@ export class EraBridge implements Transport {
       found = { kind: "unanswered", message: messageOf(error) };
     } finally {
       this.detecting = false;
-      this.o.log({ level: "info", event: "upstream_era", agentEra: this.agentEra, upstreamEra: this.upstreamEra, bridged: this.translating });
+      this.o.log({ level: "info", event: "upstream_era", agentEra: this.agentEra, upstreamEra: this.upstreamEra, bridged: this.translator !== undefined });
       const queued = this.queue;
       this.queue = [];
       for (const { message, sent } of queued) sent.follow(() => this.send(message));
@@ -235,7 +168,7 @@ export class EraBridge implements Transport {
   }
 
   /** The agent's `initialize` is answered here, from the probes: it is never sent as such. */
-  private async openLegacy(opening: AnyMessage, id: JsonRpcId, sent: Sent): Promise<UpstreamEra> {
+  private async openLegacy(opening: AnyMessage, id: JsonRpcId, sent: PendingSend): Promise<UpstreamEra> {
     sent.done();
     this.identity = identityFromInitialize(opening.params);
     this.envelope = modernEnvelope(this.identity);
@@ -249,7 +182,7 @@ export class EraBridge implements Transport {
    * A 2026-07-28 agent opens the connection, with `params` its own: by its first request `opening`
    * (sent on once the upstream is known), or by asking `upstreamEraFor()` before it sends anything.
    */
-  private async openModern(params: JsonObject | undefined, opening: { readonly message: AnyMessage; readonly sent: Sent } | undefined): Promise<UpstreamEra> {
+  private async openModern(params: JsonObject | undefined, opening: { readonly message: AnyMessage; readonly sent: PendingSend } | undefined): Promise<UpstreamEra> {
     this.identity = identityFromMeta(params);
     const isDiscover = opening?.message.method === "server/discover";
     let detection: Detection;
@@ -269,21 +202,19 @@ export class EraBridge implements Transport {
     if (isDiscover) {
       sent.done();
       this.deliver(answerOf(detection, message.id!));
-    } else if (this.translating) await sent.follow(() => this.translateDown(message));
-    else sent.follow(() => this.o.upstream.send(message));
+    } else {
+      const translator = this.translator;
+      if (translator !== undefined) await sent.follow(() => translator.down(message));
+      else sent.follow(() => this.o.upstream.send(message));
+    }
     return detection.found;
   }
 
   private settle(detection: Detection): void {
     this.upstreamEra = detection.upstreamEra;
-    this.translating = detection.translating;
-    this.upstreamHandshake = detection.handshake;
-  }
-
-  /** The 2025-era server's `serverInfo`, stamped on results for a 2026-07-28 agent. */
-  private serverInfo(): JsonObject | undefined {
-    const info = this.upstreamHandshake?.serverInfo;
-    return isJsonObject(info) ? info : undefined;
+    if (!detection.translating) return;
+    const { upstream, log } = this.o;
+    this.translator = new EraTranslator({ upstream, agentEra: this.agentEra!, upstreamEra: detection.upstreamEra, envelope: this.envelope, handshake: detection.handshake, deliver: (message) => this.deliver(message), log });
   }
 
   private deliver(message: JsonRpcMessage): Promise<void> {
@@ -293,44 +224,8 @@ export class EraBridge implements Transport {
 
   private upstreamClosed(): void {
     this.probes.failAll("the upstream connection closed");
-    this.methods.clear();
+    this.translator?.clear();
     this.onclose?.();
-  }
-}
-
-/** The promise `send` gave for a message that waited: settled once the message is really sent, or not. */
-class Sent {
-  readonly promise: Promise<void>;
-  private resolve!: () => void;
-  private reject!: (error: unknown) => void;
-
-  constructor() {
-    this.promise = new Promise<void>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-
-  done(): void {
-    this.resolve();
-  }
-
-  failed(error: unknown): void {
-    this.reject(error);
-  }
-
-  /** Sends now (a synchronous throw is a failed send too) and settles with the outcome; never rejects itself. */
-  follow(send: () => Promise<void>): Promise<void> {
-    let sending: Promise<void>;
-    try {
-      sending = send();
-    } catch (error) {
-      sending = Promise.reject(error);
-    }
-    return sending.then(
-      () => this.resolve(),
-      (error: unknown) => this.reject(error),
-    );
   }
 }
 
@@ -338,12 +233,6 @@ class Sent {
 function answerOf(detection: Detection, id: JsonRpcId): JsonRpcMessage {
   const answer = detection.answer;
   return "result" in answer ? { jsonrpc: "2.0", id, result: answer.result } : { ...answer.refusal, id };
-}
-
-function withParams(m: AnyMessage, params: JsonObject | undefined): JsonRpcMessage {
-  if (params === m.params) return m;
-  const { params: _old, ...rest } = m;
-  return (params === undefined ? rest : { ...rest, params }) as JsonRpcMessage;
 }
 
 /** The upstream's era for a 2026-07-28 caller without a handshake; `unbridged` when `upstream` is no bridge. */
