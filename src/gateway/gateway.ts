@@ -3,16 +3,13 @@
  * Every frame is classified; governed requests are decided before they are forwarded
  * (`governed-methods.ts`, `call-lifecycle.ts`), list results are filtered, and everything else
  * passes through untouched with ids mapped both ways (`upstream-exchange.ts`). Each request is
- * settled once, in `settle`. A malformed frame gets its error and serving goes on; an upstream
- * that goes away answers every pending request with an error and the gateway closes with exit
- * code 1 (a restarted server would have lost its sessions: the agent's supervisor recovers).
+ * settled once, in `settle`. A malformed frame gets its error and serving goes on; how the
+ * connection ends (the upstream going away included) is `gateway-shutdown.ts`.
  * The path of one call: docs/architecture.md#the-path-of-one-call.
  */
 import { assertNever, messageOf } from "../core/errors.js";
-import type { TargetKind } from "../policy/decision.js";
-import { isTemplateVisible, isVisible } from "../policy/evaluate.js";
 import { eraOfRevision, requestEra, type Era } from "../protocol/eras.js";
-import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
+import { classifyFrame, isErrorResponse, isJsonObject, type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from "../protocol/messages.js";
 import { FrameError, type Transport } from "../protocol/transport.js";
 import { errorResponse, INTERNAL_ERROR, invalidParams, invalidRequest, messageTooLarge, parseError, tooManyInFlight, upstreamFailure, type UpstreamFailure } from "../protocol/wire-errors.js";
 import { PLAIN, type AgentRequest, type Entry } from "./agent-request.js";
@@ -21,9 +18,11 @@ import { CallLifecycle } from "./call-lifecycle.js";
 import { ClientRequests } from "./client-requests.js";
 import { newConnectionKey } from "./decision-id.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, MAX_WAIT_TIMEOUTS, type Gateway, type GatewayClosed, type GatewayOptions } from "./gateway-options.js";
+import { GatewayShutdown } from "./gateway-shutdown.js";
 import { routeRequest } from "./governed-methods.js";
 import { InFlightBudget } from "./in-flight-budget.js";
-import { filterList } from "./list-filter.js";
+import { exposedVisibility, filterList, type Visibility } from "./list-filter.js";
+import { agentNotification, readUpstreamNotification } from "./passing-notifications.js";
 import { failureMessage, type Ending } from "./settlement.js";
 import { ToolCallGovernor } from "./tool-call.js";
 import { UpstreamExchange } from "./upstream-exchange.js";
@@ -39,7 +38,6 @@ export function createGateway(options: GatewayOptions): Gateway {
 
 class GatewayConnection implements Gateway {
   readonly closed: Promise<GatewayClosed>;
-  private resolveClosed!: (value: GatewayClosed) => void;
   private readonly exchange: UpstreamExchange<AgentRequest>;
   /** Requests in flight per grant, shared by every connection of the process when the host passes one. */
   private readonly budget: InFlightBudget;
@@ -47,6 +45,8 @@ class GatewayConnection implements Gateway {
   private readonly governor: ToolCallGovernor;
   private readonly calls: CallLifecycle;
   private readonly naming: ServerNaming;
+  /** Which exposed list entries the agent sees. */
+  private readonly visible: Visibility;
   /** The upstream as the gateway sees it: the era bridge around `options.upstream` (or that itself). */
   private readonly upstream: Transport;
   private readonly timeoutMs: number;
@@ -55,13 +55,13 @@ class GatewayConnection implements Gateway {
   /** What the agent's client declared in `initialize` (2025 era). */
   private clientCapabilities: unknown;
   private readonly clientRequests: ClientRequests;
-  private closing = false;
+  private readonly end: GatewayShutdown;
+  /** Set once the connection has ended: nothing more goes to the agent. */
   private finished = false;
 
   constructor(private readonly options: GatewayOptions) {
     this.timeoutMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
     this.log = options.logger ?? (() => {});
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.upstream = options.bridgeEras === false ? options.upstream : new EraBridge({ upstream: options.upstream, clock: options.clock, probeTimeoutMs: this.timeoutMs, log: this.log });
     this.budget = options.budget ?? new InFlightBudget();
     const grantKey = options.grantId ?? "";
@@ -74,38 +74,46 @@ class GatewayConnection implements Gateway {
     this.clientRequests = new ClientRequests(clock, (message) => this.answer(message));
     const viaClient = options.approvalViaClient === true ? { ask: (params: JsonObject, timeoutMs: number) => this.clientRequests.ask("elicitation/create", params, timeoutMs), initializeCapabilities: () => this.clientCapabilities } : undefined;
     this.naming = options.naming ?? SINGLE_SERVER_NAMING;
+    this.visible = exposedVisibility(this.naming, policies, grantId, options.callerOf);
     this.governor = new ToolCallGovernor({ clock, store, grantId, claims: options.claims, callerOf: options.callerOf, sessionKey, storeFailMode: options.storeFailMode ?? "closed", shadow: options.shadow ?? false, policies, naming: this.naming, tools: this.tools, listTools, log: this.log, approvals, viaClient });
+    this.end = new GatewayShutdown({ exchange: this.exchange, upstream: this.upstream, downstream: options.downstream, clientRequests: this.clientRequests, drainOnDownstreamClose: options.drainOnDownstreamClose === true, log: this.log, finish: () => (this.finished = true) });
+    this.closed = this.end.closed;
     this.calls = new CallLifecycle({ governor: this.governor, exchange: this.exchange, admit: (request, what) => this.admit(request, what), answer: (message) => this.answer(message), audit: options.audit, record: options.record, log: this.log, tracer: options.tracer ?? NO_TRACER });
   }
 
   async start(): Promise<void> {
     const { upstream } = this;
     const { downstream } = this.options;
-    upstream.onmessage = (message) => this.guard("upstream", message, () => this.fromUpstream(message));
+    // No frame may take the gateway down: a failure is logged (and a client request answered).
+    upstream.onmessage = (message) => {
+      try {
+        this.fromUpstream(message);
+      } catch (error) {
+        this.internalError("upstream", message, error);
+      }
+    };
     upstream.onerror = (error) => this.log({ level: "warn", event: "upstream_frame_error", message: error.message });
-    upstream.onclose = () => this.upstreamClosed();
-    downstream.onmessage = (message) => this.guard("downstream", message, () => this.fromDownstream(message));
+    upstream.onclose = () => this.end.upstreamClosed();
+    downstream.onmessage = (message) => {
+      try {
+        this.fromDownstream(message);
+      } catch (error) {
+        this.internalError("downstream", message, error);
+      }
+    };
     downstream.onerror = (error) => this.downstreamError(error);
-    downstream.onclose = () => void this.downstreamClosed();
+    downstream.onclose = () => void this.end.downstreamClosed();
     await upstream.start();
     await downstream.start();
   }
 
   async close(): Promise<void> {
-    await this.shutdown("closed by the host", 0);
+    await this.end.shutdown("closed by the host", 0);
   }
 
   upstreamEra(params: JsonObject | undefined): Promise<UpstreamEra> {
     this.connectionEra = "2026-07-28"; // no handshake will say so
     return upstreamEraOf(this.upstream, params);
-  }
-
-  /** Whether an exposed list entry could be reached: by its server's policy, under its name there. */
-  private visible(kind: Exclude<TargetKind, "method">, exposed: string, template = false): boolean {
-    const routed = this.naming.split(kind, exposed);
-    if (routed === undefined) return false;
-    const policy = this.options.policies.get(this.options.callerOf?.()?.policyKey ?? this.options.grantId, routed.server);
-    return template ? isTemplateVisible(policy, routed.name) : isVisible(policy, kind, routed.name);
   }
 
   // ── downstream → upstream ───────────────────────────────────────────────────────────────────
@@ -116,7 +124,7 @@ class GatewayConnection implements Gateway {
       case "request":
         return this.clientRequest(frame.message);
       case "notification":
-        return this.clientNotification(frame.message);
+        return agentNotification(frame.message, this.exchange, this.log);
       case "response":
         if (this.clientRequests.answered(frame.message)) return;
         if (this.exchange.answerServerRequest(frame.message.id ?? null)) return this.exchange.send(frame.message);
@@ -187,22 +195,6 @@ class GatewayConnection implements Gateway {
     if (entry !== undefined) this.exchange.forward(entry, request);
   }
 
-  private clientNotification(notification: JsonRpcNotification): void {
-    if (notification.method === "tools/call") {
-      // A JSON-RPC server runs a notification's method and only withholds the answer: forwarding
-      // it would let a call reach the server without a decision. Fail closed (there is no id to answer).
-      this.log({ level: "warn", event: "ungoverned_notification_dropped", method: notification.method, message: "dropped a `tools/call` sent without an id: a call must be a request so that the policy can decide and answer it" });
-      return;
-    }
-    if (notification.method === "notifications/cancelled" && isJsonObject(notification.params)) {
-      const callerId = notification.params.requestId;
-      // Already answered or never seen: nothing to cancel. Still deciding: it never reached the
-      // upstream, and its decision sees it closed and gives back what it holds.
-      if (typeof callerId === "string" || typeof callerId === "number") return this.exchange.cancel(callerId, { ...notification, params: notification.params });
-    }
-    this.exchange.send(notification);
-  }
-
   // ── upstream → downstream ───────────────────────────────────────────────────────────────────
 
   private fromUpstream(value: JsonRpcMessage): void {
@@ -214,33 +206,14 @@ class GatewayConnection implements Gateway {
         this.exchange.rememberServerRequest(frame.message.id);
         return this.answer(frame.message);
       case "notification":
-        return this.upstreamNotification(frame.message);
+        readUpstreamNotification(frame.message, this.exchange, this.tools);
+        return this.answer(frame.message);
       case "invalid":
         this.log({ level: "warn", event: "invalid_frame", side: "upstream", id: frame.id, message: frame.reason });
         return;
       default:
         return assertNever(frame, "frame");
     }
-  }
-
-  private upstreamNotification(notification: JsonRpcNotification): void {
-    const params = notification.params;
-    switch (notification.method) {
-      case "notifications/tools/list_changed":
-        this.tools.invalidate();
-        break;
-      case "notifications/progress": {
-        const token = params?.progressToken;
-        if (typeof token === "string" || typeof token === "number") this.exchange.progressed(token); // progress proves the upstream is alive
-        break;
-      }
-      case "notifications/cancelled": {
-        const id = params?.requestId;
-        if (typeof id === "string" || typeof id === "number") this.exchange.answerServerRequest(id);
-        break;
-      }
-    }
-    this.answer(notification);
   }
 
   // ── settlement ──────────────────────────────────────────────────────────────────────────────
@@ -274,7 +247,7 @@ class GatewayConnection implements Gateway {
         return this.answer({ jsonrpc: "2.0", id: callerId, result });
       case "list":
         if (request.list === "tools") this.tools.remember(result, request.fullListing);
-        return this.answer({ jsonrpc: "2.0", id: callerId, result: this.options.shadow ? result : filterList(result, request.list, (kind, name, template) => this.visible(kind, name, template)) });
+        return this.answer({ jsonrpc: "2.0", id: callerId, result: this.options.shadow ? result : filterList(result, request.list, this.visible) });
       case "plain":
         if (entry.method === "initialize" && typeof result.protocolVersion === "string") {
           this.upstream.setProtocolVersion?.(result.protocolVersion);
@@ -296,16 +269,12 @@ class GatewayConnection implements Gateway {
 
   // ── plumbing ────────────────────────────────────────────────────────────────────────────────
 
-  /** No frame may take the gateway down: a failure is logged and a client request answered. */
-  private guard(side: "upstream" | "downstream", message: JsonRpcMessage, handle: () => void): void {
-    try {
-      handle();
-    } catch (error) {
-      this.log({ level: "error", event: "internal_error", side, message: messageOf(error) });
-      const frame = classifyFrame(message);
-      if (side === "downstream" && frame.kind === "request") {
-        this.answer(errorResponse(frame.message.id, INTERNAL_ERROR, "toolgate could not handle this request"));
-      }
+  /** Handling a frame threw: logged, and a client request answered. */
+  private internalError(side: "upstream" | "downstream", message: JsonRpcMessage, error: unknown): void {
+    this.log({ level: "error", event: "internal_error", side, message: messageOf(error) });
+    const frame = classifyFrame(message);
+    if (side === "downstream" && frame.kind === "request") {
+      this.answer(errorResponse(frame.message.id, INTERNAL_ERROR, "toolgate could not handle this request"));
     }
   }
 
@@ -315,36 +284,4 @@ class GatewayConnection implements Gateway {
       this.log({ level: "warn", event: "downstream_send_failed", message: messageOf(error) });
     });
   }
-
-  private upstreamClosed(): void {
-    if (this.exchange.isGone) return;
-    // Closed by us (the agent left, the host closed us): the upstream did not die under the calls.
-    const pending = this.exchange.closed(this.closing ? ABANDONED : { kind: "failed", failure: "upstream_closed", sent: true });
-    if (this.closing) return;
-    this.log({ level: "error", event: "upstream_closed", pending, message: `the upstream MCP server went away; answered ${pending} pending request(s) with an error and shutting down` });
-    void this.shutdown("upstream closed", 1);
-  }
-
-  private async downstreamClosed(): Promise<void> {
-    if (this.options.drainOnDownstreamClose === true && !this.closing && this.exchange.size > 0) {
-      this.log({ level: "info", event: "draining", inFlight: this.exchange.size, message: "the agent closed its input; answering the requests already in flight before closing" });
-      await this.exchange.idle();
-    }
-    await this.shutdown("downstream closed", 0);
-  }
-
-  private async shutdown(reason: string, exitCode: number): Promise<void> {
-    if (this.closing) return this.closed.then(() => undefined);
-    this.closing = true;
-    await this.upstream.close().catch(() => {});
-    this.upstreamClosed();
-    // Calls still being decided never reached the upstream: their decisions see them closed.
-    this.exchange.abandonDeciding();
-    this.clientRequests.close();
-    this.finished = true;
-    await this.options.downstream.close().catch(() => {});
-    this.resolveClosed({ reason, exitCode });
-  }
 }
-
-const ABANDONED: Ending = { kind: "abandoned" };

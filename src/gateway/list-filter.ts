@@ -7,7 +7,10 @@ import type { TargetKind } from "../policy/decision.js";
 import { isTemplateVisible, isVisible } from "../policy/evaluate.js";
 import type { CompiledPolicy } from "../policy/load-policy.js";
 import { isJsonObject, type JsonObject } from "../protocol/messages.js";
+import type { CallerOf } from "./caller.js";
 import type { ListKind } from "./governed-methods.js";
+import type { PolicySource } from "./policy-source.js";
+import type { ServerNaming } from "./server-naming.js";
 
 /** Whether an entry (by the name or URI the agent sees) could be reached; `template` for a URI template. */
 export type Visibility = (kind: Exclude<TargetKind, "method">, name: string, template: boolean) => boolean;
@@ -22,6 +25,19 @@ export function filterList(result: JsonObject, list: ListKind, visible: Visibili
 /** `tools/list` as the agent sees it, under one policy. */
 export function filterToolList(result: JsonObject, policy: CompiledPolicy | undefined): JsonObject {
   return filterList(result, "tools", (kind, name, template) => (template ? isTemplateVisible(policy, name) : isVisible(policy, kind, name)));
+}
+
+/**
+ * Visibility of exposed names on one gateway connection: by the policy of the server each name
+ * belongs to (for the caller's policy key, or the grant's), under its name there.
+ */
+export function exposedVisibility(naming: ServerNaming, policies: PolicySource, grantId: string | undefined, callerOf: CallerOf | undefined): Visibility {
+  return (kind, exposed, template) => {
+    const routed = naming.split(kind, exposed);
+    if (routed === undefined) return false;
+    const policy = policies.get(callerOf?.()?.policyKey ?? grantId, routed.server);
+    return template ? isTemplateVisible(policy, routed.name) : isVisible(policy, kind, routed.name);
+  };
 }
 
 function entryVisible(entry: JsonObject, list: ListKind, visible: Visibility): boolean {
