@@ -145,7 +145,7 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
     const simOptions = { ...(usesFaults ? { restPortFile } : {}), ...(options.toolgateBin ? { toolgateBin: options.toolgateBin } : {}) };
     const upstream = kommoSimCommand(spec.kommo, simFiles, simOptions);
     const config = join(dir, `stack-${portFiles.length}.json`);
-    if (loaded.stack !== undefined) writeStackConfig(config, scenario, loaded.stack, kommoSimArgv(spec.kommo, simFiles, simOptions), files.tmp);
+    if (loaded.stack !== undefined) writeStackConfig(config, scenario, loaded.stack, kommoSimArgv(spec.kommo, simFiles, simOptions), files.tmp, transport === "http" ? files.grants : undefined);
     // One admin API per process; approvals are decided only where one process serves every agent.
     const admin = template.includes("{admin}") ? `127.0.0.1:${await freePort()}` : undefined;
     adminAddress ??= admin;

@@ -1,5 +1,5 @@
 /**
- * A scenario with `servers` against `toolgate serve --config` as an external process over stdio:
+ * A scenario with `servers` against `toolgate serve --config` as an external process, over stdio and HTTP:
  * the harness writes the gateway config (`{config}`: the kommo-sim child with its effects file,
  * server-memory as a child), and what reached the simulator is checked against the answers.
  */
@@ -31,4 +31,14 @@ test("a --gateway-cmd template with {config} runs the stack scenario too, its pr
   const result = await runScenarioExternal(loaded.value, { template, cwd: root, env: process.env });
   expect(mismatchLines(result)).toEqual([]);
   expect(result.verdict).toBe("passed");
+}, 120_000);
+
+test("over HTTP the generated config names the harness's grants file, and the stack scenario passes against serve --config --listen", async () => {
+  const loaded = loadScenarioFile(join(root, "scenarios/stack-kommo-and-memory.scenario.json"));
+  if (!loaded.ok) throw new Error("the scenario does not load");
+  const template = `${process.execPath} ${join(root, "bin/toolgate.mjs")} serve --config {config} --listen 127.0.0.1:{port} --audit {audit} --admin-listen {admin} {settings}`;
+  const result = await runScenarioExternal(loaded.value, { template, cwd: root, env: process.env });
+  expect(mismatchLines(result)).toEqual([]);
+  expect(result.verdict).toBe("passed");
+  expect(result.calls).toHaveLength(28);
 }, 120_000);
