@@ -8,6 +8,7 @@ import { expect, test } from "vitest";
 import { formatIssues } from "../src/core/errors.js";
 import { parsePolicyText } from "../src/policy/load-policy.js";
 import { formatConfigIssues, loadStackConfigText } from "../src/gateway/stack/stack-config.js";
+import { loadScenarioFile } from "../src/harness/load-scenario.js";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 const policies = [...readme.matchAll(/```json\n([\s\S]*?)```/g)]
@@ -18,10 +19,21 @@ const profiles = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]
 test("the README's capability profile is a valid profile", () => {
   expect(profiles).toHaveLength(1);
   const parsed = parseProfileText(profiles[0]!, "README.md");
-  expect(parsed.ok && [...parsed.value.capabilities]).toEqual(["stdio", "http", "approvals", "shadow", "reload", "audit"]);
+  expect(parsed.ok && [...parsed.value.capabilities]).toEqual(["stdio", "http", "approvals", "shadow", "reload", "audit", "stack"]);
+  expect(parsed.ok && parsed.value.stackTemplate).toContain("serve --config {config}");
 });
 const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!);
-const configs = blocks.filter((text) => /"servers"\s*:\s*\{/.test(text));
+const configs = blocks.filter((text) => /"servers"\s*:\s*\{/.test(text) && !text.includes('"simulator"'));
+const scenarioServers = blocks.filter((text) => text.includes('"simulator"'));
+
+test("the README's scenario `servers` section is the shipped stack scenario's, which loads", () => {
+  expect(scenarioServers).toHaveLength(1);
+  const file = new URL("../scenarios/stack-kommo-and-memory.scenario.json", import.meta.url).pathname;
+  const onDisk = JSON.parse(readFileSync(file, "utf8"));
+  expect(JSON.parse(scenarioServers[0]!)).toEqual({ servers: onDisk.servers, stack: onDisk.stack });
+  const loaded = loadScenarioFile(file);
+  expect(loaded.ok ? "" : formatIssues(file, loaded.issues)).toBe("");
+});
 const stackGrants = blocks.filter((text) => text.includes('"grants"') && !/"servers"\s*:\s*\{/.test(text) && text.includes('"servers"'));
 
 test("the README's gateway config is examples/stack/stack.json, valid with the policies beside it", () => {

@@ -33,8 +33,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const files = expandScenarioPaths(paths, io.cwd);
   if (files.length === 0) throw new UsageError(`found no \`*.scenario.json\` files in ${paths.map((p) => `\`${p}\``).join(", ")}`);
   const template = flags["gateway-cmd"] as string | undefined;
-  if (template !== undefined && !template.includes("{upstream}")) {
-    throw new UsageError("flag `--gateway-cmd`: expected a command template containing `{upstream}` (and usually `{policy}`)");
+  if (template !== undefined && !template.includes("{upstream}") && !template.includes("{config}")) {
+    throw new UsageError("flag `--gateway-cmd`: expected a command template containing `{upstream}` (and usually `{policy}`), or `{config}` for scenarios with `servers`");
   }
   const str = (name: keyof typeof FLAGS): string | undefined => flags[name] as string | undefined;
   const external = template === undefined ? undefined : externalOptions(template, str, io);

@@ -33,7 +33,7 @@ const COMMANDS: Record<string, Command> = {
   validate: { summary: "check policies, grants files, scenarios and recordings; print every problem with its JSON path", synopsis: "toolgate validate FILE... [--policy FILE]", load: () => import("./validate.js") },
   check: {
     summary: "run scenarios against the gateway (or --gateway-cmd); write a report",
-    synopsis: 'toolgate check [SCENARIO|DIR...] [--gateway-cmd "TEMPLATE with {policy} {upstream} {grant} {audit} {port} {grants} {admin} {settings}"] [--time clock-file|faketime|real] [--profile FILE|toolgate] [--approve-cmd CMD --deny-cmd CMD] [--reload-cmd CMD] [--max-real-wait-ms N] [--report DIR]',
+    synopsis: 'toolgate check [SCENARIO|DIR...] [--gateway-cmd "TEMPLATE with {policy} {upstream} {config} {grant} {audit} {port} {grants} {admin} {settings}"] [--time clock-file|faketime|real] [--profile FILE|toolgate] [--approve-cmd CMD --deny-cmd CMD] [--reload-cmd CMD] [--max-real-wait-ms N] [--report DIR]',
     load: () => import("./check.js"),
   },
   replay: {

@@ -3,7 +3,7 @@
  * scenario's call timeline, and what `approvalId` expectations and approval decisions look up.
  */
 import type { ApprovalIds } from "./expectations.js";
-import { findLabelledStep } from "./load-scenario.js";
+import { findLabelledStep } from "./scenario-cross-checks.js";
 import type { CallRecord } from "./result.js";
 import type { Scenario } from "./scenario-schema.js";
 import { stepId } from "./timeline.js";

@@ -11,15 +11,19 @@
  * skipped only for a capability (or setting) the profile does not declare; a declared capability
  * whose steps are still skipped fails the run. Without a profile the harness declares what the
  * template and flags show: `stdio` or `http` (`{port}`), `audit` (`{audit}`), `approvals` (`{admin}`
- * or `--approve-cmd`), `reload` (`--reload-cmd`).
+ * or `--approve-cmd`), `reload` (`--reload-cmd`), `stack` (`{config}`).
+ *
+ * `stack` runs scenarios with `servers`: their template is the profile's `stackTemplate`, or the
+ * `--gateway-cmd` template when it has `{config}` (a gateway config the harness writes).
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { messageOf, type Issue } from "../core/errors.js";
 import { parseJsonText } from "../core/json-text.js";
 import { issuesFromZod } from "../core/schema-issues.js";
+import { DEFAULT_TOOLGATE_BIN, shellQuote } from "./gateway-command.js";
 
-export const CAPABILITIES = ["stdio", "http", "approvals", "shadow", "reload", "audit"] as const;
+export const CAPABILITIES = ["stdio", "http", "approvals", "shadow", "reload", "audit", "stack"] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 export const GATEWAY_SETTINGS = ["upstreamTimeoutMs", "maxMessageBytes", "approvalMode", "approvalTimeoutMs", "shadow"] as const;
@@ -29,11 +33,15 @@ const ProfileSchema = z.strictObject({
   version: z.literal("1"),
   capabilities: z.array(z.enum(CAPABILITIES)),
   settings: z.partialRecord(z.enum(GATEWAY_SETTINGS), z.string().min(1, "expected a flag template such as `--upstream-timeout-ms {value}`")).optional(),
+  /** `stack`: the command template for scenarios with `servers`, with `{config}` (a generated gateway config). */
+  stackTemplate: z.string().regex(/\{config\}/, "expected a command template containing `{config}`").optional(),
 });
 
 export interface CapabilityProfile {
   readonly capabilities: ReadonlySet<Capability>;
   readonly settings: Partial<Record<GatewaySettingName, string>>;
+  /** The template for scenarios with `servers` (`{config}`); default the `--gateway-cmd` template when it has `{config}`. */
+  readonly stackTemplate?: string;
   /** Where the profile came from (`--profile FILE`, or `inferred from the template`). */
   readonly source: string;
 }
@@ -48,6 +56,8 @@ export const TOOLGATE_PROFILE: CapabilityProfile = {
     approvalMode: "--approval-mode {value}",
     approvalTimeoutMs: "--approval-timeout-ms {value}",
   },
+  // Over stdio; `serve --config` over HTTP would be `… --grants {grants} --listen 127.0.0.1:{port} …` here.
+  stackTemplate: `${shellQuote(process.execPath)} ${shellQuote(DEFAULT_TOOLGATE_BIN)} serve --config {config} --grant {grant} --audit {audit} --admin-listen {admin} {settings}`,
   source: "the built-in `toolgate` profile",
 };
 
@@ -56,7 +66,8 @@ export function parseProfileText(text: string, file: string): { ok: true; value:
   if (!json.ok) return { ok: false, issues: [...json.issues] };
   const parsed = ProfileSchema.safeParse(json.value);
   if (!parsed.success) return { ok: false, issues: issuesFromZod(parsed.error.issues) };
-  return { ok: true, value: { capabilities: new Set(parsed.data.capabilities), settings: parsed.data.settings ?? {}, source: file } };
+  const { stackTemplate } = parsed.data;
+  return { ok: true, value: { capabilities: new Set(parsed.data.capabilities), settings: parsed.data.settings ?? {}, ...(stackTemplate !== undefined ? { stackTemplate } : {}), source: file } };
 }
 
 /** `--profile toolgate` or a profile file; a message naming the file and path when it is bad. */
@@ -85,6 +96,7 @@ export function inferredProfile({ template, approveCmd, reloadCmd }: InferenceHi
   if (template.includes("{audit}")) caps.add("audit");
   if (template.includes("{admin}") || approveCmd !== undefined) caps.add("approvals");
   if (reloadCmd !== undefined) caps.add("reload");
+  if (template.includes("{config}")) caps.add("stack");
   return { capabilities: caps, settings: {}, source: "inferred from the template and flags" };
 }
 

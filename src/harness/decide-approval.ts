@@ -7,7 +7,7 @@
 import type { ApprovalGate } from "../gateway/approvals/approval-gate.js";
 import { argumentFacts } from "../gateway/audit-log.js";
 import type { CallLog } from "./call-log.js";
-import { findLabelledStep } from "./load-scenario.js";
+import { findLabelledStep } from "./scenario-cross-checks.js";
 import type { ApprovalMark, CallRecord } from "./result.js";
 import { stepCallSpec, type ApprovalEvent, type Scenario } from "./scenario-schema.js";
 import { stepId } from "./timeline.js";

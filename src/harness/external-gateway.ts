@@ -9,8 +9,7 @@
  * not declare is skipped with the reason (external-skips.ts); at the end the effects are checked
  * against the answers (answers-vs-effects.ts) and against the scenario's end expectations.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -29,7 +28,7 @@ import { checkEnd, checkStep } from "./expectations.js";
 import { adminApprovals, commandApprovals, reloadExternal, setFaults, simulatorsReady } from "./external-events.js";
 import { assertsExactTimes, entrySkipReason, scenarioSkipReason, type SkipReason } from "./external-skips.js";
 import { findFaketimeLibrary, gatewayTimeEnv, publishTime, type TimeMechanism } from "./external-time.js";
-import { fillTemplate, kommoSimCommand } from "./gateway-command.js";
+import { fillTemplate, kommoSimArgv, kommoSimCommand } from "./gateway-command.js";
 import { GatewayProcess, ProcessStdioTransport } from "./gateway-process.js";
 import type { LoadedScenario } from "./load-scenario.js";
 import { RealTime } from "./real-time.js";
@@ -39,6 +38,10 @@ import { faultSpec, worldSpec } from "./scenario-world.js";
 import { checkedResult, END_ID, endResult, skippedEndResult, skippedResult } from "./step-results.js";
 import { runOnSteppedTime, SteppedTime } from "./stepped-time.js";
 import { scenarioTimeline, type TimelineEntry } from "./timeline.js";
+import { freePort, listening } from "./external-listen.js";
+import { listedButDenied } from "./listed-but-denied.js";
+import { writeStackConfig } from "./external-stack-config.js";
+import { stackNaming } from "./stack-in-process.js";
 
 export interface ExternalGatewayOptions {
   /** e.g. `node bin/toolgate.mjs serve --policy {policy} --grant {grant} --audit {audit} --upstream-cmd {upstream}`. */
@@ -64,46 +67,20 @@ export interface ExternalGatewayOptions {
 
 const WITHOUT_LABEL = { withLabel: false } as const;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-/** Waits until `port` accepts HTTP, or says why the process broke. */
-async function listening(port: number, process: GatewayProcess, maxMs = 30_000): Promise<void> {
-  const began = systemClock.nowMs();
-  for (;;) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/`, { method: "GET" });
-      return;
-    } catch {
-      // not yet
-    }
-    const broken = process.describeBreak();
-    if (broken !== undefined) throw new Error(broken);
-    if (systemClock.nowMs() - began > maxMs) throw new Error(`the gateway did not listen on 127.0.0.1:${port} within ${maxMs} ms (\`{port}\`); its stderr:\n${process.stderrTail()}`);
-    await systemClock.sleep(50);
-  }
-}
-
 export async function runScenarioExternal(loaded: LoadedScenario, options: ExternalGatewayOptions): Promise<ScenarioResult> {
   const began = monotonicNs();
   const { scenario, startMs } = loaded;
   const steps: StepResult[] = [];
   const log = new CallLog(scenario);
   const mechanism = options.time ?? "clock-file";
-  const transport = options.template.includes("{port}") ? "http" : "stdio";
   const profile = options.profile ?? inferredProfile({ template: options.template, approveCmd: options.approveCmd, reloadCmd: options.reloadCmd });
+  // A scenario with `servers` runs on the stack template (`{config}`), when there is one.
+  const template = loaded.stack === undefined ? options.template : options.template.includes("{config}") ? options.template : profile.stackTemplate;
+  const transport = template?.includes("{port}") === true ? "http" : "stdio";
   const header = { ...resultHeader(loaded, "external"), counters: [] };
   const declaredButSkipped: string[] = [];
   const skip = (entryOrEnd: TimelineEntry | "end", why: SkipReason): void => {
-    if (why.needs !== "time" && profile.capabilities.has(why.needs)) declaredButSkipped.push(`${entryOrEnd === "end" ? END_ID : entryOrEnd.id}: the profile declares \`${why.needs}\`, but the step was skipped: ${why.reason}`);
+    if (why.needs !== "time" && why.needs !== "template" && profile.capabilities.has(why.needs)) declaredButSkipped.push(`${entryOrEnd === "end" ? END_ID : entryOrEnd.id}: the profile declares \`${why.needs}\`, but the step was skipped: ${why.reason}`);
     steps.push(entryOrEnd === "end" ? skippedEndResult(why.reason) : skippedResult(entryOrEnd, why.reason));
   };
   const approvalMarks: ApprovalMark[] = [];
@@ -124,10 +101,11 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
   };
 
   const timeline = scenarioTimeline(scenario);
-  const whole = scenarioSkipReason(loaded, { profile, transport });
-  if (whole !== undefined) {
-    for (const entry of timeline) skip(entry, whole);
-    if (scenario.expect) skip("end", whole);
+  const whole = scenarioSkipReason(loaded, { profile, transport, template });
+  if (whole !== undefined || template === undefined) {
+    const why = whole ?? { needs: "stack" as const, reason: "declares `servers`, and there is no template with `{config}`" };
+    for (const entry of timeline) skip(entry, why);
+    if (scenario.expect) skip("end", why);
     return finish();
   }
   const world = worldSpec(loaded);
@@ -137,7 +115,8 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
   if (mechanism === "faketime" && faketimeLibrary === undefined) return finish("`--time faketime` needs libfaketime (Debian: `apt-get install -y faketime`; or set TOOLGATE_FAKETIME_LIB to libfaketime.so.1), found none");
 
   const dir = mkdtempSync(join(tmpdir(), "toolgate-check-"));
-  const files = { policy: join(dir, "policy.json"), seed: join(dir, "seed.json"), audit: join(dir, "audit.jsonl"), clock: join(dir, "clock"), faketime: join(dir, "faketime"), grants: join(dir, "grants.json") };
+  const files = { policy: join(dir, "policy.json"), seed: join(dir, "seed.json"), audit: join(dir, "audit.jsonl"), clock: join(dir, "clock"), faketime: join(dir, "faketime"), grants: join(dir, "grants.json"), tmp: join(dir, "tmp") };
+  mkdirSync(files.tmp);
   writeFileSync(files.policy, spec.policyText);
   writeFileSync(files.seed, JSON.stringify(spec.seed));
   publishTime(files, startMs);
@@ -162,13 +141,18 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
     const effects = join(dir, `effects-${portFiles.length}.jsonl`);
     portFiles.push(restPortFile);
     effectsFiles.push(effects);
-    const upstream = kommoSimCommand(spec.kommo, { seed: files.seed, effects, ...(mechanism === "real" ? {} : { clock: files.clock }) }, { ...(usesFaults ? { restPortFile } : {}), ...(options.toolgateBin ? { toolgateBin: options.toolgateBin } : {}) });
+    const simFiles = { seed: files.seed, effects, ...(mechanism === "real" ? {} : { clock: files.clock }) };
+    const simOptions = { ...(usesFaults ? { restPortFile } : {}), ...(options.toolgateBin ? { toolgateBin: options.toolgateBin } : {}) };
+    const upstream = kommoSimCommand(spec.kommo, simFiles, simOptions);
+    const config = join(dir, `stack-${portFiles.length}.json`);
+    if (loaded.stack !== undefined) writeStackConfig(config, scenario, loaded.stack, kommoSimArgv(spec.kommo, simFiles, simOptions), files.tmp, transport === "http" ? files.grants : undefined);
     // One admin API per process; approvals are decided only where one process serves every agent.
-    const admin = options.template.includes("{admin}") ? `127.0.0.1:${await freePort()}` : undefined;
+    const admin = template.includes("{admin}") ? `127.0.0.1:${await freePort()}` : undefined;
     adminAddress ??= admin;
-    const line = fillTemplate(options.template, {
+    const line = fillTemplate(template, {
       policy: files.policy,
       upstream,
+      config,
       grant: fill.grant ?? "",
       audit: files.audit,
       grants: files.grants,
@@ -186,9 +170,17 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
     const result = await client.listTools().catch(() => undefined);
     if (result) listed.set(agent, new Set(result.tools.map((t) => t.name)));
   };
+  // In a stack only the simulator's calls reach the effects file, under the simulator's own names.
+  const naming = loaded.stack === undefined ? undefined : stackNaming(loaded.stack);
+  const simulatorTool = (tool: string): string | undefined => {
+    if (naming === undefined || loaded.stack === undefined) return tool;
+    const routed = naming.split("tool", tool);
+    return routed?.server === loaded.stack.simulator ? routed.name : undefined;
+  };
   const answered = (call: CallFn): CallFn => async (spec) => {
     const got = await call(spec);
-    answers.push({ tool: spec.tool, argsSha256: argsDigest(spec.args), outcome: got.outcome, code: got.code });
+    const tool = simulatorTool(spec.tool);
+    if (tool !== undefined) answers.push({ tool, argsSha256: argsDigest(spec.args), outcome: got.outcome, code: got.code });
     return got;
   };
 
@@ -287,7 +279,7 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
     const effectLines = effectsFiles.flatMap((f) => readJsonLines(f));
     const hidden = [...answersVsEffects(answers, effectLines), ...listedButDenied(log.calls, listed)];
     if (scenario.expect && skippedSince === undefined) {
-      const auditLines = profile.capabilities.has("audit") && options.template.includes("{audit}") ? readJsonLines(files.audit) : undefined;
+      const auditLines = profile.capabilities.has("audit") && template.includes("{audit}") ? readJsonLines(files.audit) : undefined;
       const expect = auditLines === undefined ? { ...scenario.expect, audit: undefined } : scenario.expect;
       const facts = { ...fileEndFacts(effectLines, auditLines), ...(approvalsLeft ? { approvals: approvalsLeft } : {}) };
       steps.push(endResult(0, [...checkEnd(expect, facts), ...hidden]));
@@ -301,14 +293,4 @@ export async function runScenarioExternal(loaded: LoadedScenario, options: Exter
     rmSync(dir, { recursive: true, force: true });
   }
   return finish(error);
-}
-
-/** A tool the gateway listed to an agent, then denied to it as hidden or not allowed: `tools/list` is not filtered. */
-function listedButDenied(calls: readonly { agent: string; tool: string; outcome: string; code?: string }[], listed: ReadonlyMap<string, ReadonlySet<string>>): string[] {
-  const lines = new Set<string>();
-  for (const call of calls) {
-    if (call.outcome !== "deny" || (call.code !== "hidden" && call.code !== "default_deny")) continue;
-    if (listed.get(call.agent)?.has(call.tool)) lines.add(`listed but denied: the gateway listed \`${call.tool}\` to agent \`${call.agent}\` in \`tools/list\`, then denied its call (${call.code}); a tool the policy hides or does not allow must not be listed`);
-  }
-  return [...lines];
 }

@@ -16,7 +16,7 @@ import type { TimelineEntry } from "./timeline.js";
 export interface SkipReason {
   readonly reason: string;
   /** The capability the skipped part needs (`time`: the real-time mechanism's limits). */
-  readonly needs: Capability | "time";
+  readonly needs: Capability | "time" | "template";
 }
 
 /** Why a scenario needs approvals decided by a human (undefined when it does not). */
@@ -42,7 +42,8 @@ export function sharedStateReason(loaded: LoadedScenario): string | undefined {
   for (const agent of scenario.agents) byGrant.set(agent.grant ?? "", [...(byGrant.get(agent.grant ?? "") ?? []), agent.name]);
   const shared = [...byGrant.entries()].find(([, names]) => names.length > 1);
   if (shared) return `agents ${shared[1].map((n) => `\`${n}\``).join(" and ")} share grant \`${shared[0]}\`, whose counters and approvals one gateway process must hold`;
-  const global = globalCounter(loaded.compiledPolicy.document);
+  const documents = loaded.stack === undefined ? [loaded.compiledPolicy.document] : [...loaded.stack.config.servers.map((s) => s.policy.document), loaded.scenario.stack];
+  const global = documents.map(globalCounter).find((c) => c !== undefined);
   if (global !== undefined) return `counter \`${global}\` has scope \`global\`, shared by every agent`;
   if (needsApprovals(loaded) !== undefined) return "its approvals are decided for several agents in one store";
   return undefined;
@@ -60,12 +61,20 @@ function globalCounter(value: unknown): string | undefined {
 export interface PlanContext {
   readonly profile: CapabilityProfile;
   readonly transport: "stdio" | "http";
+  /** The template the scenario would run on (a stack scenario's: with `{config}`); undefined when there is none. */
+  readonly template?: string | undefined;
 }
 
 /** Why the whole scenario is skipped (undefined when it can run). */
-export function scenarioSkipReason(loaded: LoadedScenario, { profile, transport }: PlanContext): SkipReason | undefined {
+export function scenarioSkipReason(loaded: LoadedScenario, { profile, transport, template }: PlanContext): SkipReason | undefined {
   const { scenario } = loaded;
   const has = (c: Capability): boolean => profile.capabilities.has(c);
+  if (loaded.stack !== undefined && (!has("stack") || template === undefined)) {
+    return { needs: "stack", reason: "declares `servers` (several servers behind one gateway), and the profile declares no `stack` (a template with `{config}`, a generated gateway config)" };
+  }
+  if (loaded.stack === undefined && template !== undefined && !template.includes("{upstream}")) {
+    return { needs: "template", reason: "fronts one Kommo server (no `servers`), and the template has no `{upstream}` to start it with" };
+  }
   if (scenario.gateway?.shadow === true && !has("shadow")) return { needs: "shadow", reason: "runs the gateway in global shadow mode (`gateway.shadow`), and the profile declares no `shadow`" };
   const approvals = needsApprovals(loaded);
   if (approvals && !has("approvals")) return { needs: "approvals", reason: `${approvals}, and the profile declares no \`approvals\` (an \`{admin}\` placeholder or \`--approve-cmd\`/\`--deny-cmd\`)` };

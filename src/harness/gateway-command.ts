@@ -13,7 +13,7 @@ import type { WorldSpec } from "./scenario-world.js";
 export const DEFAULT_TOOLGATE_BIN = join(packageRoot(import.meta.url), "bin", "toolgate.mjs");
 
 /** Every placeholder a template may use; `settings` is filled with flags, unquoted. */
-export const PLACEHOLDERS = ["policy", "upstream", "grant", "audit", "port", "grants", "admin", "settings"] as const;
+export const PLACEHOLDERS = ["policy", "upstream", "config", "grant", "audit", "port", "grants", "admin", "settings"] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 
 /** POSIX single-quoting, understood by `splitCommand`. */
@@ -77,6 +77,11 @@ export interface SimFiles {
  * is removed from it).
  */
 export function kommoSimCommand(kommo: WorldSpec["kommo"], files: SimFiles, options: { readonly restPortFile?: string; readonly toolgateBin?: string } = {}): string {
+  return kommoSimArgv(kommo, files, options).map(shellQuote).join(" ");
+}
+
+/** The words of `kommoSimCommand`, for a gateway config's `command` and `args`. */
+export function kommoSimArgv(kommo: WorldSpec["kommo"], files: SimFiles, options: { readonly restPortFile?: string; readonly toolgateBin?: string } = {}): string[] {
   const rps = kommo.rateLimitPerSecond;
   return [
     "env",
@@ -94,7 +99,5 @@ export function kommoSimCommand(kommo: WorldSpec["kommo"], files: SimFiles, opti
     ...(rps !== undefined ? ["--kommo-rps", String(rps)] : []),
     ...(kommo.schema ? ["--schema", kommo.schema] : []),
     ...(kommo.confirmWrites ? ["--confirm-writes"] : []),
-  ]
-    .map(shellQuote)
-    .join(" ");
+  ];
 }

@@ -7,6 +7,7 @@ import { createGateway } from "../gateway/gateway.js";
 import type { ApprovalGate } from "../gateway/approvals/approval-gate.js";
 import type { AuditRecord } from "../gateway/audit-log.js";
 import type { PolicySource } from "../gateway/policy-source.js";
+import type { ServerNaming } from "../gateway/server-naming.js";
 import type { Transport } from "../protocol/transport.js";
 import type { CounterStore } from "../stores/counter-store.js";
 
@@ -27,6 +28,10 @@ export interface GatewayFactoryInput {
   readonly approvals: ApprovalGate;
   /** Global shadow mode (`gateway.shadow`). */
   readonly shadow?: boolean;
+  /** A scenario with `servers`: how exposed names split into (server, name); the upstream is then a stack. */
+  readonly naming?: ServerNaming;
+  /** False in front of a stack: each of its servers has its own era bridge. */
+  readonly bridgeEras?: boolean;
 }
 
 export interface GatewayUnderTest {

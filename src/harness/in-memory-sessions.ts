@@ -13,6 +13,9 @@ import type { DrivenClock } from "./driven-clock.js";
 import type { GatewayFactory, GatewayUnderTest } from "./gateway-factory.js";
 import type { Agent } from "./scenario-schema.js";
 import type { ScenarioWorld } from "./scenario-world.js";
+import type { ScenarioStack } from "./scenario-stack.js";
+import { scenarioStackUpstream, stackNaming, StackPolicies } from "./stack-in-process.js";
+import { DEFAULT_UPSTREAM_TIMEOUT_MS } from "../gateway/gateway-options.js";
 
 /** A transport wrapper that reports each message as activity (so the runner knows the world moved). */
 function counted(transport: Transport, bump: () => void): Transport {
@@ -37,6 +40,8 @@ export interface SessionOptions {
   readonly clock: DrivenClock;
   readonly factory: GatewayFactory;
   readonly onActivity: () => void;
+  /** A scenario with `servers`: each agent's gateway fronts a stack (stack-in-process.ts). */
+  readonly stack?: { readonly scenarioStack: ScenarioStack; readonly tmpDir: string; readonly env: Record<string, string | undefined> };
 }
 
 export class InMemorySessions {
@@ -55,15 +60,26 @@ export class InMemorySessions {
     const { world } = this;
     const gatewaySettings = world.spec.gateway;
     const [agentSide, gatewayDown] = createLinkedPair();
-    const [gatewayUp, serverSide] = createLinkedPair();
-    await world.kommo.connect(counted(serverSide, onActivity) as never);
+    const openSimulator = (): Transport => {
+      const [gatewayUp, serverSide] = createLinkedPair();
+      // The server side queues what arrives until the server has started it.
+      void world.kommo.connect(counted(serverSide, onActivity) as never);
+      return counted(gatewayUp, onActivity);
+    };
+    const stack = this.options.stack;
+    const naming = stack === undefined ? undefined : stackNaming(stack.scenarioStack);
+    const upstream =
+      stack === undefined || naming === undefined
+        ? openSimulator()
+        : scenarioStackUpstream({ stack: stack.scenarioStack, naming, clock, openSimulator, tmpDir: stack.tmpDir, env: stack.env, onActivity, upstreamTimeoutMs: gatewaySettings.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS });
     const gateway = factory({
-      policies: world.policy,
+      policies: stack === undefined ? world.policy : new StackPolicies(stack.scenarioStack.config),
+      ...(naming !== undefined ? { naming, bridgeEras: false } : {}),
       ...(agent.grant !== undefined ? { grantId: agent.grant } : {}),
       sessionKey: agent.session ?? agent.name,
       clock,
       store: world.store,
-      upstream: counted(gatewayUp, onActivity),
+      upstream,
       downstream: counted(gatewayDown, onActivity),
       audit: world.recordAudit,
       approvals: world.approvals,

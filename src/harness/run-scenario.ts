@@ -5,6 +5,9 @@
  * when the runner moves it: to each entry's `at`, and timer by timer while calls wait on virtual
  * time. Every step and event is checked as it finishes, the end state once everything has.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { monotonicNs } from "../core/clock.js";
 import { assertNever, stackOf } from "../core/errors.js";
 import { runAgentStep } from "./agents.js";
@@ -45,7 +48,9 @@ export async function runScenario(loaded: LoadedScenario, options: RunScenarioOp
   const onActivity = (): void => void clock.activity++;
   const rel = (): number => clock.nowMs() - startMs;
   const world = createScenarioWorld(spec.spec, { clock, onActivity });
-  const sessions = new InMemorySessions(world, { clock, factory: options.gatewayFactory ?? builtInGateway, onActivity });
+  const tmpDir = loaded.stack === undefined ? undefined : mkdtempSync(join(tmpdir(), "toolgate-scenario-"));
+  const stack = loaded.stack === undefined || tmpDir === undefined ? undefined : { scenarioStack: loaded.stack, tmpDir, env: process.env };
+  const sessions = new InMemorySessions(world, { clock, factory: options.gatewayFactory ?? builtInGateway, onActivity, ...(stack ? { stack } : {}) });
   const log = new CallLog(scenario);
   const decisions: ApprovalMark[] = [];
   const results = new Map<string, StepResult>();
@@ -89,6 +94,7 @@ export async function runScenario(loaded: LoadedScenario, options: RunScenarioOp
     world.approvals.close();
     await sessions.close();
     await world.close();
+    if (tmpDir !== undefined) rmSync(tmpDir, { recursive: true, force: true });
   }
 
   const steps = inTimelineOrder(timeline, results);

@@ -9,6 +9,8 @@ import { assertNever } from "../core/errors.js";
 import { DENY_CODES } from "../policy/decision.js";
 import { CallExpectSchema, CallSpecSchema, CountExpectSchema, DenyExpectSchema, RetryExpectSchema, RULE_OF_CODE } from "./scenario-expect-schema.js";
 import { count, keyedUnion, positive, strictObject, timeMs } from "./scenario-schema-kit.js";
+import { StackSectionSchema } from "../gateway/stack/stack-config.js";
+import { ScenarioServersSchema } from "./scenario-servers-schema.js";
 import { APPROVAL_STEPS } from "../gateway/approvals/approval-audit.js";
 import { APPROVAL_STATES } from "../stores/approval-store.js";
 
@@ -156,7 +158,12 @@ export const ScenarioSchema = strictObject({
   purpose: z.string().min(1).regex(/^[^\n\r]*$/, { error: "expected one line of text" }),
   /** Virtual start instant (ISO-8601 UTC); default 2026-01-01T00:00:00.000Z, a day boundary. */
   startAt: z.iso.datetime({ offset: false }).optional(),
-  policy: PolicySourceSchema,
+  /** The policy of the one upstream (the Kommo simulator); a scenario with `servers` gives each server its own instead. */
+  policy: PolicySourceSchema.optional(),
+  /** Several servers behind one gateway (scenario-servers-schema.ts): exactly one is the Kommo simulator. */
+  servers: ScenarioServersSchema.optional(),
+  /** With `servers`: the stack's default for names no server has, and limits that span servers. */
+  stack: StackSectionSchema.optional(),
   grants: z.array(z.string().min(1)).optional(),
   crm: strictObject({
     /** A seed file relative to the scenario; default: the simulator's default seed. */

@@ -40,7 +40,7 @@ const common = {
   description: z.string().optional(),
 };
 
-const CommandServerSchema = z.strictObject({
+export const CommandServerSchema = z.strictObject({
   command: z.string().min(1, "expected the command that starts the server"),
   args: z.array(z.string()).optional(),
   env: z.record(z.string(), z.string()).optional(),
@@ -58,6 +58,12 @@ const StackLimitSchema = LimitSchema.extend({
   tools: z.array(z.string().regex(/^[a-z0-9*-]+\/[^/\s]+$/, "expected a `server/tool` pattern (`*` matches any characters)")).min(1, "expected at least one `server/tool` pattern"),
 });
 
+/** The `stack` section: the default for names no server has, and limits that span servers. */
+export const StackSectionSchema = z.strictObject({
+  default: z.enum(["allow", "deny"]).optional(),
+  limits: z.array(StackLimitSchema).optional(),
+});
+
 export const StackConfigSchema = z.strictObject({
   version: z.literal("1"),
   description: z.string().optional(),
@@ -65,12 +71,7 @@ export const StackConfigSchema = z.strictObject({
   /** Bearer tokens and the servers and policies each may use (`stack-grants.ts`); without it, one grant for every request. */
   grants: StackGrantsSchema.optional(),
   servers: z.record(z.string(), z.union([CommandServerSchema, UrlServerSchema], { error: "expected a server with `command` (and `args`, `env`, `cwd`) or `url` (and `headers`), plus `policy`" })),
-  stack: z
-    .strictObject({
-      default: z.enum(["allow", "deny"]).optional(),
-      limits: z.array(StackLimitSchema).optional(),
-    })
-    .optional(),
+  stack: StackSectionSchema.optional(),
 });
 
 export type StackConfigDocument = z.output<typeof StackConfigSchema>;

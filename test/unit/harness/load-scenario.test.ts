@@ -40,7 +40,7 @@ const EXPECTED: [string, string][] = [
   ["steps-out-of-order.scenario.json", "agents[0].steps[1].at: found 100, expected ≥ 500 (steps are listed in time order)"],
   ["two-step-kinds.scenario.json", "agents[0].steps[0]: found `call` and `burst`, expected a step with `at` and exactly one of `call`, `burst`, `loop`, `concurrent`, `retry`"],
   ["unknown-deny-code.scenario.json", "agents[0].steps[0].expect.code: found `\"forbidden\"`, expected `\"no_policy\"`, `\"hidden\"`, `\"default_deny\"`, `\"invalid_arguments\"`, `\"denied\"`, `\"requirement_failed\"`, `\"approval_required\"`, `\"approval_denied\"`, `\"approval_expired\"`, `\"rate_limited\"` or `\"store_unavailable\"`"],
-  ["unknown-top-level-key.scenario.json", "agent: unknown key `agent`; expected one of: `$schema`, `purpose`, `startAt`, `policy`, `grants`, `crm`, `kommo`, `gateway`, `agents`, `events`, `expect`"],
+  ["unknown-top-level-key.scenario.json", "agent: unknown key `agent`; expected one of: `$schema`, `purpose`, `startAt`, `policy`, `servers`, `stack`, `grants`, `crm`, `kommo`, `gateway`, `agents`, `events`, `expect`"],
 ];
 
 test("every invalid scenario fixture is listed with its exact message", () => {
