@@ -83,6 +83,25 @@ export interface GrantsIssue extends Issue {
 }
 
 /**
+ * Every grant id and token digest used twice among `entries` (at JSON path `base` of `file`) is an
+ * issue; returns each id's first index. Shared by single-server grants files and a stack's grants.
+ */
+export function uniqueGrants(entries: ReadonlyArray<{ readonly id: string; readonly tokenSha256: string }>, file: string, base: string, issues: GrantsIssue[]): Map<string, number> {
+  const ids = new Map<string, number>();
+  const digests = new Map<string, number>();
+  entries.forEach((g, index) => {
+    const firstId = ids.get(g.id);
+    if (firstId !== undefined) issues.push({ file, path: `${base}[${index}].id`, message: `grant id \`${g.id}\` is already used by ${base}[${firstId}]; expected unique ids` });
+    else ids.set(g.id, index);
+    const digest = g.tokenSha256.toLowerCase();
+    const firstDigest = digests.get(digest);
+    if (firstDigest !== undefined) issues.push({ file, path: `${base}[${index}].tokenSha256`, message: `the same token digest is already used by ${base}[${firstDigest}]; expected one grant per token` });
+    else digests.set(digest, index);
+  });
+  return ids;
+}
+
+/**
  * Parses the grants file text and loads every policy it names (each once). `defaultPolicyFile`
  * is `--policy`, used by grants without `policy`. Every issue is collected.
  */
@@ -103,16 +122,8 @@ export function loadGrantsText(
   if (staticGrants.length === 0 && claimGrants.length === 0 && file.oauth === undefined) issues.push({ file: grantsFile, path: "grants", message: "expected at least one grant" });
   if (file.claimGrants !== undefined && file.oauth === undefined) issues.push({ file: grantsFile, path: "oauth", message: "missing; `claimGrants` read the claims of validated tokens, expected `oauth` naming the resource and the issuers" });
   if (file.oauth !== undefined && file.claimGrants === undefined) issues.push({ file: grantsFile, path: "claimGrants", message: "missing; with `oauth` a token needs a rule that gives it a grant, expected `claimGrants`" });
-  const seenIds = new Map<string, number>();
-  const seenDigests = new Map<string, number>();
+  const seenIds = uniqueGrants(staticGrants, grantsFile, "grants", issues);
   staticGrants.forEach((g, index) => {
-    const firstId = seenIds.get(g.id);
-    if (firstId !== undefined) issues.push({ file: grantsFile, path: `grants[${index}].id`, message: `grant id \`${g.id}\` is already used by grants[${firstId}]; expected unique ids` });
-    else seenIds.set(g.id, index);
-    const digest = g.tokenSha256.toLowerCase();
-    const firstDigest = seenDigests.get(digest);
-    if (firstDigest !== undefined) issues.push({ file: grantsFile, path: `grants[${index}].tokenSha256`, message: `the same token digest is already used by grants[${firstDigest}]; expected one grant per token` });
-    else seenDigests.set(digest, index);
     if (g.policy === undefined && defaultPolicyFile === undefined) {
       issues.push({ file: grantsFile, path: `grants[${index}].policy`, message: "no policy: expected a policy file path here or `--policy FILE`" });
     }

@@ -24,7 +24,7 @@ import type { ChildProcessTransport } from "../../transports/stdio-transport.js"
 import type { CommandIo } from "../args.js";
 import type { HttpPlan } from "./http-plan.js";
 import type { ServeConfig } from "./serve-config.js";
-import { openUpstream, readPolicy, upstreamLabel } from "./serve-shared.js";
+import { bearerGrants, oneGrant, openUpstream, readPolicy, upstreamLabel } from "./serve-shared.js";
 
 /** The plan, or the exit code after saying on stderr why there is none. */
 export function singleServerPlan(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): HttpPlan | number {
@@ -56,17 +56,11 @@ export function singleServerPlan(config: ServeConfig, io: CommandIo, clock: Cloc
       else sources.push({ file: k.file, grantIds: [k.key], version: k.policy.version });
     }
     const table = new GrantTable(loaded.value);
-    if (config.metricsToken !== undefined && table.authenticate(`Bearer ${config.metricsToken}`).kind === "ok") {
-      io.stderr.write("toolgate serve: flag `--metrics-token-file`: the metrics token is also a grant's token; give /metrics a token of its own\n");
-      return 2;
-    }
+    const bearer = bearerGrants(table, config, io);
+    if (typeof bearer === "number") return bearer;
     const identity = loaded.identity;
-    if (identity === undefined) {
-      authenticate = (authorization) => {
-        const result = table.authenticate(authorization);
-        return result.kind === "ok" ? { kind: "ok", grantId: result.grant.id } : result;
-      };
-    } else {
+    if (identity === undefined) authenticate = bearer;
+    else {
       for (const [i, issuer] of identity.oauth.issuers.entries()) {
         const name = issuer.introspection?.clientSecretEnv;
         if (name !== undefined && !io.env[name]) {
@@ -84,8 +78,7 @@ export function singleServerPlan(config: ServeConfig, io: CommandIo, clock: Cloc
     if (!policy) return 1;
     policies.set(config.grantId, policy);
     sources.push({ file: config.policyFile!, grantIds: [config.grantId], version: policy.version });
-    const ok: AuthOutcome = { kind: "ok", grantId: config.grantId };
-    authenticate = () => ok;
+    authenticate = oneGrant(config.grantId);
   }
 
   // A connection of its own for a session that does not share: for a child, from a pool kept one

@@ -15,7 +15,6 @@ import type { Clock } from "../../core/clock.js";
 import { messageOf } from "../../core/errors.js";
 import { ActivityHub } from "../../gateway/console/activity-hub.js";
 import { GrantTable } from "../../gateway/grants.js";
-import type { AuthOutcome } from "../../gateway/http/http-front.js";
 import type { Logger } from "../../gateway/logger.js";
 import type { ReadinessCheck } from "../../gateway/readiness.js";
 import { NO_SERVER } from "../../gateway/server-naming.js";
@@ -31,6 +30,7 @@ import type { Transport } from "../../protocol/transport.js";
 import type { CommandIo } from "../args.js";
 import type { HttpPlan } from "./http-plan.js";
 import type { ServeConfig } from "./serve-config.js";
+import { bearerGrants, oneGrant } from "./serve-shared.js";
 import { consoleServers, consoleSources, loadStack, openStack } from "./stack-parts.js";
 
 /** The plan, or the exit code after saying on stderr why there is none. */
@@ -38,21 +38,8 @@ export async function stackPlan(config: ServeConfig, configFile: string, io: Com
   const stack = loadStack(configFile, io);
   if (!stack) return 1;
   const policies = stackPolicies(stack, stack.grants ?? [everyServer(stack, config.grantId)]);
-  let authenticate: (authorization: string | undefined) => AuthOutcome;
-  if (stack.grants !== undefined) {
-    const table = new GrantTable(stack.grants);
-    if (config.metricsToken !== undefined && table.authenticate(`Bearer ${config.metricsToken}`).kind === "ok") {
-      io.stderr.write("toolgate serve: flag `--metrics-token-file`: the metrics token is also a grant's token; give /metrics a token of its own\n");
-      return 2;
-    }
-    authenticate = (authorization) => {
-      const result = table.authenticate(authorization);
-      return result.kind === "ok" ? { kind: "ok", grantId: result.grant.id } : result;
-    };
-  } else {
-    const ok: AuthOutcome = { kind: "ok", grantId: config.grantId };
-    authenticate = () => ok;
-  }
+  const authenticate = stack.grants === undefined ? oneGrant(config.grantId) : bearerGrants(new GrantTable(stack.grants), config, io);
+  if (typeof authenticate === "number") return authenticate;
   const naming = new StackNaming(stack.servers.map((s) => s.name), stack.separator);
   const main = openStack(stack, naming, config, io, clock, logger);
   const shared = new SharedUpstream({ upstream: main, log: logger.line });

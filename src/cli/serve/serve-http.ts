@@ -27,9 +27,7 @@ import { startTelemetry } from "./telemetry.js";
 
 export async function serveHttp(config: ServeConfig, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {
   const plan = config.upstream.kind === "stack" ? await stackPlan(config, config.upstream.configFile, io, clock, logger) : singleServerPlan(config, io, clock, logger);
-  if (typeof plan === "number") return plan;
-  const code = await runHttp(config, plan, io, clock, logger);
-  return code;
+  return typeof plan === "number" ? plan : runHttp(config, plan, io, clock, logger);
 }
 
 async function runHttp(config: ServeConfig, plan: HttpPlan, io: CommandIo, clock: Clock, logger: Logger): Promise<number> {

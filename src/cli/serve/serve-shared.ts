@@ -5,6 +5,8 @@ import type { Clock } from "../../core/clock.js";
 import { formatIssues, messageOf } from "../../core/errors.js";
 import { startServeApprovals, type ServeApprovals } from "../../gateway/approvals/serve-approvals.js";
 import { createAuditFileWriter, type AuditFileWriter, type AuditLine } from "../../gateway/audit-log.js";
+import type { GrantTable, TokenGrant } from "../../gateway/grants.js";
+import type { AuthOutcome } from "../../gateway/http/http-front.js";
 import type { Logger } from "../../gateway/logger.js";
 import { createRecordingWriter, type RecordingWriter } from "../../gateway/recording.js";
 import { parsePolicyText, type CompiledPolicy } from "../../policy/load-policy.js";
@@ -77,9 +79,13 @@ export function upstreamLabel(config: ServeConfig): string {
   }
 }
 
+/** Upstream answers (tool results, long lists) may legitimately exceed what an agent may send. */
+export function serverMessageLimit(config: ServeConfig): number {
+  return Math.max(config.maxMessageBytes, config.maxBodyBytes) * 16;
+}
+
 export function openUpstream(config: ServeConfig, io: CommandIo): Transport {
-  // Upstream answers (tool results, long lists) may legitimately exceed what an agent may send.
-  const maxMessageBytes = Math.max(config.maxMessageBytes, config.maxBodyBytes) * 16;
+  const maxMessageBytes = serverMessageLimit(config);
   if (config.upstream.kind === "stack") throw new Error("a gateway config opens its servers itself (serve-stack.ts)");
   if (config.upstream.kind === "url") return new HttpClientTransport({ url: config.upstream.url, headers: config.upstreamHeaders, maxMessageBytes });
   return new ChildProcessTransport({
@@ -90,6 +96,27 @@ export function openUpstream(config: ServeConfig, io: CommandIo): Transport {
     stderr: "inherit",
     maxMessageBytes,
   });
+}
+
+/**
+ * A grants table as the HTTP front's bearer check; or, after saying why on stderr, exit code 2
+ * when the `/metrics` token is also a grant's token.
+ */
+export function bearerGrants<G extends TokenGrant>(table: GrantTable<G>, config: ServeConfig, io: CommandIo): ((authorization: string | undefined) => AuthOutcome) | number {
+  if (config.metricsToken !== undefined && table.authenticate(`Bearer ${config.metricsToken}`).kind === "ok") {
+    io.stderr.write("toolgate serve: flag `--metrics-token-file`: the metrics token is also a grant's token; give /metrics a token of its own\n");
+    return 2;
+  }
+  return (authorization) => {
+    const result = table.authenticate(authorization);
+    return result.kind === "ok" ? { kind: "ok", grantId: result.grant.id } : result;
+  };
+}
+
+/** Every request is `grantId` (no grants: loopback only, checked by the front). */
+export function oneGrant(grantId: string): () => AuthOutcome {
+  const ok: AuthOutcome = { kind: "ok", grantId };
+  return () => ok;
 }
 
 export function flush(stream: NodeJS.WritableStream): Promise<void> {

@@ -10,7 +10,7 @@ import type { Logger } from "../../gateway/logger.js";
 import { watchPolicyFiles, type PolicySetWatcher, type WatchedPolicyFile } from "../../gateway/reload.js";
 import { formatConfigIssues, loadStackConfigFile, type StackConfig, type StackServer } from "../../gateway/stack/stack-config.js";
 import type { StackNaming } from "../../gateway/stack/stack-naming.js";
-import type { StackPolicies } from "../../gateway/stack/stack-policies.js";
+import { splitTarget, type StackPolicies } from "../../gateway/stack/stack-policies.js";
 import { StackUpstream } from "../../gateway/stack/stack-upstream.js";
 import { TOOLGATE_CLIENT_INFO } from "../../protocol/era-translation.js";
 import type { Transport } from "../../protocol/transport.js";
@@ -18,17 +18,13 @@ import { HttpClientTransport } from "../../transports/http-client-transport.js";
 import { ChildProcessTransport } from "../../transports/stdio-transport.js";
 import type { CommandIo } from "../args.js";
 import type { ServeConfig } from "./serve-config.js";
+import { serverMessageLimit } from "./serve-shared.js";
 
 export function loadStack(configFile: string, io: CommandIo): StackConfig | undefined {
   const loaded = loadStackConfigFile(configFile);
   if (loaded.ok) return loaded.value;
   io.stderr.write(`${formatConfigIssues(loaded.issues)}\n`);
   return undefined;
-}
-
-/** Upstream answers (tool results, long lists) may legitimately exceed what an agent may send. */
-export function serverMessageLimit(config: ServeConfig): number {
-  return Math.max(config.maxMessageBytes, config.maxBodyBytes) * 16;
 }
 
 export function openServer(server: StackServer, io: CommandIo, maxMessageBytes: number): Transport {
@@ -58,7 +54,7 @@ export function consoleServers(stack: StackConfig, config: ServeConfig, io: Comm
 
 /** The policy files as the console's editor shows them: each with the grants that use it. */
 export function consoleSources(policies: StackPolicies): WatchedPolicyFile[] {
-  return policies.sources.map((s) => ({ ...s, grantIds: [...new Set(s.grantIds.map((t) => t.slice(0, t.lastIndexOf("/"))))] }));
+  return policies.sources.map((s) => ({ ...s, grantIds: [...new Set(s.grantIds.map((t) => splitTarget(t).grantId))] }));
 }
 
 /** One watcher per policy file; a reload replaces that file's policy for every (grant, server) using it, counters kept. */

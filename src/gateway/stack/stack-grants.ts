@@ -19,7 +19,7 @@ import { messageOf } from "../../core/errors.js";
 import { duplicateKeyIssues, parseJsonText } from "../../core/json-text.js";
 import { errorMap, issuesFromZod } from "../../core/schema-issues.js";
 import { parsePolicyText, type CompiledPolicy } from "../../policy/load-policy.js";
-import { GrantIdSchema, TokenSha256Schema, type TokenGrant } from "../grants.js";
+import { GrantIdSchema, TokenSha256Schema, uniqueGrants, type GrantsIssue, type TokenGrant } from "../grants.js";
 
 export const StackGrantSchema = z.strictObject({
   id: GrantIdSchema,
@@ -54,11 +54,7 @@ export interface StackGrant extends TokenGrant {
   readonly policies: ReadonlyMap<string, ServerPolicy>;
 }
 
-export interface StackGrantIssue {
-  readonly file: string;
-  readonly path: string;
-  readonly message: string;
-}
+export type StackGrantIssue = GrantsIssue;
 
 export type LoadedStackGrants = { readonly ok: true; readonly grants: readonly StackGrant[]; readonly file: string } | { readonly ok: false; readonly issues: readonly StackGrantIssue[] };
 
@@ -88,19 +84,11 @@ function checkEntries(entries: readonly StackGrantEntry[], file: string, base: s
   const issues: StackGrantIssue[] = [];
   const known = serverNames.map((n) => `\`${n}\``).join(", ");
   if (entries.length === 0) issues.push({ file, path: base, message: "found no grants, expected at least one (leave `grants` out to serve one grant without tokens)" });
-  const ids = new Map<string, number>();
-  const digests = new Map<string, number>();
+  uniqueGrants(entries, file, base, issues);
   const loaded = new Map<string, ServerPolicy | undefined>();
   const grants: StackGrant[] = [];
   entries.forEach((entry, index) => {
     const at = `${base}[${index}]`;
-    const firstId = ids.get(entry.id);
-    if (firstId !== undefined) issues.push({ file, path: `${at}.id`, message: `grant id \`${entry.id}\` is already used by ${base}[${firstId}]; expected unique ids` });
-    else ids.set(entry.id, index);
-    const digest = entry.tokenSha256.toLowerCase();
-    const firstDigest = digests.get(digest);
-    if (firstDigest !== undefined) issues.push({ file, path: `${at}.tokenSha256`, message: `the same token digest is already used by ${base}[${firstDigest}]; expected one grant per token` });
-    else digests.set(digest, index);
     const listed = entry.servers ?? serverNames;
     listed.forEach((name, j) => {
       if (!serverNames.includes(name)) issues.push({ file, path: `${at}.servers[${j}]`, message: `found server \`${name}\`, expected one of the config's servers (${known})` });
@@ -118,7 +106,7 @@ function checkEntries(entries: readonly StackGrantEntry[], file: string, base: s
       const policy = loaded.get(policyFile);
       if (policy !== undefined) policies.set(server, policy);
     }
-    grants.push({ id: entry.id, digest: Buffer.from(digest, "hex"), servers: serverNames.filter((n) => listed.includes(n)), policies });
+    grants.push({ id: entry.id, digest: Buffer.from(entry.tokenSha256, "hex"), servers: serverNames.filter((n) => listed.includes(n)), policies });
   });
   return issues.length > 0 ? { ok: false, issues } : { ok: true, grants, file };
 }

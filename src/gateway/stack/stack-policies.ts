@@ -30,6 +30,12 @@ export interface StackPolicies {
   apply(targets: readonly string[], policy: CompiledPolicy): void;
 }
 
+/** A reload target `grant/server` as its two parts. */
+export function splitTarget(target: string): { readonly grantId: string; readonly server: string } {
+  const slash = target.lastIndexOf("/");
+  return { grantId: target.slice(0, slash), server: target.slice(slash + 1) };
+}
+
 /** The view of a gateway without grants: one grant id, every server, each with its own policy. */
 export function everyServer(stack: StackConfig, grantId: string): GrantView {
   return { id: grantId, servers: stack.servers.map((s) => s.name), policies: new Map() };
@@ -55,8 +61,8 @@ export function stackPolicies(stack: StackConfig, views: readonly GrantView[]): 
     apply: (targets, policy) => {
       const next = withStackLimits(policy, stack.stackLimits);
       for (const target of targets) {
-        const slash = target.lastIndexOf("/");
-        table.set(target.slice(0, slash), next, target.slice(slash + 1));
+        const { grantId, server } = splitTarget(target);
+        table.set(grantId, next, server);
       }
     },
   };
