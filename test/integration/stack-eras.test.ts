@@ -25,6 +25,12 @@ afterEach(async () => {
   gateway = undefined;
 });
 
+/** A directory of its own for one run: the CRM's effects file and the gateway's clock file. */
+function freshRun(): { dir: string; effectsFile: string; clock: ReturnType<typeof clockFile> } {
+  const dir = tempDir("toolgate-stack-eras-");
+  return { dir, effectsFile: join(dir, "effects.jsonl"), clock: clockFile(dir, T0_MS) };
+}
+
 function writeStack(dir: string, effectsFile: string, kommoUrl?: string): string {
   writeJson(dir, "kommo.json", { version: "1", default: "deny", tools: { stop_salesbot: { limits: [{ counter: "stop_salesbot_rate", window: "minute", max: 10, scope: "grant" }] } } });
   writeJson(dir, "memory.json", { version: "1", default: "deny", tools: { read_graph: {}, create_entities: {} } });
@@ -57,17 +63,13 @@ async function drive(a: Agent, effectsFile: string): Promise<void> {
 
 describe.each<AgentEra>(["2025", "2026-07-28"])("a %s agent", (era) => {
   test("over stdio: each server bridged in its own era; exactly 10 stops reach the CRM", async () => {
-    const dir = tempDir("toolgate-stack-eras-");
-    const effectsFile = join(dir, "effects.jsonl");
-    const clock = clockFile(dir, T0_MS);
+    const { dir, effectsFile, clock } = freshRun();
     agent = await stdioAgent(era, [TOOLGATE_BIN, "serve", "--config", writeStack(dir, effectsFile)], { TOOLGATE_CLOCK_FILE: clock.path });
     await drive(agent, effectsFile);
   }, 60_000);
 
   test("over HTTP: each server bridged in its own era; exactly 10 stops reach the CRM", async () => {
-    const dir = tempDir("toolgate-stack-eras-");
-    const effectsFile = join(dir, "effects.jsonl");
-    const clock = clockFile(dir, T0_MS);
+    const { dir, effectsFile, clock } = freshRun();
     gateway = await startHttpGateway(["--config", writeStack(dir, effectsFile)], { TOOLGATE_CLOCK_FILE: clock.path });
     agent = await httpAgent(era, gateway.url, "unused");
     await drive(agent, effectsFile);
@@ -75,9 +77,7 @@ describe.each<AgentEra>(["2025", "2026-07-28"])("a %s agent", (era) => {
 });
 
 test("a URL server behind the stack gets its own tool name in Mcp-Name: the 2026-07-28 Kommo simulator over HTTP checks the header against the body", async () => {
-  const dir = tempDir("toolgate-stack-eras-");
-  const effectsFile = join(dir, "effects.jsonl");
-  const clock = clockFile(dir, T0_MS);
+  const { dir, effectsFile, clock } = freshRun();
   // The SDK 2.x server refuses a request whose Mcp-Name differs from its body's name, so every
   // allowed call below reaching the CRM proves the header says `stop_salesbot`, not `kommo__stop_salesbot`.
   const sim = await startKommoSimHttp(["--protocol", "2026-07-28", "--kommo-rps", "0", "--effects-file", effectsFile]);
